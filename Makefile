@@ -1,0 +1,40 @@
+# Set-up and the two commands the README promises.
+PYTHON ?= python3
+PIP ?= $(PYTHON) -m pip
+
+.PHONY: setup setup-test test demo bench
+
+# System packages the tests use (Redis server, sandbox, terminal, browser); skipped when present.
+system-deps:
+	@missing=""; \
+	for pair in redis-server:redis-server bwrap:bubblewrap tmux:tmux git:git gcc:gcc g++:g++; do \
+		cmd=$${pair%%:*}; pkg=$${pair##*:}; command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq $$missing; fi; \
+	fi
+
+# torch: the pinned CPU build where it is available locally, the platform default elsewhere.
+torch:
+	@$(PYTHON) -c "import torch" 2>/dev/null || $(PIP) install -q "torch==2.13.0"
+
+setup: torch
+	$(PIP) install -q -e ".[llm,local,redis]"
+
+setup-test: system-deps torch
+	$(PIP) install -q -e ".[llm,local,redis,dev]"
+
+# The README's test command.
+test: setup-test
+	$(PYTHON) -m pytest -q
+
+# The README's main job.
+demo: setup
+	$(PYTHON) examples/custom_composite.py
+	aiflows run examples/pipeline.yaml --input '{"text": "flows compose into bigger flows"}'
+
+bench:
+	$(PIP) install -q -e ".[bench]"
+	$(PYTHON) benchmarks/overhead.py

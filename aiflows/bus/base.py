@@ -1,0 +1,43 @@
+"""What a bus is: it delivers requests to whoever serves an address, and events to whoever listens to a run."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol, runtime_checkable
+
+from ..messages import Message
+
+__all__ = ["Bus", "EventListener", "Handler"]
+
+Handler = Callable[[Message], Awaitable[Message]]
+"""Takes a request, returns its reply or error message. Never raises for a flow's own failure."""
+
+EventListener = Callable[[Message], None]
+
+
+@runtime_checkable
+class Bus(Protocol):
+    """The transport between flows.
+
+    Flow code never sees the bus: a runtime hosts flows on it and makes calls through it, so an
+    in-process `LocalBus` and a `RedisBus` are interchangeable.
+    """
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def serve(self, address: str, handler: Handler) -> None:
+        """Route requests for `address` to `handler`."""
+
+    async def request(self, message: Message) -> Message:
+        """Deliver a request and wait for its reply or error."""
+
+    async def send(self, message: Message) -> None:
+        """Deliver a request and do not wait: its answer is dropped (the trace keeps it)."""
+
+    def publish(self, event: Message) -> None:
+        """Deliver an event to the listeners of `event.run_id` without waiting (it may buffer)."""
+
+    def listen(self, run_id: str, listener: EventListener) -> Callable[[], None]:
+        """Call `listener` with each event of the run until the returned function is called."""

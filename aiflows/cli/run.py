@@ -1,0 +1,160 @@
+"""`aiflows run`, `resume`, `trace` and `runs`: the embedded runtime from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["register"]
+
+
+def register(sub: Any) -> None:
+    run = sub.add_parser("run", help="run a flow from a YAML file or a module:Flow reference")
+    run.add_argument("target", help="path/to/flow.yaml, or module:attribute naming a Flow, Flow class or function")
+    run.add_argument("--input", default=None, help="the input as JSON (default {})")
+    run.add_argument("--input-file", default=None, help="read the input JSON from this file")
+    run.add_argument("--session", default="default", help="the session the flow serves (state is kept per session)")
+    run.add_argument("--run-id", default=None, help="use this run id (an existing unfinished one resumes)")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a YAML key (dotted)")
+    run.add_argument("--model", default=None, help="the model LLM flows use (sets AIFLOWS_MODEL)")
+    _store_option(run)
+    run.set_defaults(func=cmd_run)
+
+    resume = sub.add_parser("resume", help="finish an interrupted run from its journal")
+    resume.add_argument("run_id", help="the run to resume")
+    _store_option(resume)
+    resume.set_defaults(func=cmd_resume)
+
+    trace = sub.add_parser("trace", help="show a run's call tree with timings and errors")
+    trace.add_argument("run_id", help="the run to show")
+    trace.add_argument("--jsonl", action="store_true", help="print every message of the run as JSON lines")
+    _store_option(trace)
+    trace.set_defaults(func=cmd_trace)
+
+    runs = sub.add_parser("runs", help="list recent runs")
+    runs.add_argument("--limit", type=int, default=20, help="how many runs to list")
+    _store_option(runs)
+    runs.set_defaults(func=cmd_runs)
+
+
+def _store_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", default=None, help="the SQLite run store (default $AIFLOWS_HOME/runs.db)")
+
+
+def _runtime(args: argparse.Namespace) -> Any:
+    from ..runtime import Runtime, SqliteStore, default_store_path
+
+    return Runtime(store=SqliteStore(args.store or default_store_path()))
+
+
+def _read_input(args: argparse.Namespace) -> dict[str, Any]:
+    from ..exceptions import ConfigError
+
+    raw = Path(args.input_file).read_text() if args.input_file else (args.input or "{}")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"--input is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"--input must be a JSON object, not {type(value).__name__}")
+    return value
+
+
+def build_from_spec(spec: dict[str, Any]) -> Any:
+    """Rebuild the flow a run was started with (its record's `spec`)."""
+    from ..exceptions import ConfigError
+    from ..flow import Flow, FunctionFlow
+    from ..loader import import_object, load_flow
+
+    if "yaml" in spec:
+        return load_flow(spec["yaml"], overrides=spec.get("overrides") or [])
+    if "import" in spec:
+        sys.path.insert(0, spec.get("cwd") or os.getcwd())
+        obj = import_object(spec["import"], file="<command line>", key="target")
+        if isinstance(obj, Flow):
+            return obj
+        if isinstance(obj, type) and issubclass(obj, Flow):
+            return obj()
+        if callable(obj):
+            return FunctionFlow(obj)
+        raise ConfigError(f"'{spec['import']}' is not a Flow, a Flow class or a function")
+    raise ConfigError("this run was started from code, not from a file: resume it with Runtime.resume in that code")
+
+
+def _spec_for(target: str, overrides: list[str]) -> dict[str, Any]:
+    if target.endswith((".yaml", ".yml")) or Path(target).is_file():
+        return {"yaml": str(Path(target).resolve()), "overrides": overrides}
+    return {"import": target, "cwd": os.getcwd()}
+
+
+def _finish(result: Any) -> int:
+    print(f"run {result.run_id} {result.status}", file=sys.stderr)
+    if result.error is not None:
+        print(f"FlowError: {result.error.type} in flow '{result.error.address}': {result.error.message}", file=sys.stderr)
+        return 1
+    print(json.dumps(result.output, indent=2, default=str))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if args.model:
+        os.environ["AIFLOWS_MODEL"] = args.model
+    spec = _spec_for(args.target, args.set)
+    flow = build_from_spec(spec)
+    data = _read_input(args)
+
+    async def go() -> Any:
+        async with _runtime(args) as rt:
+            from ..messages import new_id
+
+            run_id = args.run_id or new_id()
+            print(f"run {run_id} started", file=sys.stderr, flush=True)
+            return await rt.run(flow, data, session=args.session, run_id=run_id, spec=spec)
+
+    return _finish(asyncio.run(go()))
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    async def go() -> Any:
+        async with _runtime(args) as rt:
+            record = await rt.get_run(args.run_id)
+            if record.status != "done":
+                await rt.host(build_from_spec(record.spec), record.address)
+            return await rt.resume(args.run_id)
+
+    return _finish(asyncio.run(go()))
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    from ..runtime.trace import render_tree, trace_messages
+
+    async def go() -> tuple[Any, Any, Any]:
+        async with _runtime(args) as rt:
+            record = await rt.get_run(args.run_id)
+            return record, await rt.store.spans(args.run_id), await rt.store.events(args.run_id)
+
+    record, spans, events = asyncio.run(go())
+    if args.jsonl:
+        for row in trace_messages(spans, events):
+            print(json.dumps(row, default=str))
+        return 0
+    from rich.console import Console
+
+    Console().print(render_tree(record, spans, events))
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    async def go() -> Any:
+        async with _runtime(args) as rt:
+            return await rt.store.list_runs(args.limit)
+
+    for record in asyncio.run(go()):
+        error = f" {record.error.type}: {record.error.message[:80]}" if record.error else ""
+        print(f"{record.run_id}  {record.status:9} {record.address}  session={record.session}{error}")
+    return 0

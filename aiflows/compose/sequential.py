@@ -1,0 +1,30 @@
+"""Steps one after another, each reading from and adding to the data so far."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..context import Context
+from ..flow import CompositeFlow, Flow
+from .step import Step, as_steps
+
+__all__ = ["Sequential"]
+
+
+class Sequential(CompositeFlow):
+    """Run steps in order. The data starts as the input; each step's output is merged into it.
+
+        Sequential(Parse(), Step(Solve(), inputs={"question": "parsed"}), name="pipeline")
+    """
+
+    def __init__(self, *steps: Flow | Step | str, name: str | None = None, **kwargs: Any) -> None:
+        name = name or "sequential"
+        self.steps = as_steps(name, list(steps))
+        super().__init__(subflows={s.name: s.flow for s in self.steps}, name=name, **kwargs)  # type: ignore[misc]
+
+    async def handle(self, ctx: Context, data: Any) -> dict[str, Any]:
+        current = dict(ctx.input)
+        for step in self.steps:
+            output = await ctx.call(step.name, step.input_for(current))  # type: ignore[arg-type]
+            current = step.merge_output(current, output)
+        return current

@@ -1,0 +1,168 @@
+"""What a handler sees of the world: its state, its run, and a way to call its subflows.
+
+Every call goes through `Context.call`, which is where the run journal lives: a call whose
+answer is already journaled returns it at once, so a resumed handler replays up to the first
+call it has not made yet and continues live from there.
+"""
+
+from __future__ import annotations
+
+import os
+import random as _random
+import time
+from collections.abc import Awaitable
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from .exceptions import AiflowsError, ConfigError, FlowError
+from .messages import ErrorInfo, Message
+from .records import JournalEntry
+
+if TYPE_CHECKING:
+    from .runtime.host import Host
+    from .runtime.run import ActiveRun
+
+__all__ = ["Context", "NondeterminismError", "current_context"]
+
+_current: ContextVar[Context | None] = ContextVar("aiflows_context", default=None)
+
+
+class NondeterminismError(AiflowsError):
+    """A resumed handler made a different call than the journal recorded at the same place."""
+
+
+def current_context() -> Context:
+    """The context of the handler running in this task."""
+    ctx = _current.get()
+    if ctx is None:
+        raise RuntimeError("no flow is running here: call subflows from inside a handler (or use Runtime.call)")
+    return ctx
+
+
+def to_payload(data: Any) -> dict[str, Any]:
+    if isinstance(data, dict):
+        return data
+    if isinstance(data, BaseModel):
+        return data.model_dump(mode="json")
+    raise TypeError(f"a flow's data must be a dict or a pydantic model, not {type(data).__name__}")
+
+
+class Context:
+    """One handler invocation: (flow address, session) in one run."""
+
+    __slots__ = ("_calls", "_clock", "_host", "_random", "_run", "request", "state")
+
+    def __init__(self, host: Host, run: ActiveRun, request: Message, state: BaseModel | None) -> None:
+        self._host = host
+        self._run = run
+        self.request = request
+        self.state = state
+        self._calls = 0
+        self._clock = 0
+        self._random: _random.Random | None = None
+
+    @property
+    def address(self) -> str:
+        return self._host.address
+
+    @property
+    def run_id(self) -> str:
+        return self.request.run_id
+
+    @property
+    def session(self) -> str:
+        return self.request.session
+
+    @property
+    def path(self) -> str:
+        return self.request.path
+
+    @property
+    def input(self) -> dict[str, Any]:
+        """The request's data as received, before validation."""
+        return self.request.data
+
+    def subflow_names(self) -> list[str]:
+        return list(self._host.subflow_addresses)
+
+    def call(self, name: str, data: Any, *, session: str | None = None) -> Awaitable[dict[str, Any]]:
+        """Call the subflow `name` with `data`; await the result to get its output as a dict.
+
+        The call's journal key is taken here, before the await, so calls started together
+        (a fan-out) get keys in the order they were written, whatever order they finish in.
+
+        Raises:
+            FlowError: the subflow answered with an error (or did not answer in time).
+            ConfigError: this flow has no subflow of that name.
+        """
+        address = self._host.subflow_addresses.get(name)
+        if address is None:
+            known = ", ".join(self._host.subflow_addresses) or "none"
+            raise ConfigError(f"flow '{self.address}' has no subflow '{name}' (its subflows: {known})")
+        path = f"{self.request.path}/{self._calls}"
+        self._calls += 1
+        return self._call(address, path, data, session)
+
+    async def _call(self, address: str, path: str, data: Any, session: str | None) -> dict[str, Any]:
+        run = self._run
+        entry = run.journal.get(path) if run.journaling else None
+        if entry is not None:
+            if entry.address != address:
+                raise NondeterminismError(
+                    f"flow '{self.address}' called '{address}' at {path} on resume, "
+                    f"but the journal recorded a call to '{entry.address}' there: handlers must be deterministic"
+                )
+            if entry.error is not None:
+                raise FlowError.from_dict(entry.error)
+            return entry.data
+        request = Message.request(
+            sender=self.address,
+            recipient=address,
+            data=to_payload(data),
+            run_id=self.request.run_id,
+            session=session or self.request.session,
+            path=path,
+            parent_id=self.request.id,
+        )
+        answer = await self._host.runtime.bus.request(request)
+        error = answer.error
+        if answer.kind == "error" and error is not None:
+            if run.journaling and error.type != "Suspended":  # a wait is not an outcome: replay it live
+                run.record(path, JournalEntry(address, None, error.model_dump()))
+            raise error.to_exception()
+        if run.journaling:
+            run.record(path, JournalEntry(address, answer.data))
+        return answer.data
+
+    def emit(self, kind: str, data: dict[str, Any] | None = None) -> None:
+        """Send an event (a streamed token, usage, progress) to whoever listens to this run."""
+        self._host.runtime.publish_event(self.request.event(kind, data or {}))
+
+    @property
+    def random(self) -> _random.Random:
+        """A random generator whose seed is journaled, so a resumed handler draws the same numbers."""
+        if self._random is None:
+            seed = self._journaled(f"{self.request.path}/random", lambda: int.from_bytes(os.urandom(8), "big"))
+            self._random = _random.Random(seed)
+        return self._random
+
+    def now(self) -> float:
+        """Wall-clock time, journaled: a resumed handler reads the same clock it read before."""
+        key = f"{self.request.path}/now{self._clock}"
+        self._clock += 1
+        return self._journaled(key, time.time)
+
+    def _journaled(self, key: str, make: Any) -> Any:
+        run = self._run
+        entry = run.journal.get(key) if run.journaling else None
+        if entry is not None:
+            return entry.data
+        value = make()
+        if run.journaling:
+            run.record(key, JournalEntry(self.address, value))
+        return value
+
+    def _error_info(self, exc: BaseException) -> ErrorInfo:
+        return ErrorInfo.from_exception(exc, address=self.address, run_id=self.run_id, path=self.path)

@@ -1,0 +1,250 @@
+"""Flows: a name, schemas for what goes in and out, optional state and config, and a handler.
+
+`AtomicFlow` does work; `CompositeFlow` calls subflows; `flow` turns a plain function into one.
+A flow object is a definition: its state lives in the runtime's store, per (address, session),
+so one object can serve many sessions and no flow can reach another's state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, ClassVar, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+
+from .context import Context, current_context
+from .exceptions import ConfigError, SchemaError
+
+if TYPE_CHECKING:
+    from .messages import Message
+    from .runtime.runtime import Runtime
+
+__all__ = ["AtomicFlow", "CompositeFlow", "Data", "Flow", "FunctionFlow", "flow"]
+
+
+class Data(BaseModel):
+    """Free-form data: the schema of flows that take or give any dict."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+def _free_form(values: dict[str, Any]) -> Data:
+    """`Data(**values)` without validation: free-form input has nothing to check."""
+    data = object.__new__(Data)
+    object.__setattr__(data, "__dict__", {})
+    object.__setattr__(data, "__pydantic_fields_set__", set())
+    object.__setattr__(data, "__pydantic_extra__", dict(values))
+    object.__setattr__(data, "__pydantic_private__", None)
+    return data
+
+
+def describe_errors(exc: ValidationError, limit: int = 5) -> str:
+    parts = []
+    for err in exc.errors()[:limit]:
+        loc = ".".join(str(p) for p in err["loc"]) or "<root>"
+        parts.append(f"{loc}: {err['msg']}")
+    more = len(exc.errors()) - limit
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+class Flow:
+    """Base of every flow. Subclass `AtomicFlow` or `CompositeFlow` rather than this."""
+
+    Input: ClassVar[type[BaseModel]] = Data
+    Output: ClassVar[type[BaseModel]] = Data
+    State: ClassVar[type[BaseModel] | None] = None
+    Config: ClassVar[type[BaseModel] | None] = None
+
+    def __init__(self, *, name: str | None = None, config: Any = None, timeout: float | None = None) -> None:
+        self.name: str = name or type(self).__name__
+        if "/" in self.name or not self.name:
+            raise ConfigError(f"flow name '{self.name}' must be non-empty and contain no '/'")
+        for role in ("Input", "Output"):
+            schema = getattr(self, role)
+            if not (isinstance(schema, type) and issubclass(schema, BaseModel)):
+                raise ConfigError(f"{type(self).__name__}.{role} must be a pydantic model class, not {schema!r}")
+        self.config: Any = self._make_config(config)
+        if timeout is not None and timeout <= 0:
+            raise ConfigError(f"flow '{self.name}': timeout must be positive, not {timeout}")
+        self.timeout = timeout
+
+    def _make_config(self, config: Any) -> Any:
+        if self.Config is None:
+            if config:
+                raise ConfigError(f"{type(self).__name__} takes no config (it declares no Config model)")
+            return None
+        if isinstance(config, self.Config):
+            return config
+        try:
+            return self.Config.model_validate(config or {})
+        except ValidationError as exc:
+            raise ConfigError(f"config of flow '{self.name}' ({type(self).__name__}): {describe_errors(exc)}") from None
+
+    # -- what hosts need -------------------------------------------------------------------
+    @property
+    def subflows(self) -> dict[str, Flow | str]:
+        """Subflows by name: a `Flow` is hosted under this flow's address, a `str` is an address served elsewhere."""
+        return {}
+
+    def validate_input(self, data: dict[str, Any], address: str) -> BaseModel:
+        if self.Input is Data:
+            return _free_form(data)
+        try:
+            return self.Input.model_validate(data)
+        except ValidationError as exc:
+            raise SchemaError(f"input does not fit {self.Input.__qualname__}: {describe_errors(exc)}", address=address) from None
+
+    def dump_output(self, result: Any, address: str) -> dict[str, Any]:
+        schema = self.Output
+        if isinstance(result, dict):
+            if schema is Data:
+                return result
+            try:
+                return schema.model_validate(result).model_dump(mode="json")
+            except ValidationError as exc:
+                raise SchemaError(
+                    f"output does not fit {schema.__qualname__}: {describe_errors(exc)}", address=address
+                ) from None
+        if isinstance(result, BaseModel):
+            if type(result) is schema or schema is Data:
+                return result.model_dump(mode="json")
+            return self.dump_output(result.model_dump(mode="json"), address)
+        if result is None:
+            return self.dump_output({}, address)
+        raise SchemaError(
+            f"the handler returned {type(result).__name__}; return a dict or {schema.__qualname__}", address=address
+        )
+
+    async def handle(self, ctx: Context, data: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define `async def handle(self, ctx, data)`")
+
+    # -- calling subflows --------------------------------------------------------------------
+    def call(self, name: str, data: Any, *, session: str | None = None) -> Awaitable[dict[str, Any]]:
+        """Call a subflow from inside this flow's handler (same as `ctx.call`)."""
+        ctx = current_context()
+        if ctx._host.flow is not self:
+            raise RuntimeError(f"{self.name}.call() used outside {self.name}'s own handler")
+        return ctx.call(name, data, session=session)
+
+    # -- running ----------------------------------------------------------------------------
+    async def run(
+        self,
+        data: Any = None,
+        *,
+        session: str = "default",
+        run_id: str | None = None,
+        on_event: Callable[[Message], None] | None = None,
+        runtime: Runtime | None = None,
+    ) -> dict[str, Any]:
+        """Run this flow on a runtime (the embedded default when none is given) and return its output.
+
+        Raises:
+            FlowError: the flow, or a subflow it did not handle, failed.
+        """
+        from .runtime.runtime import Runtime
+
+        if runtime is not None:
+            result = await runtime.run(self, data or {}, session=session, run_id=run_id, on_event=on_event)
+            return result.unwrap()
+        async with Runtime() as rt:
+            result = await rt.run(self, data or {}, session=session, run_id=run_id, on_event=on_event)
+        return result.unwrap()
+
+    def run_sync(self, data: Any = None, **kwargs: Any) -> dict[str, Any]:
+        """`run` for scripts: starts an event loop, runs the flow, returns its output."""
+        return asyncio.run(self.run(data, **kwargs))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+class AtomicFlow(Flow):
+    """A flow that does work itself (calls a model, runs a tool, asks a person)."""
+
+
+class CompositeFlow(Flow):
+    """A flow whose handler calls subflows with `await self.call(name, data)`."""
+
+    def __init__(self, subflows: dict[str, Flow | str] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._subflows: dict[str, Flow | str] = dict(subflows or {})
+        for key, sub in self._subflows.items():
+            if not isinstance(sub, (Flow, str)):
+                raise ConfigError(
+                    f"subflow '{key}' of '{self.name}' must be a Flow or an address string, not {type(sub).__name__}"
+                )
+
+    @property
+    def subflows(self) -> dict[str, Flow | str]:
+        return self._subflows
+
+
+class FunctionFlow(AtomicFlow):
+    """A plain function as a flow: its parameters are the input, its return value the output."""
+
+    def __init__(self, fn: Callable[..., Any], *, name: str | None = None, blocking: bool = False, **kwargs: Any):
+        self.fn = fn
+        self.blocking = blocking
+        self._is_async = inspect.iscoroutinefunction(fn)
+        self.Input, self.Output, self._wants_ctx, self._wraps_result = _schemas_of(fn)  # type: ignore[misc]
+        self._params = [p for p in self.Input.model_fields]
+        super().__init__(name=name or fn.__name__, **kwargs)
+
+    async def handle(self, ctx: Context, data: BaseModel) -> Any:
+        kwargs = {p: getattr(data, p) for p in self._params}
+        if self._wants_ctx:
+            kwargs["ctx"] = ctx
+        if self._is_async:
+            result = await self.fn(**kwargs)
+        elif self.blocking:
+            result = await asyncio.to_thread(self.fn, **kwargs)
+        else:
+            result = self.fn(**kwargs)
+        return {"result": result} if self._wraps_result else result
+
+
+def _schemas_of(fn: Callable[..., Any]) -> tuple[type[BaseModel], type[BaseModel], bool, bool]:
+    hints = get_type_hints(fn)
+    fields: dict[str, Any] = {}
+    wants_ctx = False
+    for param in inspect.signature(fn).parameters.values():
+        if param.name == "ctx" or hints.get(param.name) is Context:
+            wants_ctx = True
+            continue
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise ConfigError(f"function flow '{fn.__name__}' cannot take *args or **kwargs")
+        default = ... if param.default is param.empty else param.default
+        fields[param.name] = (hints.get(param.name, Any), default)
+    title = "".join(part.capitalize() for part in fn.__name__.split("_"))
+    input_model = create_model(f"{title}Input", **fields)  # type: ignore[call-overload]
+    returns = hints.get("return", Any)
+    if isinstance(returns, type) and issubclass(returns, BaseModel):
+        return input_model, returns, wants_ctx, False
+    if returns is dict or getattr(returns, "__origin__", None) is dict:
+        return input_model, Data, wants_ctx, False
+    output_model = create_model(f"{title}Output", result=(returns, ...))
+    return input_model, output_model, wants_ctx, True
+
+
+def flow(
+    fn: Callable[..., Any] | None = None, *, name: str | None = None, blocking: bool = False, timeout: float | None = None
+) -> Any:
+    """Turn a function (sync or async) into a flow.
+
+    The parameters become the input schema; a returned pydantic model or dict is the output,
+    anything else is wrapped as `{"result": value}`. A parameter named `ctx` receives the
+    `Context`. Sync functions run inline; pass `blocking=True` to run them in a thread.
+
+        @flow
+        def add(a: int, b: int) -> int:
+            return a + b
+
+        add.run_sync({"a": 1, "b": 2})  # {"result": 3}
+    """
+
+    def wrap(f: Callable[..., Any]) -> FunctionFlow:
+        return FunctionFlow(f, name=name, blocking=blocking, timeout=timeout)
+
+    return wrap(fn) if fn is not None else wrap

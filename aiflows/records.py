@@ -1,0 +1,86 @@
+"""What a run leaves behind: its record, its journal entries, its spans and events."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from .messages import ErrorInfo
+
+__all__ = ["JournalEntry", "RunRecord", "RunResult", "RunStatus", "Span"]
+
+RunStatus = Literal["running", "done", "failed", "suspended"]
+
+
+class RunRecord(BaseModel):
+    """One top-level request: what was asked, of whom, and how it ended."""
+
+    run_id: str
+    address: str
+    session: str = "default"
+    input: dict[str, Any] = Field(default_factory=dict)
+    status: RunStatus = "running"
+    output: dict[str, Any] | None = None
+    error: ErrorInfo | None = None
+    created_at: float
+    finished_at: float | None = None
+    # How to rebuild the flow to resume it from another process: {"yaml": path, "overrides": [...]}
+    # or {"import": "module:attr", "config": {...}}; empty when the flow was built in code.
+    spec: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunResult(BaseModel):
+    """What `Runtime.run` returns: the run id and either the output or the error."""
+
+    run_id: str
+    status: RunStatus
+    output: dict[str, Any] | None = None
+    error: ErrorInfo | None = None
+
+    def unwrap(self) -> dict[str, Any]:
+        """The output, or the flow's error raised as `FlowError`."""
+        if self.error is not None:
+            raise self.error.to_exception()
+        return self.output or {}
+
+
+@dataclass(slots=True)
+class JournalEntry:
+    """The recorded answer of one call (or one random seed / clock reading) in a handler."""
+
+    address: str
+    data: Any = None
+    error: dict[str, Any] | None = None
+
+    def to_json(self) -> str:
+        return json.dumps({"address": self.address, "data": self.data, "error": self.error})
+
+    @classmethod
+    def from_json(cls, raw: str) -> JournalEntry:
+        value = json.loads(raw)
+        return cls(address=value["address"], data=value.get("data"), error=value.get("error"))
+
+
+@dataclass(slots=True)
+class Span:
+    """One handled request: who, where in the run, when, with what in and out."""
+
+    run_id: str
+    path: str
+    address: str
+    session: str
+    request_id: str
+    parent_id: str | None
+    started_at: float
+    ended_at: float
+    status: Literal["ok", "error", "cancelled"]
+    input: dict[str, Any]
+    output: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]

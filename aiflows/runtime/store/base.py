@@ -1,0 +1,52 @@
+"""The store protocol: runs, their journals, flow state and traces, behind one object per deployment."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from ...messages import Message
+from ...records import JournalEntry, RunRecord, Span
+
+__all__ = ["Store"]
+
+
+class Store(Protocol):
+    """Where a runtime keeps what must outlive a process.
+
+    `record_*` methods are on the hot path of every call: they never block and may buffer;
+    `flush()` makes everything recorded so far durable. Loads see buffered writes.
+    """
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def flush(self) -> None: ...
+
+    # runs
+    async def save_run(self, record: RunRecord) -> None: ...
+
+    async def get_run(self, run_id: str) -> RunRecord | None: ...
+
+    async def list_runs(self, limit: int = 20) -> list[RunRecord]: ...
+
+    # journal
+    async def load_journal(self, run_id: str) -> dict[str, JournalEntry]: ...
+
+    def record_journal(self, run_id: str, path: str, entry: JournalEntry) -> None: ...
+
+    async def forget_journal_errors(self, run_id: str) -> None: ...
+
+    # state, keyed by (address, session)
+    async def load_state(self, address: str, session: str) -> dict[str, Any] | None: ...
+
+    async def save_state(self, address: str, session: str, state: dict[str, Any]) -> None: ...
+
+    # trace
+    def record_span(self, span: Span) -> None: ...
+
+    def record_event(self, event: Message) -> None: ...
+
+    async def spans(self, run_id: str) -> list[Span]: ...
+
+    async def events(self, run_id: str) -> list[Message]: ...

@@ -1,0 +1,101 @@
+"""Fixtures shared by every test folder.
+
+`redis_url` starts a real, throwaway redis-server on a free loopback port for the test session.
+Without redis-server the Redis tests skip, unless AIFLOWS_REQUIRE_REDIS=1 (as in CI), where
+they fail: a missing server must never pass unnoticed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("AIFLOWS_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RedisServer:
+    """A redis-server process of the tests' own; can be stopped and started again on the same port and data."""
+
+    def __init__(self, workdir: Path, *, appendonly: bool = True) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.appendonly = appendonly
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        args = [
+            "redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.workdir),
+            "--save", "", "--appendonly", "yes" if self.appendonly else "no", "--appendfsync", "always",
+        ]
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+def _redis_required() -> bool:
+    return os.environ.get("AIFLOWS_REQUIRE_REDIS") == "1"
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    if shutil.which("redis-server") is None:
+        if _redis_required():
+            pytest.fail("redis-server is not installed but AIFLOWS_REQUIRE_REDIS=1")
+        pytest.skip("redis-server is not installed (set AIFLOWS_REQUIRE_REDIS=1 to make this a failure)")
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_server: RedisServer) -> str:
+    return redis_server.url
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own AIFLOWS_HOME, so runs, caches and hub data never leak between tests."""
+    home = tmp_path / "aiflows-home"
+    monkeypatch.setenv("AIFLOWS_HOME", str(home))
+    monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    return home
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"the shared data folder {SHARED_DATA} is missing (set AIFLOWS_SHARED_DATA)")
+    return SHARED_DATA
