@@ -206,7 +206,10 @@ class FunctionFlow(AtomicFlow):
 
 
 def _schemas_of(fn: Callable[..., Any]) -> tuple[type[BaseModel], type[BaseModel], bool, bool]:
-    hints = get_type_hints(fn)
+    try:
+        hints = get_type_hints(fn)
+    except NameError as exc:
+        raise ConfigError(f"function flow '{fn.__name__}': cannot resolve an annotation ({exc}); define it at module level") from None
     fields: dict[str, Any] = {}
     wants_ctx = False
     for param in inspect.signature(fn).parameters.values():

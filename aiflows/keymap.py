@@ -72,7 +72,10 @@ class Extract(BaseModel):
     @field_validator("pattern")
     @classmethod
     def _compiles(cls, pattern: str) -> str:
-        re.compile(pattern)
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from None
         return pattern
 
     def apply(self, data: dict[str, Any]) -> Any:

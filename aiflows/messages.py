@@ -8,7 +8,7 @@ place in the handler that made it, which is what the run journal is keyed by.
 
 from __future__ import annotations
 
-import os
+import random
 import time
 from typing import Any, Literal
 
@@ -34,15 +34,20 @@ def _trusted(values: dict[str, Any]) -> Message:
     """
     msg = object.__new__(Message)
     _set(msg, "__dict__", values)
-    _set(msg, "__pydantic_fields_set__", set(values))
+    _set(msg, "__pydantic_fields_set__", _ALL_FIELDS)  # frozen models never change it: one set serves all
     _set(msg, "__pydantic_extra__", None)
     _set(msg, "__pydantic_private__", None)
     return msg
 
 
 def new_id() -> str:
-    """A random 96-bit id: unique across processes without coordination."""
-    return os.urandom(12).hex()
+    """A random 96-bit id: unique across processes without coordination.
+
+    Drawn from `random` rather than the OS: ids name messages, they guard nothing, and a system
+    call per message would be the most expensive part of a local call. The random module is
+    reseeded in forked children, so workers never repeat each other's ids.
+    """
+    return "%024x" % random.getrandbits(96)
 
 
 class ErrorInfo(BaseModel):
@@ -196,3 +201,6 @@ def _peek_version(raw: str | bytes) -> int | None:
         return None
     version = value.get("v") if isinstance(value, dict) else None
     return version if isinstance(version, int) else None
+
+
+_ALL_FIELDS = set(Message.model_fields)

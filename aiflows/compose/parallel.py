@@ -2,47 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
-from collections.abc import Coroutine
 from typing import Any
 
 from ..context import Context
 from ..exceptions import ConfigError
 from ..flow import CompositeFlow, Flow
+from ._gather import Call, gather_calls
 from .step import Step, as_steps
 
 __all__ = ["Map", "Parallel"]
-
-
-Call = Coroutine[Any, Any, dict[str, Any]]
-
-
-async def _bounded(calls: list[Call], limit: int | None) -> list[dict[str, Any]]:
-    """Await all calls, at most `limit` at a time; the first failure cancels the rest and is raised."""
-    semaphore = asyncio.Semaphore(limit) if limit else None
-
-    async def one(call: Call) -> dict[str, Any]:
-        try:
-            if semaphore is None:
-                return await call
-            async with semaphore:
-                return await call
-        finally:
-            if inspect.getcoroutinestate(call) == inspect.CORO_CREATED:
-                call.close()  # cancelled while waiting for a slot: it never started
-
-    try:
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(one(call)) for call in calls]
-    except BaseExceptionGroup as failures:
-        raise _first(failures) from None
-    return [task.result() for task in tasks]
-
-
-def _first(group: BaseExceptionGroup) -> BaseException:
-    leaf = group.exceptions[0]
-    return _first(leaf) if isinstance(leaf, BaseExceptionGroup) else leaf
 
 
 def _check_limit(name: str, limit: int | None) -> None:
@@ -73,7 +41,7 @@ class Parallel(CompositeFlow):
     async def handle(self, ctx: Context, data: Any) -> dict[str, Any]:
         current = ctx.input
         calls: list[Call] = [ctx.call(s.name, s.input_for(current)) for s in self.branches]  # type: ignore[misc]
-        outputs = await _bounded(calls, self.max_concurrency)
+        outputs = await gather_calls(calls, self.max_concurrency)
         return {
             s.name: (s.outputs.apply(out) if s.outputs is not None else out)  # type: ignore[union-attr]
             for s, out in zip(self.branches, outputs, strict=True)
@@ -108,4 +76,4 @@ class Map(CompositeFlow):
         if not isinstance(items, list):
             raise ConfigError(f"Map '{self.name}' expects a list at '{self.over}', got {type(items).__name__}")
         calls: list[Call] = [ctx.call("each", i if isinstance(i, dict) else {self.item_key: i}) for i in items]  # type: ignore[misc]
-        return {self.into: await _bounded(calls, self.max_concurrency)}
+        return {self.into: await gather_calls(calls, self.max_concurrency)}

@@ -1,16 +1,17 @@
-"""The default store: one SQLite file, written behind the hot path in small batches.
+"""The default store: one SQLite file, written behind the hot path by a writer thread.
 
-Journal entries, spans and events are buffered and committed every `flush_interval` seconds
-(and at the end of every run), so a call costs a list append rather than a disk commit.
-A process killed between two flushes loses at most that window of journal: those calls run
-again on resume, which the at-least-once contract allows.
+Recording a journal entry, span or event appends to a queue; a writer thread commits the
+queue in batches every few milliseconds (group commit). Being a thread, it keeps writing
+while a handler blocks the event loop, so a process killed mid-run loses at most the last
+few milliseconds of journal: those calls run again on resume, as at-least-once allows.
+Reads flush first, so they always see what was recorded.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import sqlite3
+import threading
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,8 @@ PRAGMA journal_mode=WAL;
 PRAGMA synchronous=NORMAL;
 CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, created_at REAL, record TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS journal (
-    run_id TEXT, path TEXT, entry TEXT NOT NULL, is_error INTEGER NOT NULL, PRIMARY KEY (run_id, path));
-CREATE TABLE IF NOT EXISTS state (address TEXT, session TEXT, value TEXT NOT NULL, PRIMARY KEY (address, session));
+    run_id TEXT, path TEXT, entry BLOB NOT NULL, is_error INTEGER NOT NULL, PRIMARY KEY (run_id, path));
+CREATE TABLE IF NOT EXISTS state (address TEXT, session TEXT, value BLOB NOT NULL, PRIMARY KEY (address, session));
 CREATE TABLE IF NOT EXISTS spans (
     run_id TEXT, path TEXT, address TEXT, session TEXT, request_id TEXT, parent_id TEXT,
     started_at REAL, ended_at REAL, status TEXT, io BLOB);
@@ -37,32 +38,39 @@ CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id);
 
 
 class SqliteStore:
-    def __init__(self, path: str | Path, *, flush_interval: float = 0.05, max_buffer: int = 2000) -> None:
+    def __init__(self, path: str | Path, *, flush_interval: float = 0.005) -> None:
         self.path = Path(path)
         self.flush_interval = flush_interval
-        self.max_buffer = max_buffer
         self._db: sqlite3.Connection | None = None
-        self._journal: list[tuple[str, str, JournalEntry]] = []
-        self._spans: list[Span] = []
-        self._events: list[Message] = []
-        self._state: dict[tuple[str, str], str] = {}
-        self._flush_handle: asyncio.TimerHandle | None = None
-        self._pending = 0
+        self._queue: deque[tuple[Any, ...]] = deque()
+        self._state: dict[tuple[str, str], bytes] = {}  # written, not yet committed: loads must see it
+        self._lock = threading.Lock()  # guards the connection
+        self._wake = threading.Event()
+        self._stopping = False
+        self._writer: threading.Thread | None = None
 
-    # lifecycle
+    # -- lifecycle ------------------------------------------------------------------------------
     async def open(self) -> None:
         if self._db is not None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
         self._db.executescript(_SCHEMA)
+        self._stopping = False
+        self._writer = threading.Thread(target=self._write_behind, name=f"aiflows-store:{self.path.name}", daemon=True)
+        self._writer.start()
 
     async def close(self) -> None:
         if self._db is None:
             return
+        self._stopping = True
+        self._wake.set()
+        if self._writer is not None:
+            self._writer.join()
         self._flush_now()
-        self._db.close()
-        self._db = None
+        with self._lock:
+            self._db.close()
+            self._db = None
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -73,109 +81,112 @@ class SqliteStore:
     async def flush(self) -> None:
         self._flush_now()
 
-    def _schedule_flush(self) -> None:
-        self._pending += 1
-        if self._pending >= self.max_buffer:
+    def _write_behind(self) -> None:
+        pause = threading.Event()  # never set: a sleep that lets a batch gather
+        while not self._stopping:
+            self._wake.wait()
+            if not self._stopping:
+                pause.wait(self.flush_interval)
+            self._wake.clear()
             self._flush_now()
-        elif self._flush_handle is None:
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:
-                self._flush_now()
-                return
-            self._flush_handle = loop.call_later(self.flush_interval, self._flush_now)
+
+    def _enqueue(self, item: tuple[Any, ...]) -> None:
+        self._queue.append(item)
+        if not self._wake.is_set():
+            self._wake.set()
 
     def _flush_now(self) -> None:
-        if self._flush_handle is not None:
-            self._flush_handle.cancel()
-            self._flush_handle = None
-        if self._db is None or not (self._journal or self._spans or self._events or self._state):
-            return
-        journal, spans, events, state = self._journal, self._spans, self._events, self._state
-        self._journal, self._spans, self._events, self._state = [], [], [], {}
-        self._pending = 0
-        db = self._db
-        db.execute("BEGIN")
-        try:
-            db.executemany(
-                "INSERT OR REPLACE INTO journal VALUES (?, ?, ?, ?)",
-                [(run, path, dumps((e.address, e.data, e.error)), e.error is not None) for run, path, e in journal],
-            )
-            db.executemany(
-                "INSERT INTO spans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (s.run_id, s.path, s.address, s.session, s.request_id, s.parent_id, s.started_at, s.ended_at,
-                     s.status, dumps((s.input, s.output, s.error)))
-                    for s in spans
-                ],
-            )
-            db.executemany(
-                "INSERT INTO events (run_id, event) VALUES (?, ?)", [(e.run_id, e.model_dump_json()) for e in events]
-            )
-            db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?, ?)", [(a, s, v) for (a, s), v in state.items()])
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+        with self._lock:
+            if self._db is None:
+                return
+            queue = self._queue
+            items = [queue.popleft() for _ in range(len(queue))]
+            state, self._state = self._state, {}
+            if not items and not state:
+                return
+            journal, spans, events = [], [], []
+            for item in items:
+                if item[0] == "j":
+                    _, run_id, path, e = item
+                    journal.append((run_id, path, dumps((e.address, e.data, e.error)), e.error is not None))
+                elif item[0] == "s":
+                    s = item[1]
+                    spans.append((s.run_id, s.path, s.address, s.session, s.request_id, s.parent_id,
+                                  s.started_at, s.ended_at, s.status, dumps((s.input, s.output, s.error))))
+                else:
+                    events.append((item[1].run_id, item[1].model_dump_json()))
+            db = self._db
+            db.execute("BEGIN")
+            try:
+                db.executemany("INSERT OR REPLACE INTO journal VALUES (?, ?, ?, ?)", journal)
+                db.executemany("INSERT INTO spans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", spans)
+                db.executemany("INSERT INTO events (run_id, event) VALUES (?, ?)", events)
+                db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?, ?)", [(a, s, v) for (a, s), v in state.items()])
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
 
-    # runs
+    def _query(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        self._flush_now()
+        with self._lock:
+            return self.db.execute(sql, params).fetchall()
+
+    # -- runs -------------------------------------------------------------------------------------
     async def save_run(self, record: RunRecord) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO runs VALUES (?, ?, ?)", (record.run_id, record.created_at, record.model_dump_json())
-        )
+        with self._lock:
+            self.db.execute(
+                "INSERT OR REPLACE INTO runs VALUES (?, ?, ?)", (record.run_id, record.created_at, record.model_dump_json())
+            )
 
     async def get_run(self, run_id: str) -> RunRecord | None:
-        row = self.db.execute("SELECT record FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        return RunRecord.model_validate_json(row[0]) if row else None
+        rows = self._query("SELECT record FROM runs WHERE run_id = ?", (run_id,))
+        return RunRecord.model_validate_json(rows[0][0]) if rows else None
 
     async def list_runs(self, limit: int = 20) -> list[RunRecord]:
-        rows = self.db.execute("SELECT record FROM runs ORDER BY created_at DESC LIMIT ?", (limit,)).fetchall()
+        rows = self._query("SELECT record FROM runs ORDER BY created_at DESC LIMIT ?", (limit,))
         return [RunRecord.model_validate_json(r[0]) for r in rows]
 
-    # journal
+    # -- journal ----------------------------------------------------------------------------------
     async def load_journal(self, run_id: str) -> dict[str, JournalEntry]:
-        self._flush_now()
-        rows = self.db.execute("SELECT path, entry FROM journal WHERE run_id = ?", (run_id,)).fetchall()
+        rows = self._query("SELECT path, entry FROM journal WHERE run_id = ?", (run_id,))
         return {path: JournalEntry(*loads(raw)) for path, raw in rows}
 
     def record_journal(self, run_id: str, path: str, entry: JournalEntry) -> None:
-        self._journal.append((run_id, path, entry))
-        self._schedule_flush()
+        self._enqueue(("j", run_id, path, entry))
 
     async def forget_journal_errors(self, run_id: str) -> None:
-        self._flush_now()
-        self.db.execute("DELETE FROM journal WHERE run_id = ? AND is_error = 1", (run_id,))
+        self._query("DELETE FROM journal WHERE run_id = ? AND is_error = 1", (run_id,))
 
-    # state
+    # -- state ------------------------------------------------------------------------------------
     async def load_state(self, address: str, session: str) -> dict[str, Any] | None:
-        raw = self._state.get((address, session))
-        if raw is None:
-            row = self.db.execute(
-                "SELECT value FROM state WHERE address = ? AND session = ?", (address, session)
-            ).fetchone()
-            raw = row[0] if row else None
-        return json.loads(raw) if raw is not None else None
+        with self._lock:
+            raw = self._state.get((address, session))
+            if raw is None:
+                row = self.db.execute(
+                    "SELECT value FROM state WHERE address = ? AND session = ?", (address, session)
+                ).fetchone()
+                raw = row[0] if row else None
+        return loads(raw) if raw is not None else None
 
     async def save_state(self, address: str, session: str, state: dict[str, Any]) -> None:
-        self._state[(address, session)] = json.dumps(state)
-        self._schedule_flush()
+        with self._lock:
+            self._state[(address, session)] = dumps(state)
+        if not self._wake.is_set():
+            self._wake.set()
 
-    # trace
+    # -- trace ------------------------------------------------------------------------------------
     def record_span(self, span: Span) -> None:
-        self._spans.append(span)
-        self._schedule_flush()
+        self._enqueue(("s", span))
 
     def record_event(self, event: Message) -> None:
-        self._events.append(event)
-        self._schedule_flush()
+        self._enqueue(("e", event))
 
     async def spans(self, run_id: str) -> list[Span]:
-        self._flush_now()
-        rows = self.db.execute("SELECT * FROM spans WHERE run_id = ? ORDER BY rowid", (run_id,)).fetchall()
+        rows = self._query("SELECT * FROM spans WHERE run_id = ? ORDER BY rowid", (run_id,))
         latest = {row[1]: row for row in rows}  # a resumed run records its composites again: keep the last
         return [Span(*row[:9], *loads(row[9])) for row in latest.values()]
 
     async def events(self, run_id: str) -> list[Message]:
-        self._flush_now()
-        rows = self.db.execute("SELECT event FROM events WHERE run_id = ? ORDER BY seq", (run_id,)).fetchall()
+        rows = self._query("SELECT event FROM events WHERE run_id = ? ORDER BY seq", (run_id,))
         return [Message.model_validate_json(r[0]) for r in rows]
