@@ -49,6 +49,8 @@ class Host:
                     lock = self._locks[request.session] = asyncio.Lock()
                 async with lock:
                     answer = await self._invoke_stateful(request, run)
+            if request.path == "":
+                await runtime._finish_run(request, answer)
             return answer
         finally:
             run.users -= 1

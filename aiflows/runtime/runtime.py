@@ -187,16 +187,29 @@ class Runtime:
             run.users -= 1
             if run.users == 0:
                 self._release_run(run)
+        if answer.kind == "reply":
+            return RunResult(run_id=record.run_id, status="done", output=answer.data)
+        error = answer.error or ErrorInfo(address=record.address, type="Unknown", message="no error given")
+        return RunResult(run_id=record.run_id, status=_status_of(error), error=error)
+
+    async def _finish_run(self, request: Message, answer: Message) -> None:
+        """Record how a run ended; the host of its root request calls this, wherever it runs."""
+        record = await self.store.get_run(request.run_id) or RunRecord(
+            run_id=request.run_id,
+            address=request.recipient,
+            session=request.session,
+            input=request.data,
+            created_at=request.created_at,
+        )
         record.finished_at = time.time()
         if answer.kind == "reply":
             record.status, record.output, record.error = "done", answer.data, None
         else:
             record.output = None
             record.error = answer.error or ErrorInfo(address=record.address, type="Unknown", message="no error given")
-            record.status = "suspended" if record.error.type == "Suspended" else "failed"
+            record.status = _status_of(record.error)
         await self.store.save_run(record)
         await self.store.flush()
-        return RunResult(run_id=record.run_id, status=record.status, output=record.output, error=record.error)
 
     # -- runs in progress, shared by the hosts ------------------------------------------------
     async def _load_run(self, run_id: str) -> ActiveRun:
@@ -214,3 +227,7 @@ class Runtime:
         if self.tracing:
             self.store.record_event(event)
         self.bus.publish(event)
+
+
+def _status_of(error: ErrorInfo) -> Literal["suspended", "failed"]:
+    return "suspended" if error.type == "Suspended" else "failed"

@@ -1,0 +1,71 @@
+"""The runtime: hosting, addresses, fire-and-forget sends, idempotent run ids, traces with usage."""
+
+from __future__ import annotations
+
+import pytest
+from rich.console import Console
+
+from aiflows import AtomicFlow, ConfigError, FlowError, MemoryStore, Runtime, SqliteStore, flow
+from aiflows.runtime.trace import render_tree, trace_messages
+
+calls = {"n": 0}
+
+
+@flow
+def counted(x: int) -> dict:
+    calls["n"] += 1
+    return {"x": x}
+
+
+async def test_send_runs_in_the_background_and_records_the_outcome():
+    store = MemoryStore()
+    async with Runtime(store=store) as rt:
+        await rt.host(counted, "count")
+        run_id = await rt.send("count", {"x": 5})
+    record = await store.get_run(run_id)  # closing the runtime waited for the send
+    assert record.status == "done" and record.output == {"x": 5}
+
+
+async def test_a_finished_run_id_answers_from_its_record_without_running_again(tmp_path):
+    calls["n"] = 0
+    async with Runtime(store=SqliteStore(tmp_path / "r.db")) as rt:
+        first = await rt.run(counted, {"x": 1}, run_id="fixed")
+        second = await rt.run(counted, {"x": 1}, run_id="fixed")
+    assert first == second and calls["n"] == 1
+
+
+async def test_addresses_are_unique_and_unknown_ones_are_named():
+    async with Runtime(store=MemoryStore()) as rt:
+        await rt.host(counted, "a")
+        assert await rt.host(counted, "a") == "a"  # hosting the same flow again is harmless
+        with pytest.raises(ConfigError, match="already hosts"):
+            await rt.host(flow(lambda: {}, name="other"), "a")
+        with pytest.raises(FlowError, match="no flow is served at 'ghost' \\(served here: a\\)") as err:
+            await rt.call("ghost", {})
+        assert err.value.type == "UnknownAddress"
+
+
+async def test_the_trace_tree_shows_calls_errors_and_llm_usage():
+    class Model(AtomicFlow):
+        async def handle(self, ctx, data):
+            ctx.emit("llm.usage", {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15, "cost": 0.002})
+            return {"text": "hi"}
+
+    from aiflows import Parallel
+
+    @flow
+    def broken() -> dict:
+        raise ValueError("bad <b>markup</b> [red]")
+
+    store = MemoryStore()
+    async with Runtime(store=store) as rt:
+        result = await rt.run(Parallel({"model": Model(), "broken": broken}, name="team"), {})
+        record = await rt.get_run(result.run_id)
+        spans, events = await store.spans(result.run_id), await store.events(result.run_id)
+    console = Console(width=200, record=True)
+    console.print(render_tree(record, spans, events))
+    text = console.export_text()
+    assert "team/model" in text and "tokens=15 cost=$0.0020" in text
+    assert "ValueError: bad <b>markup</b> [red]" in text
+    messages = list(trace_messages(spans, events))
+    assert [m["kind"] for m in messages].count("event") == 1
