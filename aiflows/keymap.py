@@ -110,6 +110,12 @@ class KeyMap(BaseModel):
             return [s.split(".")[0] for s in self.select]
         return None
 
+    def sources(self) -> list[str]:
+        """Keys this map surely reads from its input (select may also name keys it made itself)."""
+        if self._pick is not None:
+            return list(self._pick.values())
+        return [*self.rename, *self.copy_, *(e.source for e in self.extract.values())]
+
     def apply(self, data: dict[str, Any]) -> dict[str, Any]:
         if self._pick is not None:
             out: dict[str, Any] = {}

@@ -45,6 +45,19 @@ class Step:
         produced = self.outputs.apply(output) if isinstance(self.outputs, KeyMap) else output
         return {**data, **produced}
 
+    def check_outputs(self, owner: str) -> None:
+        """An output map may only read keys the subflow's output schema has."""
+        if isinstance(self.flow, str) or not isinstance(self.outputs, KeyMap) or self.flow.Output is Data:
+            return
+        sources = self.outputs.sources()
+        fields = self.flow.Output.model_fields
+        unknown = [src for src in sources if src.split(".")[0] not in fields]
+        if unknown and self.flow.Output.model_config.get("extra") != "allow":
+            raise ConfigError(
+                f"'{owner}': step '{self.label}' reads {unknown} from the output of "
+                f"{self.flow.Output.__qualname__}, which has only {', '.join(fields)}"
+            )
+
     def check_inputs(self, owner: str) -> None:
         """Compare the input map with the subflow's schema, so a wrong map fails when built, not when run."""
         if isinstance(self.flow, str) or not isinstance(self.inputs, KeyMap):
@@ -85,6 +98,7 @@ def as_steps(owner: str, items: list[Flow | Step | str] | dict[str, Flow | Step 
         seen.add(name)
         step.name = name
         step.check_inputs(owner)
+        step.check_outputs(owner)
         steps.append(step)
     if not steps:
         raise ConfigError(f"'{owner}' has no steps")

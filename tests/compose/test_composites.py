@@ -65,6 +65,8 @@ def test_sequential_checks_input_maps_against_the_subflow_schema():
         Sequential(Step(Solve(), inputs={"hints": "h"}), name="s")
     with pytest.raises(ConfigError, match=r"maps to \['questoin'\], which Solve.Input does not have"):
         Sequential(Step(Solve(), inputs={"question": "q", "questoin": "q"}), name="s")
+    with pytest.raises(ConfigError, match=r"reads \['answr'\] from the output of Solve.Output, which has only answer"):
+        Sequential(Step(Solve(), outputs={"a": "answr"}), name="s")
     with pytest.raises(ConfigError, match="has no steps"):
         Sequential(name="empty")
 
