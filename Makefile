@@ -2,7 +2,7 @@
 PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
 
-.PHONY: setup setup-test test demo bench
+.PHONY: system-deps torch setup setup-test test demo bench-overhead
 
 # System packages the tests use (Redis server, sandbox, terminal, browser); skipped when present.
 system-deps:
@@ -30,11 +30,11 @@ setup-test: system-deps torch
 test: setup-test
 	$(PYTHON) -m pytest -q
 
-# The README's main job.
+# The README's main job: Code_Debug on the shipped sample problems, in process, with the
+# local model (Qwen/Qwen2.5-Coder-0.5B-Instruct, or whatever AIFLOWS_MODEL names).
 demo: setup
-	$(PYTHON) examples/custom_composite.py
-	aiflows run examples/pipeline.yaml --input '{"text": "flows compose into bigger flows"}'
+	$(PYTHON) -m aiflows.bench.demo
 
-bench:
+bench-overhead:
 	$(PIP) install -q -e ".[bench]"
 	$(PYTHON) benchmarks/overhead.py

@@ -1,0 +1,62 @@
+"""The main job: Code_Debug on the sample problems with the embedded defaults.
+
+In-process bus, the local transformers backend (Qwen/Qwen2.5-Coder-0.5B-Instruct, or any model in
+AIFLOWS_MODEL), the LLM response cache on. Without the model, it stops before any problem runs
+and says how to provide one.
+
+    python -m aiflows.bench.demo            # or: aiflows bench demo, make demo
+    AIFLOWS_MODEL=local:/models/qwen python -m aiflows.bench.demo --out bench_runs/demo
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from aiflows.exceptions import AiflowsError
+
+__all__ = ["add_arguments", "main", "run_demo"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--flow", default="Code_Debug", help="the cc flow to run (default Code_Debug)")
+    parser.add_argument("--out", type=Path, default=Path("bench_runs/demo"),
+                        help="output folder (default bench_runs/demo)")
+    parser.add_argument("-j", "--jobs", type=int, default=2, help="problems run at once (default 2)")
+    parser.add_argument("--limit", type=int, default=None, help="run at most this many sample problems")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Check the model, then run the benchmark on the shipped samples and print the summary."""
+    from .config import BenchConfig
+    from .model_check import check_model_available
+    from .runner import run_bench
+
+    model = check_model_available(None)  # before any problem runs: fail fast and say how to fix it
+    print(f"model: {model}", file=sys.stderr)
+    config = BenchConfig(flow=args.flow, problems=["samples"], out=args.out, jobs=args.jobs, limit=args.limit,
+                         progress=not args.no_progress)
+    result = asyncio.run(run_bench(config))
+    from .cli_output import print_summary
+
+    print_summary(result)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m aiflows.bench.demo", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run_demo(args)
+    except AiflowsError as exc:
+        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
