@@ -21,10 +21,10 @@ torch:
 	@$(PYTHON) -c "import torch" 2>/dev/null || $(PIP) install -q "torch==2.13.0"
 
 setup: torch
-	$(PIP) install -q -e ".[llm,local,redis]"
+	$(PIP) install -q -e ".[llm,local,redis,plot]"
 
 setup-test: system-deps torch
-	$(PIP) install -q -e ".[llm,local,redis,dev]"
+	$(PIP) install -q -e ".[llm,local,redis,plot,dev]"
 
 # The README's test command.
 test: setup-test
