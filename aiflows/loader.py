@@ -17,6 +17,7 @@ Every mistake is a `ConfigError` naming the file, the key and what was expected.
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 from pathlib import Path
 from typing import Any
@@ -205,6 +206,8 @@ class _Builder:
         if not (isinstance(cls, type) and issubclass(cls, Flow)):
             raise self.error(f"{key}.class", f"'{spec['class']}' is not a Flow class")
         kwargs: dict[str, Any] = dict(common)
+        if "base_dir" in inspect.signature(cls).parameters:  # relative files (prompts) sit next to the YAML
+            kwargs["base_dir"] = self.base
         if "config" in spec:
             kwargs["config"] = spec["config"]
         if "subflows" in spec:

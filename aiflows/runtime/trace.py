@@ -26,9 +26,14 @@ def usage_by_path(events: list[Message]) -> dict[str, dict[str, float]]:
         if event.data.get("type") != "llm.usage":
             continue
         bucket = totals.setdefault(event.path, {})
-        for key in ("prompt_tokens", "completion_tokens", "total_tokens", "cost"):
-            value = event.data.get(key)
-            if isinstance(value, (int, float)):
+        for key, names in (
+            ("prompt_tokens", ("prompt_tokens",)),
+            ("completion_tokens", ("completion_tokens",)),
+            ("total_tokens", ("total_tokens",)),
+            ("cost", ("cost_usd", "cost")),
+        ):
+            value = next((event.data[n] for n in names if isinstance(event.data.get(n), (int, float))), None)
+            if value is not None:
                 bucket[key] = bucket.get(key, 0) + value
     return totals
 

@@ -48,7 +48,7 @@ async def test_addresses_are_unique_and_unknown_ones_are_named():
 async def test_the_trace_tree_shows_calls_errors_and_llm_usage():
     class Model(AtomicFlow):
         async def handle(self, ctx, data):
-            ctx.emit("llm.usage", {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15, "cost": 0.002})
+            ctx.emit("llm.usage", {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15, "cost_usd": 0.002})
             return {"text": "hi"}
 
     from aiflows import Parallel
