@@ -7,7 +7,8 @@ PIP ?= $(PYTHON) -m pip
 # System packages the tests use (Redis server, sandbox, terminal, browser); skipped when present.
 system-deps:
 	@missing=""; \
-	for pair in redis-server:redis-server bwrap:bubblewrap tmux:tmux git:git gcc:gcc g++:g++; do \
+	for pair in redis-server:redis-server bwrap:bubblewrap tmux:tmux git:git gcc:gcc g++:g++ \
+		chromium:chromium chromedriver:chromium-driver; do \
 		cmd=$${pair%%:*}; pkg=$${pair##*:}; command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -21,10 +22,10 @@ torch:
 	@$(PYTHON) -c "import torch" 2>/dev/null || $(PIP) install -q "torch==2.13.0"
 
 setup: torch
-	$(PIP) install -q -e ".[llm,local,redis,plot]"
+	$(PIP) install -q -e ".[llm,local,redis,plot,ui]"
 
 setup-test: system-deps torch
-	$(PIP) install -q -e ".[llm,local,redis,plot,dev]"
+	$(PIP) install -q -e ".[llm,local,redis,plot,ui,dev]"
 
 # The README's test command.
 test: setup-test

@@ -22,6 +22,7 @@ from .records import JournalEntry
 
 if TYPE_CHECKING:
     from .runtime.host import Host
+    from .runtime.runtime import Runtime
     from .runtime.run import ActiveRun
 
 __all__ = ["Context", "NondeterminismError", "current_context"]
@@ -66,6 +67,11 @@ class Context:
     @property
     def address(self) -> str:
         return self._host.address
+
+    @property
+    def runtime(self) -> Runtime:
+        """The runtime hosting this flow: for capabilities that keep their own records beside its store."""
+        return self._host.runtime
 
     @property
     def run_id(self) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from .compose import Branch, Loop, Map, Parallel, Sequential, Step
 from .exceptions import ConfigError
 from .flow import Flow, FunctionFlow
 
-__all__ = ["apply_overrides", "import_object", "load_flow", "parse_overrides"]
+__all__ = ["apply_overrides", "build_from_spec", "import_object", "load_flow", "parse_overrides"]
 
 _COMMON = {"name", "timeout"}
 _KINDS: dict[str, set[str]] = {
@@ -61,6 +62,23 @@ def load_flow(source: str | Path | dict[str, Any], *, overrides: list[str] | dic
     if not isinstance(document, dict):
         raise ConfigError(f"expected a mapping at the top, found {type(document).__name__}", file=str(path))
     return _Builder(document, str(path), path.resolve().parent, overrides).build()
+
+
+def build_from_spec(spec: dict[str, Any]) -> Flow:
+    """Rebuild the flow a run was started with (its record's `spec`)."""
+    if "yaml" in spec:
+        return load_flow(spec["yaml"], overrides=spec.get("overrides") or [])
+    if "import" in spec:
+        sys.path.insert(0, spec.get("cwd") or os.getcwd())
+        obj = import_object(spec["import"], file="<command line>", key="target")
+        if isinstance(obj, Flow):
+            return obj
+        if isinstance(obj, type) and issubclass(obj, Flow):
+            return obj()
+        if callable(obj):
+            return FunctionFlow(obj)
+        raise ConfigError(f"'{spec['import']}' is not a Flow, a Flow class or a function")
+    raise ConfigError("this run was started from code, not from a file: resume it with Runtime.resume in that code")
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:

@@ -65,27 +65,6 @@ def _read_input(args: argparse.Namespace) -> dict[str, Any]:
     return value
 
 
-def build_from_spec(spec: dict[str, Any]) -> Any:
-    """Rebuild the flow a run was started with (its record's `spec`)."""
-    from ..exceptions import ConfigError
-    from ..flow import Flow, FunctionFlow
-    from ..loader import import_object, load_flow
-
-    if "yaml" in spec:
-        return load_flow(spec["yaml"], overrides=spec.get("overrides") or [])
-    if "import" in spec:
-        sys.path.insert(0, spec.get("cwd") or os.getcwd())
-        obj = import_object(spec["import"], file="<command line>", key="target")
-        if isinstance(obj, Flow):
-            return obj
-        if isinstance(obj, type) and issubclass(obj, Flow):
-            return obj()
-        if callable(obj):
-            return FunctionFlow(obj)
-        raise ConfigError(f"'{spec['import']}' is not a Flow, a Flow class or a function")
-    raise ConfigError("this run was started from code, not from a file: resume it with Runtime.resume in that code")
-
-
 def _spec_for(target: str, overrides: list[str]) -> dict[str, Any]:
     if target.endswith((".yaml", ".yml")) or Path(target).is_file():
         return {"yaml": str(Path(target).resolve()), "overrides": overrides}
@@ -94,6 +73,13 @@ def _spec_for(target: str, overrides: list[str]) -> dict[str, Any]:
 
 def _finish(result: Any) -> int:
     print(f"run {result.run_id} {result.status}", file=sys.stderr)
+    if result.status == "suspended":
+        print(
+            f"waiting for a person: answer with `aiflows human` or `aiflows ui`; the run resumes once answered "
+            f"(or `aiflows resume {result.run_id}`)",
+            file=sys.stderr,
+        )
+        return 3
     if result.error is not None:
         print(f"FlowError: {result.error.type} in flow '{result.error.address}': {result.error.message}", file=sys.stderr)
         return 1
@@ -102,6 +88,8 @@ def _finish(result: Any) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from ..loader import build_from_spec
+
     if args.model:
         os.environ["AIFLOWS_MODEL"] = args.model
     spec = _spec_for(args.target, args.set)
@@ -120,6 +108,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
+    from ..loader import build_from_spec
+
     async def go() -> Any:
         async with _runtime(args) as rt:
             record = await rt.get_run(args.run_id)

@@ -1,0 +1,163 @@
+"""The web page: sessions, runs with their live message trace, and forms to answer questions.
+
+    app = create_app(lambda: Runtime(store=SqliteStore(path)))
+    uvicorn.run(app, port=8765)
+
+Pages are rendered on the server (autoescaped); a websocket per open page sends the parts that
+changed (questions, runs, trace, status) every `refresh_s`. Answers are JSON posts to
+`/api/requests/{id}`; the first one wins and a later one gets 409 naming who answered. With
+`resume` on, the app's `HumanDesk` resumes runs as their questions are answered or time out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from .._desk import HumanDesk
+from .._errors import AlreadyAnswered, InvalidAnswer, UnknownRequest
+from ._render import Renderer
+from ._views import Views
+
+if TYPE_CHECKING:
+    from aiflows.runtime import Runtime
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("aiflows.human.web")
+
+_STATIC = Path(__file__).parent / "static"
+
+
+def create_app(make_runtime: Callable[[], Runtime], *, resume: bool = True, refresh_s: float = 0.5) -> Starlette:
+    """The web app over the runtime `make_runtime()` builds (opened at start-up, closed at shutdown).
+
+    Args:
+        make_runtime: builds the runtime whose store (and bus) the flows use.
+        resume: resume runs from this process as their questions are answered or time out
+            (leave it off when workers elsewhere run a resumer).
+        refresh_s: how often an open page is brought up to date.
+    """
+    renderer = Renderer()
+    holder: dict[str, Any] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with make_runtime() as runtime:
+            desk = HumanDesk(runtime)
+            await desk.store.open()
+            holder["views"] = Views(desk, renderer)
+            task = asyncio.create_task(desk.serve(), name="human-resumer") if resume else None
+            try:
+                yield
+            finally:
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+
+    def views() -> Views:
+        return holder["views"]
+
+    async def index(request: Request) -> Response:
+        return HTMLResponse(await views().index_page())
+
+    async def session_page(request: Request) -> Response:
+        session = request.path_params["session"]
+        try:
+            return HTMLResponse(await views().session_page(session))
+        except UnknownRequest as exc:
+            return HTMLResponse(renderer.page("missing.html", title="not found", live="", message=str(exc)), 404)
+
+    async def run_page(request: Request) -> Response:
+        run_id = request.path_params["run_id"]
+        try:
+            return HTMLResponse(await views().run_page(run_id))
+        except UnknownRequest as exc:
+            return HTMLResponse(renderer.page("missing.html", title="not found", live="", message=str(exc)), 404)
+
+    async def api_pending(request: Request) -> Response:
+        session = request.query_params.get("session")
+        pending = await views().desk.pending(session)
+        return JSONResponse([r.model_dump(mode="json") for r in pending])
+
+    async def api_answer(request: Request) -> Response:
+        request_id = request.path_params["request_id"]
+        try:
+            body = json.loads(await request.body() or b"null")
+        except json.JSONDecodeError as exc:
+            return _error(400, "InvalidAnswer", f"the body is not JSON: {exc}")
+        if not isinstance(body, dict) or "value" not in body:
+            return _error(400, "InvalidAnswer", 'send a JSON object {"value": ..., "by": "your name"}')
+        by = str(body.get("by") or "web")[:60]
+        try:
+            answered = await views().desk.answer(request_id, body["value"], by=by)
+        except UnknownRequest as exc:
+            return _error(404, "UnknownRequest", str(exc))
+        except InvalidAnswer as exc:
+            return _error(400, "InvalidAnswer", exc.problem)
+        except AlreadyAnswered as exc:
+            return _error(409, "AlreadyAnswered", str(exc), answered_by=exc.answered_by, state=exc.status)
+        return JSONResponse({"ok": True, "request": answered.model_dump(mode="json")})
+
+    async def live(socket: WebSocket) -> None:
+        await socket.accept()
+        pump = asyncio.create_task(_pump(socket, socket.query_params.get("page", "")), name="ui-pump")
+        watch = asyncio.create_task(_until_closed(socket), name="ui-watch")
+        try:
+            await asyncio.wait({pump, watch}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (pump, watch):
+                task.cancel()
+            await asyncio.gather(pump, watch, return_exceptions=True)
+
+    async def _pump(socket: WebSocket, scope: str) -> None:
+        """Send the live parts of the page whenever they change."""
+        sent: dict[str, str] = {}
+        try:
+            while True:
+                parts = await views().live_parts(scope)
+                changed = {k: v for k, v in parts.items() if sent.get(k) != v}
+                if changed:
+                    await socket.send_json({"parts": changed})
+                    sent.update(changed)
+                await asyncio.sleep(refresh_s)
+        except UnknownRequest as exc:
+            with contextlib.suppress(Exception):
+                await socket.send_json({"error": str(exc)})
+                await socket.close()
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            return  # the browser went away while we sent: a closed tab is not an error
+
+    async def _until_closed(socket: WebSocket) -> None:
+        """Return when the browser closes the socket (pages send nothing else)."""
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            while (await socket.receive())["type"] != "websocket.disconnect":
+                pass
+
+    routes = [
+        Route("/", index),
+        Route("/sessions/{session:path}", session_page),
+        Route("/runs/{run_id}", run_page),
+        Route("/api/pending", api_pending),
+        Route("/api/requests/{request_id}", api_answer, methods=["POST"]),
+        WebSocketRoute("/ws", live),
+        Mount("/static", StaticFiles(directory=_STATIC), name="static"),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _error(code: int, kind: str, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"ok": False, "error": kind, "message": message, **extra}, status_code=code)
