@@ -1,0 +1,70 @@
+"""`aiflows judge`: judge one program on a problem package, in the sandbox.
+
+    aiflows judge ../shared/data/cc/kattis-examples/hello hello.py
+    aiflows judge path/to/problem sol.cpp --samples          # public samples only
+    aiflows judge path/to/problem sol.c --language c --json  # the Judgement as JSON
+
+The exit code is 0 when the program is accepted, 1 otherwise (2 for bad usage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "judge", help="judge a program on a problem package (sandboxed)", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("problem", type=Path, help="the problem package folder (problem.yaml, data/, ...)")
+    parser.add_argument("submission", type=Path, help="the program's source file (.py, .c, .cc/.cpp)")
+    parser.add_argument("--language", default=None, help="python, c or cpp (default: from the file extension)")
+    parser.add_argument("--samples", action="store_true", help="judge on the public samples only")
+    parser.add_argument("-j", "--jobs", type=int, default=2, help="programs run at once (default 2)")
+    parser.add_argument("--time-limit-cap", type=float, default=None, help="clip the problem's time limit (seconds)")
+    parser.add_argument(
+        "--sandbox",
+        choices=("auto", "bwrap", "none"),
+        default="auto",
+        help="sandbox to use (default auto: bwrap if it works)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the Judgement as JSON")
+    parser.set_defaults(func=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from aiflows.judge import Judge, JudgeConfig, PackageError, Verdict
+    from aiflows.judge._programs import SUFFIXES
+    from aiflows.problems import load_package
+
+    source: Path = args.submission
+    if not source.is_file():
+        raise PackageError(str(args.problem), "the submission file does not exist", file=source)
+    language = args.language or SUFFIXES.get(source.suffix.lower())
+    if language is None:
+        print(f"ValueError: cannot tell the language of {source}; pass --language", file=sys.stderr)
+        return 2
+    problem = load_package(args.problem)
+    config = JudgeConfig(jobs=args.jobs, time_limit_cap=args.time_limit_cap, sandbox=args.sandbox)
+    with Judge(config) as judger:
+        code = source.read_text()
+        judgement = (
+            judger.judge_samples(problem, code, language) if args.samples else judger.judge(problem, code, language)
+        )
+    if args.json:
+        print(judgement.model_dump_json(indent=2))
+    else:
+        for test in judgement.tests:
+            print(f"{test.verdict:>4}  {test.name:30} {test.time_s:6.2f} s  {test.message}")
+        print(judgement.feedback())
+    return 0 if judgement.verdict == Verdict.AC else 1
+
+
+if __name__ == "__main__":
+    from aiflows.cli import main
+
+    sys.exit(main(["judge", *sys.argv[1:]]))

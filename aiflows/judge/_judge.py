@@ -1,0 +1,303 @@
+"""The judge: a problem, a program, a language in; a `Judgement` out.
+
+`Judge.judge` runs every test (samples first) for scoring; `Judge.judge_samples` runs only
+the public samples, the only tests a flow may see while it still writes code. A `Judge`
+owns one executor (a warm sandboxed fork server) and may be shared by many threads and
+tasks: `jobs` bounds how many programs run at once across all of them.
+
+    >>> with Judge(JudgeConfig(jobs=2)) as j:                     # doctest: +SKIP
+    ...     print(j.judge(problem, "print(input())", "python").verdict)
+    AC
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import weakref
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from aiflows.judge._compare import CompareFlags
+from aiflows.judge._errors import PackageError
+from aiflows.judge._executor import Executor
+from aiflows.judge._models import Judgement, Limits, TestResult, Verdict
+from aiflows.judge._programs import KeyedLocks, build_program, normalize_language
+from aiflows.judge._sandbox import SandboxView
+from aiflows.judge._testrun import ScratchPool, TestContext, run_test
+from aiflows.judge._validators import Validator, build_validator
+from aiflows.problems.model import Problem, TestCase
+
+__all__ = ["Judge", "JudgeConfig", "judge", "judge_async", "judge_samples"]
+
+log = logging.getLogger("aiflows.judge")
+
+
+class JudgeConfig(BaseModel):
+    """How the judge runs programs. Every field has a safe default."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    jobs: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1, le=64)  # programs run at once
+    sandbox: Literal["auto", "bwrap", "none"] = "auto"  # auto: bwrap when it works, else warn
+    fork_server: bool = True  # warm fork server; False: a fresh process per run
+    fresh_python: bool = False  # run Python as `python3 file` even with the fork server
+    time_limit_cap: float | None = Field(default=None, gt=0)  # clip problems' limits (benchmarks)
+    wall_factor: float = Field(default=2.0, ge=1)  # wall limit = factor * CPU limit + 1 s
+    processes: int = Field(default=64, ge=1)  # processes + threads per run
+    stop_on_failure: bool = True  # judge(): stop at the first failing test, as Kattis does
+    uid_base: int = Field(default=61000, ge=1000)  # runs use uids uid_base .. uid_base + 100 + 64 per fork server
+    work_dir: Path | None = None  # default: a private temporary folder, removed on close
+    tmp_size_mb: int = Field(default=256, ge=1)  # the sandbox's private /tmp (scratch)
+    extra_ro_paths: tuple[str, ...] = ()  # more read-only paths programs may see
+
+
+class Judge:
+    """Judges programs on problems; thread-safe; close it (or use `with`) to stop its sandbox."""
+
+    def __init__(self, config: JudgeConfig | None = None) -> None:
+        self.config = config or JudgeConfig()
+        self._own_dir = self.config.work_dir is None
+        root = _private_dir() if self.config.work_dir is None else Path(self.config.work_dir)
+        root.mkdir(parents=True, exist_ok=True)
+        root.chmod(0o755)
+        self.work_dir = root
+        for sub in ("programs", "validators", "runs"):
+            (root / sub).mkdir(exist_ok=True)
+            (root / sub).chmod(0o755 if sub == "programs" else 0o700)
+        view = SandboxView(extra_ro=self.config.extra_ro_paths, tmp_size_mb=self.config.tmp_size_mb)
+        self.executor = Executor(
+            root / "programs",
+            jobs=self.config.jobs,
+            mode=self.config.sandbox,
+            fork_server=self.config.fork_server,
+            uid_base=self.config.uid_base,
+            view=view,
+        )
+        self.scratch = ScratchPool(root / "runs")
+        self._validators: dict[str, Validator] = {}
+        self.build_locks = KeyedLocks()
+        self._lock = threading.Lock()
+        self._closed = False
+        # a Judge that is never closed still stops its sandbox and removes its folder (GC or exit)
+        self._finalizer = weakref.finalize(self, _release, self.executor, root if self._own_dir else None)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the sandbox and remove the private work folder (idempotent)."""
+        self._closed = True
+        self._finalizer()
+
+    # -- public -----------------------------------------------------------------------------
+
+    def judge(self, problem: Problem, code: str | Mapping[str, str], language: str) -> Judgement:
+        """Judge on every test (samples first); the verdict is the first failing test's."""
+        return self._judge(problem, code, language, samples_only=False)
+
+    def judge_samples(self, problem: Problem, code: str | Mapping[str, str], language: str) -> Judgement:
+        """Judge on the public samples only, running all of them, for feedback inside a flow."""
+        return self._judge(problem, code, language, samples_only=True)
+
+    async def judge_async(
+        self, problem: Problem, code: str | Mapping[str, str], language: str, *, samples_only: bool = False
+    ) -> Judgement:
+        """`judge` / `judge_samples` from asyncio, in a worker thread; runs stay bounded by `jobs`."""
+        return await asyncio.to_thread(self._judge, problem, code, language, samples_only=samples_only)
+
+    def limits_for(self, problem: Problem) -> Limits:
+        cpu = problem.time_limit
+        if self.config.time_limit_cap is not None:
+            cpu = min(cpu, self.config.time_limit_cap)
+        wall = cpu * self.config.wall_factor + 1.0
+        if problem.interactive:
+            wall *= 2  # the interactor's own work passes on the program's wall clock
+        return Limits(
+            cpu_s=cpu,
+            wall_s=wall,
+            memory_mb=problem.memory_limit_mb,
+            processes=self.config.processes,
+            output_mb=problem.output_limit_mb,
+            file_mb=max(problem.output_limit_mb, 64),
+        )
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _judge(
+        self, problem: Problem, code: str | Mapping[str, str], language: str, *, samples_only: bool
+    ) -> Judgement:
+        if self._closed:
+            raise RuntimeError("this Judge is closed")
+        lang = normalize_language(language)
+        if problem.kind == "function":
+            return self._judge_function(problem, code, lang, samples_only)
+        built = build_program(
+            code,
+            lang,
+            self.work_dir / "programs",
+            view=self.executor.view,
+            uid=self.executor.compile_uid,
+            locks=self.build_locks,
+        )
+        if built.compile_error is not None:
+            return Judgement(
+                problem_id=problem.id,
+                language=lang,
+                verdict=Verdict.CE,
+                compile_output=built.compile_error,
+                samples_only=samples_only,
+            )
+        program = built.program(fresh_python=self.config.fresh_python)
+        tests = self._tests(problem, samples_only)
+        ctx = TestContext(
+            problem_id=problem.id,
+            executor=self.executor,
+            program=program,
+            limits=self.limits_for(problem),
+            flags=self._flags(problem),
+            validator=self._validator(problem),
+            validator_args=list(problem.validator_flags) if problem.validation != "default" else [],
+            interactive=problem.interactive,
+            passes=_passes(problem),
+            hidden=self._hidden(problem, tests),
+            scratch=self.scratch,
+            output_limit=problem.output_limit_mb << 20,
+        )
+        results: list[TestResult] = []
+        for test in tests:
+            result = run_test(ctx, test)
+            results.append(result)
+            if result.verdict != Verdict.AC and self.config.stop_on_failure and not samples_only:
+                break
+        failed = next((r for r in results if r.verdict != Verdict.AC), None)
+        return Judgement(
+            problem_id=problem.id,
+            language=lang,
+            verdict=failed.verdict if failed else Verdict.AC,
+            tests=results,
+            total_tests=len(tests),
+            samples_only=samples_only,
+        )
+
+    def _judge_function(
+        self, problem: Problem, code: str | Mapping[str, str], lang: str, samples_only: bool
+    ) -> Judgement:
+        """HumanEval-style: the program, then `test_code`, then `check(entry_point)`; AC if it exits cleanly."""
+        from aiflows.judge._function import judge_function
+
+        return judge_function(self, problem, code, lang, samples_only)
+
+    def _tests(self, problem: Problem, samples_only: bool) -> list[TestCase]:
+        chosen = problem.samples if samples_only else sorted(problem.tests, key=lambda t: not t.is_sample)
+        for test in chosen:
+            for path, what in ((test.input_path, "input"), (test.answer_path, "answer")):
+                if not path.is_file():
+                    raise PackageError(problem.id, f"the {what} file of test {test.name} is missing", file=path)
+        if not chosen and not samples_only:
+            raise PackageError(problem.id, "the problem has no test data", file=problem.root)
+        return chosen
+
+    def _flags(self, problem: Problem) -> CompareFlags:
+        if problem.validation != "default":
+            return CompareFlags()
+        try:
+            return CompareFlags.parse(problem.validator_flags)
+        except ValueError as exc:
+            where = problem.root / "problem.yaml" if problem.root else None
+            raise PackageError(problem.id, f"validator_flags: {exc}", file=where) from None
+
+    def _validator(self, problem: Problem) -> Validator | None:
+        if problem.validation == "default":
+            return None
+        if problem.output_validator is None:
+            raise PackageError(
+                problem.id,
+                f"validation is {problem.validation!r} but the package has no output validator",
+                file=problem.root,
+            )
+        key = str(problem.output_validator)
+        with self._lock:
+            if key not in self._validators:
+                self._validators[key] = build_validator(
+                    problem.id, problem.output_validator, self.work_dir / "validators"
+                )
+            return self._validators[key]
+
+    def _hidden(self, problem: Problem, tests: list[TestCase]) -> tuple[str, ...]:
+        """Data that would be visible in the sandbox (stored under a system path) gets hidden."""
+        view = self.executor.base_view
+        paths = {problem.root} if problem.root else set()
+        paths |= {t.input_path.parent for t in tests} | {t.answer_path.parent for t in tests}
+        return tuple(sorted(str(p.resolve()) for p in paths if p is not None and view.is_visible(p)))
+
+
+def _release(executor: Executor, own_dir: Path | None) -> None:
+    try:
+        executor.close()
+    finally:
+        if own_dir is not None:
+            shutil.rmtree(own_dir, ignore_errors=True)
+
+
+def _private_dir() -> Path:
+    """A private work folder, in memory (/dev/shm) when possible: runs write and read small files."""
+    shm = Path("/dev/shm")
+    where = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
+    return Path(tempfile.mkdtemp(prefix="aiflows-judge-", dir=where))
+
+
+def _passes(problem: Problem) -> int:
+    """Multi-pass problems run the program again on the `nextpass.in` its validator writes."""
+    types = problem.metadata.get("types") or []
+    if not problem.metadata.get("multi_pass") and "multi-pass" not in types:
+        return 1
+    try:
+        return max(2, int(problem.metadata.get("validation_passes", 2)))
+    except (TypeError, ValueError):
+        return 2
+
+
+def _one_shot(problem: Problem, code: str | Mapping[str, str], language: str, samples_only: bool) -> Judgement:
+    with Judge(JudgeConfig(jobs=1)) as j:
+        return j._judge(problem, code, language, samples_only=samples_only)
+
+
+def judge(problem: Problem, code: str | Mapping[str, str], language: str, *, judger: Judge | None = None) -> Judgement:
+    """Judge `code` on all of `problem`'s tests (scoring). Pass `judger` to reuse a warm sandbox."""
+    if judger is not None:
+        return judger.judge(problem, code, language)
+    return _one_shot(problem, code, language, samples_only=False)
+
+
+def judge_samples(
+    problem: Problem, code: str | Mapping[str, str], language: str, *, judger: Judge | None = None
+) -> Judgement:
+    """Judge `code` on the public samples only (what a flow may use while it writes code)."""
+    if judger is not None:
+        return judger.judge_samples(problem, code, language)
+    return _one_shot(problem, code, language, samples_only=True)
+
+
+async def judge_async(
+    problem: Problem,
+    code: str | Mapping[str, str],
+    language: str,
+    *,
+    judger: Judge | None = None,
+    samples_only: bool = False,
+) -> Judgement:
+    """The async twin of `judge` / `judge_samples`."""
+    if judger is not None:
+        return await judger.judge_async(problem, code, language, samples_only=samples_only)
+    return await asyncio.to_thread(_one_shot, problem, code, language, samples_only)

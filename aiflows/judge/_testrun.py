@@ -1,0 +1,366 @@
+"""Judge one test: run the program (alone, or against an interactor) and decide the verdict."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import queue
+import select
+import shutil
+import signal
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiflows.judge._compare import CompareFlags, compare_output
+from aiflows.judge._errors import ValidatorError
+from aiflows.judge._executor import Executor, RunHandle
+from aiflows.judge._forkserver import Program
+from aiflows.judge._models import Limits, RunResult, TestResult, Verdict
+from aiflows.judge._validators import ACCEPT, REJECT, Validator, read_feedback
+from aiflows.problems.model import TestCase
+
+__all__ = ["ScratchPool", "TestContext", "run_test"]
+
+EXCERPT = 600
+MEMORY_WORDS = (b"MemoryError", b"std::bad_alloc", b"Cannot allocate memory", b"out of memory")
+
+
+class ScratchPool:
+    """Reusable per-run folders for output files: creating and removing a folder per test costs
+    more than the run itself on some disks."""
+
+    KEEP = ("out", "err")
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._free: queue.SimpleQueue[Path] = queue.SimpleQueue()
+        self._count = itertools.count()
+
+    @contextmanager
+    def take(self) -> Iterator[Path]:
+        try:
+            folder = self._free.get_nowait()
+        except queue.Empty:
+            folder = self.root / f"s{next(self._count)}"
+            folder.mkdir(parents=True)
+        try:
+            yield folder
+        finally:
+            for entry in os.scandir(folder):
+                if entry.name not in self.KEEP:
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path, ignore_errors=True)
+                    else:
+                        os.unlink(entry.path)
+            self._free.put(folder)
+
+
+@dataclass
+class TestContext:
+    """What every test of one judgement shares."""
+
+    problem_id: str
+    executor: Executor
+    program: Program
+    limits: Limits
+    flags: CompareFlags
+    validator: Validator | None
+    validator_args: list[str]
+    interactive: bool
+    passes: int  # > 1 for multi-pass problems
+    hidden: tuple[str, ...]
+    scratch: ScratchPool
+    output_limit: int = field(default=0)
+
+
+def _excerpt(data: bytes, limit: int = EXCERPT) -> str:
+    text = data[:limit].decode("utf-8", errors="replace")
+    return text + ("\n... (truncated)" if len(data) > limit else "")
+
+
+def _head(path: Path, limit: int = EXCERPT + 1) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(limit)
+    except OSError:
+        return b""
+
+
+def _tail(path: Path, limit: int = 1500) -> str:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - limit))
+            return fh.read().decode("utf-8", errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def _failure(
+    run: RunResult, limits: Limits, out_size: int, output_limit: int, stderr_tail: str
+) -> tuple[Verdict, str] | None:
+    """The verdict a finished run earns before its output is even looked at (None: it ran fine)."""
+    if run.error:
+        return Verdict.RTE, f"the program could not be started: {run.error}"
+    if run.timed_out or run.cpu_s > limits.cpu_s or run.signal == signal.SIGXCPU:
+        # before OLE: a program that floods stdout forever gets TLE (writes past the file size
+        # limit fail with EFBIG, as if truncated), as DOMjudge and BAPCtools judge it
+        used = f"{run.cpu_s:.2f} s CPU, {run.wall_s:.2f} s wall"
+        return Verdict.TLE, f"the program used {used}; the limit is {limits.cpu_s:g} s CPU ({limits.wall_s:g} s wall)"
+    if out_size > output_limit:
+        return Verdict.OLE, f"the program wrote more than the {output_limit / (1 << 20):g} MiB output limit"
+    if run.ok:
+        return None
+    raw = stderr_tail.encode()
+    if run.max_rss_kb >= 0.9 * limits.memory_mb * 1024 or any(w in raw for w in MEMORY_WORDS):
+        return Verdict.MLE, f"the program ran out of its {limits.memory_mb} MiB memory limit"
+    if run.signal is not None:
+        name = signal.Signals(run.signal).name if run.signal in signal.Signals._value2member_map_ else str(run.signal)
+        return Verdict.RTE, f"the program was killed by signal {name}"
+    return Verdict.RTE, f"the program exited with code {run.exit_code}"
+
+
+def run_test(ctx: TestContext, test: TestCase) -> TestResult:
+    """Run `test` (every pass of it) and judge it."""
+    with ctx.scratch.take() as tmp:
+        return _run_passes(ctx, test, tmp)
+
+
+def _run_passes(ctx: TestContext, test: TestCase, tmp: Path) -> TestResult:
+    """Multi-pass problems run again on the `nextpass.in` the validator wrote, up to ctx.passes."""
+    input_path = test.input_path
+    feedback_dir = tmp / "feedback"
+    slowest = (0.0, 0.0)
+    for index in range(ctx.passes):
+        if ctx.validator is not None:
+            feedback_dir.mkdir(exist_ok=True)
+        result = _one_pass(ctx, test, input_path, tmp, feedback_dir)
+        slowest = max(slowest, (result.time_s, result.wall_s))
+        next_input = feedback_dir / "nextpass.in"
+        if result.verdict != Verdict.AC or index + 1 >= ctx.passes or not next_input.exists():
+            break
+        input_path = tmp / f"pass{index + 2}.in"
+        shutil.move(str(next_input), input_path)
+    if index > 0:  # report the slowest pass, and which pass failed
+        note = f" (pass {index + 1})" if result.verdict != Verdict.AC else ""
+        result = result.model_copy(
+            update={"time_s": slowest[0], "wall_s": slowest[1], "message": result.message + note}
+        )
+    return result
+
+
+def _one_pass(ctx: TestContext, test: TestCase, input_path: Path, tmp: Path, feedback_dir: Path) -> TestResult:
+    if ctx.interactive:
+        return _interactive(ctx, test, input_path, tmp, feedback_dir)
+    out_path, err_path = tmp / "out", tmp / "err"
+    with (
+        open(input_path, "rb") as fin,
+        open(out_path, "wb") as fout,
+        open(err_path, "wb") as ferr,
+        ctx.executor.slots,
+    ):
+        fds = (fin.fileno(), fout.fileno(), ferr.fileno())
+        run = ctx.executor.submit(ctx.program, ctx.limits, fds, ctx.hidden).future.result()
+    base = _base(test, run, err_path)
+    out_size = out_path.stat().st_size
+    failed = _failure(run, ctx.limits, out_size, ctx.output_limit, base.stderr_tail)
+    if failed is not None:
+        return base.model_copy(
+            update={"verdict": failed[0], "message": failed[1], "got_excerpt": _excerpt(_head(out_path))}
+        )
+    if ctx.validator is None:
+        answer = test.answer_path.read_bytes()
+        output = out_path.read_bytes()
+        cmp = compare_output(answer, output, ctx.flags)
+        verdict = Verdict.AC if cmp.ok else Verdict.WA
+        return base.model_copy(
+            update={
+                "verdict": verdict,
+                "message": "" if cmp.ok else "the output differs from the expected answer",
+                "diff": cmp.message,
+                "expected_excerpt": "" if cmp.ok else _excerpt(answer),
+                "got_excerpt": "" if cmp.ok else _excerpt(output),
+            }
+        )
+    with open(out_path, "rb") as fout:
+        try:
+            done = subprocess.run(
+                [*ctx.validator.argv, str(input_path), str(test.answer_path), str(feedback_dir), *ctx.validator_args],
+                stdin=fout,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                timeout=max(30.0, ctx.limits.wall_s * 4),
+                check=False,
+            )
+            code, stderr = done.returncode, done.stderr
+        except subprocess.TimeoutExpired:
+            code, stderr = None, b"the validator timed out"
+    return _validated(ctx, base, code, stderr, feedback_dir, out_path)
+
+
+def _base(test: TestCase, run: RunResult, err_path: Path) -> TestResult:
+    return TestResult(
+        name=test.name,
+        is_sample=test.is_sample,
+        verdict=Verdict.AC,
+        time_s=round(run.cpu_s, 4),
+        wall_s=round(run.wall_s, 4),
+        memory_kb=run.max_rss_kb,
+        exit_code=run.exit_code,
+        signal=run.signal,
+        input_excerpt=_excerpt(_head(test.input_path)),
+        stderr_tail=_tail(err_path),
+    )
+
+
+def _validated(
+    ctx: TestContext, base: TestResult, code: int | None, stderr: bytes, feedback_dir: Path, out_path: Path | None
+) -> TestResult:
+    feedback = read_feedback(feedback_dir)
+    if code == ACCEPT:
+        return base.model_copy(update={"verdict": Verdict.AC, "validator_feedback": feedback})
+    if code == REJECT:
+        got = _excerpt(_head(out_path)) if out_path is not None else ""
+        return base.model_copy(
+            update={
+                "verdict": Verdict.WA,
+                "message": "the output validator rejected the output",
+                "validator_feedback": feedback,
+                "got_excerpt": got,
+            }
+        )
+    why = feedback or stderr.decode(errors="replace").strip()[-1000:] or "no message"
+    err = ValidatorError(
+        ctx.problem_id,
+        f"the output validator exited with {code} (expected 42 or 43): {why}",
+        file=ctx.validator.source if ctx.validator else None,
+    )
+    return base.model_copy(update={"verdict": Verdict.JE, "message": str(err)})
+
+
+def _interactive(ctx: TestContext, test: TestCase, input_path: Path, tmp: Path, feedback_dir: Path) -> TestResult:
+    """Program and interactor joined by two pipes; whoever ends first decides, as in Kattis.
+
+    As BAPCtools does, the interactor sees the program's EOF only once the program has died
+    (the judge holds the pipe's write end until then), so a program that closes stdout and
+    hangs or crashes gets TLE or RTE, not the interactor's complaint about early EOF. The judge
+    also keeps a reader on the interactor-to-program pipe until the interactor exits, so a
+    program that quits early never makes the interactor fail on a broken pipe.
+    """
+    assert ctx.validator is not None
+    err_path = tmp / "err"
+    to_val_r, to_val_w = os.pipe()  # program stdout -> interactor stdin
+    to_prog_r, to_prog_w = os.pipe()  # interactor stdout -> program stdin
+    with open(tmp / "val_err", "wb") as val_err:
+        try:
+            validator = subprocess.Popen(
+                [*ctx.validator.argv, str(input_path), str(test.answer_path), str(feedback_dir), *ctx.validator_args],
+                stdin=to_val_r,
+                stdout=to_prog_w,
+                stderr=val_err,
+            )
+        finally:
+            os.close(to_val_r)
+            os.close(to_prog_w)
+    drain = threading.Thread(target=_drain, args=(to_prog_r,), daemon=True, name="aiflows-judge-drain")
+    draining = False
+    try:
+        with ctx.executor.slots:
+            with open(err_path, "wb") as ferr:
+                handle = ctx.executor.submit(ctx.program, ctx.limits, (to_prog_r, to_val_w, ferr.fileno()), ctx.hidden)
+            validator_first, run = _race(handle, validator)
+            drain.start()
+            draining = True
+    finally:
+        os.close(to_val_w)  # only now does the interactor see the program's EOF
+        if not draining:
+            os.close(to_prog_r)
+        _reap(validator, ctx.limits)
+    drain.join(timeout=5)
+    base = _base(test, run, err_path)
+    code = validator.returncode
+    if validator_first and (code == REJECT or run.signal == signal.SIGPIPE):
+        # the interactor's verdict stands; a SIGPIPE after it left is not the program's fault
+        return _validated(ctx, base, code, (tmp / "val_err").read_bytes(), feedback_dir, None)
+    failed = _failure(run, ctx.limits, 0, ctx.output_limit, base.stderr_tail)
+    if failed is not None:
+        return base.model_copy(
+            update={"verdict": failed[0], "message": failed[1], "validator_feedback": read_feedback(feedback_dir)}
+        )
+    return _validated(ctx, base, code, (tmp / "val_err").read_bytes(), feedback_dir, None)
+
+
+class _Interactor:
+    """The interactor's process, watched through a pidfd: whether it has exited can be asked
+    without reaping it (Popen.poll() cannot tell while another thread waits on it)."""
+
+    def __init__(self, process: subprocess.Popen[bytes], wake: threading.Event) -> None:
+        self.process = process
+        self.pidfd = os.pidfd_open(process.pid)
+        self._watcher = threading.Thread(target=self._watch, args=(wake,), daemon=True, name="aiflows-judge-interactor")
+        self._watcher.start()
+
+    def _watch(self, wake: threading.Event) -> None:
+        select.select([self.pidfd], [], [])
+        wake.set()
+
+    def exited(self) -> bool:
+        return bool(select.select([self.pidfd], [], [], 0)[0])
+
+    def close(self) -> None:
+        """After the process has ended (the caller reaps it first)."""
+        self._watcher.join()
+        os.close(self.pidfd)
+
+
+def _race(handle: RunHandle, validator: subprocess.Popen[bytes]) -> tuple[bool, RunResult]:
+    """Wait for the program; tell whether the interactor ended first, and stop the program if the
+    interactor rejected it while it still ran.
+
+    "First" is decided without clocks: the interactor cannot see the program's EOF before the
+    judge closes its copy of the pipe (after this returns), so an interactor that has exited by
+    the time the program's end is known decided on its own. A program killed by SIGPIPE ended
+    because the interactor had, so the interactor counts as first then too.
+    """
+    done = threading.Event()
+    handle.future.add_done_callback(lambda _f: done.set())
+    interactor = _Interactor(validator, done)
+    try:
+        done.wait()
+        if not handle.future.done() and interactor.exited() and validator.wait() != ACCEPT:
+            handle.kill()  # the interactor has given its verdict; the program need not run on
+        run = handle.future.result()
+        return interactor.exited() or run.signal == signal.SIGPIPE, run
+    finally:
+        if interactor.exited():
+            interactor.close()
+        else:  # it still runs: the caller closes its input, then reaps (or kills) it
+            threading.Thread(target=_close_later, args=(interactor,), daemon=True).start()
+
+
+def _close_later(interactor: _Interactor) -> None:
+    interactor.process.wait()
+    interactor.close()
+
+
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 1 << 16):
+            pass
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _reap(validator: subprocess.Popen[bytes], limits: Limits) -> None:
+    try:
+        validator.wait(timeout=max(10.0, limits.wall_s * 2))
+    except subprocess.TimeoutExpired:
+        validator.kill()
+        validator.wait()
