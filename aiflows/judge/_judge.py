@@ -25,6 +25,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aiflows.judge._codejam import build_codejam_validator, is_codejam_validator
 from aiflows.judge._compare import CompareFlags
 from aiflows.judge._errors import PackageError
 from aiflows.judge._executor import Executor
@@ -229,8 +230,11 @@ class Judge:
         key = str(problem.output_validator)
         with self._lock:
             if key not in self._validators:
-                self._validators[key] = build_validator(
-                    problem.id, problem.output_validator, self.work_dir / "validators"
+                cache = self.work_dir / "validators"
+                self._validators[key] = (
+                    build_codejam_validator(problem, cache)
+                    if is_codejam_validator(problem)
+                    else build_validator(problem.id, problem.output_validator, cache)
                 )
             return self._validators[key]
 

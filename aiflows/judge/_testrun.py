@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aiflows.judge._codejam import run_codejam_validator
 from aiflows.judge._compare import CompareFlags, compare_output
 from aiflows.judge._errors import ValidatorError
 from aiflows.judge._executor import Executor, RunHandle
@@ -187,6 +188,8 @@ def _one_pass(ctx: TestContext, test: TestCase, input_path: Path, tmp: Path, fee
                 "got_excerpt": "" if cmp.ok else _excerpt(output),
             }
         )
+    if ctx.validator.protocol != "kattis":
+        return _codejam_checked(ctx, test, base, input_path, out_path, feedback_dir)
     with open(out_path, "rb") as fout:
         try:
             done = subprocess.run(
@@ -201,6 +204,22 @@ def _one_pass(ctx: TestContext, test: TestCase, input_path: Path, tmp: Path, fee
         except subprocess.TimeoutExpired:
             code, stderr = None, b"the validator timed out"
     return _validated(ctx, base, code, stderr, feedback_dir, out_path)
+
+
+def _codejam_checked(
+    ctx: TestContext, test: TestCase, base: TestResult, input_path: Path, out_path: Path, feedback_dir: Path
+) -> TestResult:
+    """Code Jam judges: `judge input attempt answer`, exit 0 accepts (see `_codejam`)."""
+    assert ctx.validator is not None
+    said = run_codejam_validator(
+        ctx.validator, input_path, out_path, test.answer_path, feedback_dir, max(30.0, ctx.limits.wall_s * 4)
+    )
+    update: dict[str, object] = {"verdict": said.verdict, "validator_feedback": said.message}
+    if said.verdict == Verdict.WA:
+        update |= {"message": "the Code Jam judge rejected the output", "got_excerpt": _excerpt(_head(out_path))}
+    elif said.verdict == Verdict.JE:
+        update |= {"message": str(ValidatorError(ctx.problem_id, said.message, file=ctx.validator.source))}
+    return base.model_copy(update=update)
 
 
 def _base(test: TestCase, run: RunResult, err_path: Path) -> TestResult:

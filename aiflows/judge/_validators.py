@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -28,10 +29,12 @@ BUILD_TIMEOUT_S = 120
 
 
 class Validator(BaseModel):
-    """A built validator: the command to run before its three arguments."""
+    """A built validator: the command to run before its three arguments, and how to call it
+    (Kattis, or Code Jam's own conventions: see `_codejam`)."""
 
     argv: list[str]
     source: Path
+    protocol: Literal["kattis", "codejam", "codejam-status"] = "kattis"
 
 
 def build_validator(problem_id: str, source: Path, cache_dir: Path) -> Validator:

@@ -1,0 +1,389 @@
+"""Code Jam judges, run with Code Jam's own protocol.
+
+A Code Jam judge is called as `judge INPUT ATTEMPT ANSWER` and accepts with exit code 0;
+any other exit rejects, with the reason on stdout/stderr. A few C++ judges take a fourth
+argument, a status file, and always exit 0: they write `status: VALID` or `status: INVALID`
+plus `status_message: '...'` there. A message that says `JUDGE_ERROR` (or blames the
+reference answer) is the judge's own failure, so it becomes JE, never WA.
+
+Python 2 judges are converted once, mechanically: lib2to3's fixers, then true division is
+turned back into Python 2 division (`/` floors two ints), and a small prelude restores `file`,
+`cmp`, Python 2 `round` and byte-transparent `open`. When the judge ships its own self-test
+(`judge -2`), the converted judge must pass it before it is used. C++ judges are compiled once
+per problem and cached; Java and Go judges are built when their toolchain is installed. A judge
+that cannot be made to run raises `ValidatorError` naming the file and why.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from aiflows.judge._errors import ValidatorError
+from aiflows.judge._models import Verdict
+from aiflows.judge._validators import BUILD_TIMEOUT_S, CPP_SUFFIXES, Validator
+from aiflows.problems.model import Problem
+
+__all__ = [
+    "CRASH_EXIT",
+    "CodeJamOutcome",
+    "build_codejam_validator",
+    "convert_python2",
+    "is_codejam_validator",
+    "run_codejam_validator",
+]
+
+Protocol = Literal["codejam", "codejam-status"]
+CRASH_EXIT = 86  # the Python runner's exit code for an uncaught exception in the judge
+SELF_TEST_TIMEOUT_S = 120
+_SELF_TEST = re.compile(r"""argv\[1\]\s*==\s*['"]-2['"]|string\(argv\[1\]\)\s*==\s*"-2\"""")
+_TRUE_DIVISION = re.compile(r"^from\s+__future__\s+import\s+[^#\n]*\bdivision\b", re.MULTILINE)
+_JUDGE_FAULT = re.compile(r"JUDGE_ERROR|^\s*Invalid generator output file", re.MULTILINE)
+_PY2_HINT = re.compile(
+    r"^\s*print\s+[^(\s=]|print\s*>>|\bfile\(|\bxrange\(|except\s+\w+\s*,\s*\w+\s*:|\.iter(items|keys|values)\("
+    r"|\braw_input\(|\bunicode\(|\blong\(|\bbasestring\b|^#!.*python2",
+    re.MULTILINE,
+)
+
+# Runs the judge as __main__; an uncaught exception is the judge crashing, not a rejection.
+_RUNNER = f"""\
+import runpy, sys, traceback
+path = sys.argv.pop(1)
+sys.argv[0] = path
+try:
+    runpy.run_path(path, run_name="__main__")
+except SystemExit:
+    raise
+except BaseException:
+    traceback.print_exc()
+    sys.exit({CRASH_EXIT})
+"""
+
+# Python 2 builtins that lib2to3 leaves alone; `open`/`file` read bytes as latin-1 text, as
+# Python 2's str would, so no attempt can make the judge fail on decoding.
+_PRELUDE = """\
+import builtins as _py2_builtins, functools as _py2_functools, math as _py2_math
+
+def _py2_div(a, b):
+    if isinstance(a, int) and isinstance(b, int):
+        return a // b
+    return a / b
+
+def open(name, mode="r", *args, **kwargs):
+    if "b" not in mode and not args and "encoding" not in kwargs:
+        kwargs["encoding"] = "latin-1"
+    return _py2_builtins.open(name, mode, *args, **kwargs)
+
+file = open
+
+def cmp(a, b):
+    return (a > b) - (a < b)
+
+def round(x, n=0):
+    scale = 10.0 ** n
+    return _py2_math.copysign(_py2_math.floor(abs(x) * scale + 0.5) / scale, x)
+
+def sorted(iterable, cmp=None, key=None, reverse=False):
+    if cmp is not None:
+        key = _py2_functools.cmp_to_key(cmp if key is None else (lambda a, b: cmp(key(a), key(b))))
+    return _py2_builtins.sorted(iterable, key=key, reverse=reverse)
+"""
+
+
+class CodeJamOutcome(BaseModel):
+    """What a Code Jam judge said about one attempt."""
+
+    verdict: Verdict  # AC, WA or JE
+    message: str = ""
+
+
+def is_codejam_validator(problem: Problem) -> bool:
+    """Code Jam packages say so in their metadata (set by the Code Jam loader)."""
+    return str(problem.metadata.get("validator_protocol", "")).startswith("codejam")
+
+
+def build_codejam_validator(problem: Problem, cache_dir: Path) -> Validator:
+    """Make the problem's Code Jam judge runnable (cached by content under `cache_dir`). Not
+    thread-safe for one judge in one `cache_dir`: the Judge builds under its lock.
+
+    Raises:
+        ValidatorError: naming the file and why when the judge cannot be run.
+    """
+    source = problem.output_validator
+    if source is None or not source.exists():
+        raise ValidatorError(problem.id, "the Code Jam judge does not exist", file=source)
+    if problem.interactive:
+        raise ValidatorError(
+            problem.id,
+            "Code Jam interactive judges take a test-set number and talk to the program themselves; "
+            "the judge does not run that protocol",
+            file=source,
+        )
+    main = _main_file(problem.id, source)
+    text = main.read_text(encoding="utf-8", errors="replace")
+    suffix = main.suffix.lower()
+    if suffix in (".py", ".py3"):
+        return _build_python(problem.id, main, text, cache_dir)
+    if suffix in CPP_SUFFIXES or suffix == ".c":
+        return _build_cpp(problem.id, main, text, cache_dir)
+    if suffix == ".java":
+        return _build_java(problem.id, main, text, cache_dir)
+    if suffix == ".go":
+        return _build_go(problem.id, main, cache_dir)
+    raise ValidatorError(problem.id, f"no way to run a Code Jam judge written in {suffix!r}", file=main)
+
+
+def _main_file(problem_id: str, source: Path) -> Path:
+    if source.is_file():
+        return source
+    files = sorted(p for p in source.rglob("*") if p.is_file() and not p.name.startswith("."))
+    known = [p for p in files if p.suffix.lower() in {".py", ".py3", ".java", ".go", ".c", *CPP_SUFFIXES}]
+    if len(known) != 1:
+        raise ValidatorError(problem_id, f"cannot tell the judge among {[p.name for p in files]}", file=source)
+    return known[0]
+
+
+def _cache(cache_dir: Path, kind: str, text: str) -> Path:
+    digest = hashlib.sha256(f"codejam-{kind}\0{text}".encode()).hexdigest()[:24]
+    return cache_dir / f"cj-{digest}"
+
+
+# -- Python ------------------------------------------------------------------------------------
+
+
+def _build_python(problem_id: str, main: Path, text: str, cache_dir: Path) -> Validator:
+    """Python 3 judges run as they are; Python 2 ones (by syntax) are converted and self-tested."""
+    python2 = _PY2_HINT.search(text) is not None or not _compiles(text)
+    out = _cache(cache_dir, "py2" if python2 else "py3", text)
+    judge, runner, ready = out / "judge.py", out / "run.py", out / "ready"
+    validator = Validator(argv=[sys.executable, str(runner), str(judge)], source=main, protocol="codejam")
+    if ready.exists():
+        return validator
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    try:
+        code = convert_python2(text) if python2 else text
+    except ValueError as exc:
+        why = f"the Python 2 judge cannot be converted to Python 3: {exc}"
+        raise ValidatorError(problem_id, why, file=main) from None
+    judge.write_text(code)
+    runner.write_text(_RUNNER)
+    if python2 and _SELF_TEST.search(text):
+        _self_test(problem_id, validator, out, converted=True)
+    ready.touch()
+    return validator
+
+
+def _compiles(text: str) -> bool:
+    try:
+        compile(text, "<judge>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def convert_python2(source: str) -> str:
+    """Python 2 source -> equivalent Python 3 source (raises ValueError when it cannot).
+
+    `/` keeps its Python 2 meaning (floor for two ints) unless the module imported true division.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from lib2to3 import refactor  # deprecated, but it ships with Python 3.11 and is exact
+
+        fixers = refactor.get_fixers_from_package("lib2to3.fixes")
+        tool = refactor.RefactoringTool(fixers, options={"print_function": False})
+        try:
+            converted = str(tool.refactor_string(source.rstrip("\n") + "\n", "judge"))
+        except Exception as exc:  # noqa: BLE001 - lib2to3 raises its own ParseError and friends
+            raise ValueError(f"lib2to3 failed: {type(exc).__name__}: {exc}") from None
+    try:
+        tree = ast.parse(converted)
+    except SyntaxError as exc:
+        raise ValueError(f"the converted code does not parse (line {exc.lineno}): {exc.msg}") from None
+    if not _TRUE_DIVISION.search(source):  # read before lib2to3, which drops __future__ imports
+        tree = _Py2Division().visit(tree)
+    body = [s for s in tree.body if not (isinstance(s, ast.ImportFrom) and s.module == "__future__")]
+    tree.body = [*ast.parse(_PRELUDE).body, *body]  # after the division pass: the prelude is Python 3
+    ast.fix_missing_locations(tree)
+    return ast.unparse(tree) + "\n"
+
+
+class _Py2Division(ast.NodeTransformer):
+    """`a / b` -> `_py2_div(a, b)`; `x /= y` -> `x = _py2_div(x, y)` for side-effect-free targets."""
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Div):
+            return ast.copy_location(_div_call(node.left, node.right), node)
+        return node
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
+        self.generic_visit(node)
+        if not isinstance(node.op, ast.Div):
+            return node
+        if any(isinstance(n, (ast.Call, ast.Await, ast.Yield, ast.NamedExpr)) for n in ast.walk(node.target)):
+            raise ValueError(f"line {node.lineno}: `/=` on a target with side effects")
+        load = _as_load(node.target)
+        return ast.copy_location(ast.Assign(targets=[node.target], value=_div_call(load, node.value)), node)
+
+
+def _div_call(left: ast.expr, right: ast.expr) -> ast.Call:
+    return ast.Call(func=ast.Name(id="_py2_div", ctx=ast.Load()), args=[left, right], keywords=[])
+
+
+def _as_load(target: ast.expr) -> ast.expr:
+    """The same target, read instead of written."""
+    return ast.parse(ast.unparse(target), mode="eval").body
+
+
+# -- compiled judges ---------------------------------------------------------------------------
+
+
+def _build_cpp(problem_id: str, main: Path, text: str, cache_dir: Path) -> Validator:
+    """C++17 (the archive's era), compiled once per content; then its self-test, once."""
+    out = _cache(cache_dir, "cpp", text)
+    exe, ready = out / "judge", out / "ready"
+    protocol: Protocol = "codejam-status" if "status: VALID" in text else "codejam"
+    validator = Validator(argv=[str(exe)], source=main, protocol=protocol)
+    if ready.exists():
+        return validator
+    out.mkdir(parents=True, exist_ok=True)
+    std = "-std=gnu17" if main.suffix.lower() == ".c" else "-std=gnu++17"
+    compiler = "gcc" if main.suffix.lower() == ".c" else "g++"
+    _toolchain(problem_id, main, [compiler, "-O2", std, "-I", str(main.parent), str(main), "-o", str(exe)], compiler)
+    if _SELF_TEST.search(text):
+        _self_test(problem_id, validator, out)
+    ready.touch()
+    return validator
+
+
+# -- Java and Go -------------------------------------------------------------------------------
+
+
+def _build_java(problem_id: str, main: Path, text: str, cache_dir: Path) -> Validator:
+    if shutil.which("javac") is None or shutil.which("java") is None:
+        raise ValidatorError(
+            problem_id, "the judge is Java, and no Java toolchain (javac, java) is installed", file=main
+        )
+    out = _cache(cache_dir, "java", text)
+    validator = Validator(argv=["java", "-cp", str(out), main.stem], source=main, protocol="codejam")
+    if (out / f"{main.stem}.class").exists():
+        return validator
+    out.mkdir(parents=True, exist_ok=True)
+    _toolchain(problem_id, main, ["javac", "-nowarn", "-d", str(out), str(main)], "javac")
+    return validator
+
+
+def _build_go(problem_id: str, main: Path, cache_dir: Path) -> Validator:
+    if shutil.which("go") is None:
+        raise ValidatorError(problem_id, "the judge is Go, and no Go toolchain (go) is installed", file=main)
+    out = _cache(cache_dir, "go", main.read_text(errors="replace"))
+    exe = out / "judge"
+    if not exe.exists():
+        out.mkdir(parents=True, exist_ok=True)
+        _toolchain(problem_id, main, ["go", "build", "-o", str(exe), str(main)], "go build")
+    return Validator(argv=[str(exe)], source=main, protocol="codejam")
+
+
+def _toolchain(problem_id: str, main: Path, cmd: list[str], what: str) -> None:
+    try:
+        done = subprocess.run(cmd, capture_output=True, timeout=BUILD_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        raise ValidatorError(problem_id, f"{what} took over {BUILD_TIMEOUT_S} s", file=main) from None
+    if done.returncode != 0:
+        err = (done.stdout + done.stderr).decode(errors="replace").strip()
+        missing = sorted(set(re.findall(r"package ([\w.]+) does not exist", err)))
+        errors = [line for line in err.splitlines() if ": error:" in line][:5] or err.splitlines()[-20:]
+        why = f"it needs {', '.join(missing)}, which the archive does not ship" if missing else "\n".join(errors)
+        raise ValidatorError(problem_id, f"the judge does not build with {what}: {why}", file=main)
+
+
+# -- running -----------------------------------------------------------------------------------
+
+
+def _self_test(problem_id: str, validator: Validator, work: Path, *, converted: bool = False) -> None:
+    """`judge -2` runs the judge's own unit tests; a judge that fails them is not used."""
+    try:
+        done = subprocess.run(
+            [*validator.argv, "-2"], capture_output=True, timeout=SELF_TEST_TIMEOUT_S, cwd=work, check=False
+        )
+        code, said = done.returncode, (done.stdout + done.stderr).decode(errors="replace").strip()
+    except subprocess.TimeoutExpired:
+        code, said = None, f"it ran over {SELF_TEST_TIMEOUT_S} s"
+    if code != 0:
+        after = " after conversion to Python 3" if converted else ""
+        raise ValidatorError(
+            problem_id,
+            f"the judge fails its own self-test (-2){after}, exit {code}: {said[-1500:]}",
+            file=validator.source,
+        )
+
+
+def run_codejam_validator(
+    validator: Validator, input_path: Path, attempt: Path, answer: Path, work_dir: Path, timeout: float
+) -> CodeJamOutcome:
+    """Run the judge on one attempt (the program's output file) and read its verdict."""
+    if validator.argv[0] == sys.executable and not _is_utf8(attempt):
+        return CodeJamOutcome(verdict=Verdict.WA, message="the output is not valid UTF-8 text")
+    status = work_dir / "judge_status.txt"
+    argv = [*validator.argv, str(input_path), str(attempt), str(answer)]
+    if validator.protocol == "codejam-status":
+        argv.append(str(status))
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=timeout, cwd=work_dir, check=False)
+    except subprocess.TimeoutExpired:
+        return _fault(f"the judge ran over {timeout:g} s")
+    said = (done.stdout + done.stderr).decode(errors="replace").strip()[-2000:]
+    code = done.returncode
+    if code < 0:
+        return _fault(f"the judge was killed by signal {-code}: {said or 'no message'}")
+    if code == CRASH_EXIT:
+        return _fault(f"the judge crashed: {said or 'no message'}")
+    if validator.protocol == "codejam-status":
+        return _read_status(status, code, said)
+    if _JUDGE_FAULT.search(said):
+        return _fault(f"the judge blames itself: {said}")
+    if code == 0:
+        return CodeJamOutcome(verdict=Verdict.AC, message=said)
+    return CodeJamOutcome(verdict=Verdict.WA, message=said or f"the judge rejected the output (exit {code})")
+
+
+def _read_status(status: Path, code: int, said: str) -> CodeJamOutcome:
+    text = status.read_text(errors="replace") if status.exists() else ""
+    found = re.search(r"^status:\s*(\w+)", text, re.MULTILINE)
+    if code != 0 or found is None:
+        return _fault(f"the judge exited with {code} and wrote no status: {said or 'no message'}")
+    message = re.search(r"^status_message:\s*'?(.*?)'?\s*$", text, re.MULTILINE)
+    why = message[1] if message else ""
+    if _JUDGE_FAULT.search(why):
+        return _fault(f"the judge blames itself: {why}")
+    if found[1] == "VALID":
+        return CodeJamOutcome(verdict=Verdict.AC)
+    if found[1] == "INVALID":
+        return CodeJamOutcome(verdict=Verdict.WA, message=why or "the judge rejected the output")
+    return _fault(f"the judge wrote an unknown status {found[1]!r}")
+
+
+def _fault(why: str) -> CodeJamOutcome:
+    """The judge itself failed: JE, whatever the program wrote."""
+    return CodeJamOutcome(verdict=Verdict.JE, message=why)
+
+
+def _is_utf8(path: Path) -> bool:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            while fh.read(1 << 20):
+                pass
+    except UnicodeDecodeError:
+        return False
+    return True
