@@ -1,0 +1,119 @@
+"""Liveness and recovery for a worker's half of `RedisBus`.
+
+Every tick a worker says it is alive and re-claims the requests it is still working on, so
+nobody takes them over; less often (the cost grows with the number of served addresses) it
+refreshes the liveness of its addresses and takes over requests whose worker went silent,
+dead-lettering those that were delivered more than `max_deliveries` times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+import time
+from typing import TYPE_CHECKING
+
+from ._redis_conn import TRANSIENT, Keys
+
+if TYPE_CHECKING:
+    from ._redis_serve import Server
+
+__all__ = ["Maintenance"]
+
+log = logging.getLogger("aiflows.bus.redis")
+GROUP = Keys.GROUP
+
+
+class Maintenance:
+    """Mixed into `Server`: its periodic work."""
+
+    def _live_ttl(self: Server) -> float:
+        return max(3 * self.settings.heartbeat, self.settings.visibility_timeout)
+
+    async def _maintain(self: Server) -> None:
+        """Every tick: say this worker is alive and keep its running requests; less often (their cost
+        grows with the number of served addresses): refresh the addresses' liveness and take over
+        requests of silent workers."""
+        s = self.settings
+        tick = min(s.heartbeat, s.visibility_timeout / 3)
+        last_live = last_reclaim = time.monotonic()
+        while True:
+            await asyncio.sleep(tick)
+            try:
+                now = time.monotonic()
+                await self._heartbeat(live=now - last_live >= self._live_ttl() / 3)
+                if now - last_live >= self._live_ttl() / 3:
+                    last_live = now
+                await self._keep_claims()
+                if now - last_reclaim >= s.visibility_timeout / 2:
+                    last_reclaim = now
+                    await self._reclaim()
+            except TRANSIENT as exc:
+                log.warning("worker maintenance skipped: redis unavailable (%s)", exc)
+            except Exception:  # noqa: BLE001 - keep the worker alive and say what went wrong
+                log.exception("worker maintenance failed; trying again at the next heartbeat")
+
+    async def _heartbeat(self: Server, *, live: bool, addresses: list[str] | None = None) -> None:
+        ttl_ms = int(self._live_ttl() * 1000)
+        info = {"host": socket.gethostname(), "pid": os.getpid(), "addresses": sorted(self.handlers),
+                "started_at": self._started_at, "seen_at": time.time(), "running": len(self._tasks)}
+        pipe = self.bus.client.pipeline(transaction=False)
+        if live:
+            served = addresses if addresses is not None else list(self.handlers)
+            for address in served:
+                pipe.set(self.keys.live(address), self.consumer, px=ttl_ms)
+            if served:
+                pipe.sadd(self.keys.addresses, *served)
+        pipe.set(self.keys.worker(self.consumer), json.dumps(info), px=ttl_ms)
+        pipe.sadd(self.keys.workers, self.consumer)
+        await pipe.execute()
+
+    async def _keep_claims(self: Server) -> None:
+        """Re-claim requests still running here so their idle time never reaches the visibility timeout."""
+        old = time.monotonic() - self.settings.visibility_timeout / 3
+        for address, entries in self.entries.items():
+            ids = [entry for entry, since in entries.items() if since < old]
+            if ids:
+                await self.bus.client.xclaim(self.keys.inbox(address), GROUP, self.consumer, 0, ids, justid=True)
+
+    async def _reclaim(self: Server) -> None:
+        """Take over requests whose worker went silent; dead-letter those that killed workers too often."""
+        client = self.bus.client
+        free = self._free()
+        if free <= 0:
+            return
+        addresses = list(self.handlers)
+        pipe = client.pipeline(transaction=False)
+        for address in addresses:  # one round trip for every inbox this worker serves
+            pipe.xautoclaim(self.keys.inbox(address), GROUP, self.consumer, int(self.settings.visibility_timeout * 1000),
+                            "0-0", count=min(free, 100))
+        for address, (_cursor, claimed, *_deleted) in zip(addresses, await pipe.execute(), strict=True):
+            claimed = [(eid.decode(), fields) for eid, fields in claimed if fields]
+            if claimed:
+                await self._take_over(address, claimed)
+
+    async def _take_over(self: Server, address: str, claimed: list[tuple[str, dict[bytes, bytes]]]) -> None:
+        key = self.keys.inbox(address)
+        counts = {
+            row["message_id"].decode(): row["times_delivered"]
+            for row in await self.bus.client.xpending_range(key, GROUP, claimed[0][0], claimed[-1][0],
+                                                            len(claimed) + 100, consumername=self.consumer)
+        }
+        for entry_id, fields in claimed:
+            if entry_id in self.entries[address]:
+                continue  # still being handled here (a busy event loop kept the claim from being renewed)
+            deliveries = counts.get(entry_id, 2)
+            if deliveries > self.settings.max_deliveries:
+                text = (f"the request was delivered {deliveries - 1} times and its worker stopped each time "
+                        f"(max_deliveries={self.settings.max_deliveries})")
+                self.entries[address][entry_id] = time.monotonic()
+                try:
+                    await self.dead_letter(address, entry_id, fields.get(b"m", b""), "WorkerCrashed", text, deliveries)
+                finally:
+                    self.entries[address].pop(entry_id, None)
+            else:
+                log.warning("took over request %s on %s (delivery %d)", entry_id, address, deliveries)
+                self._start(address, entry_id, fields, deliveries)

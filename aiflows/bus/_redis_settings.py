@@ -1,0 +1,27 @@
+"""The knobs of the Redis transport: one flat, typed record with a default and a reason per field."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["RedisBusSettings"]
+
+
+class RedisBusSettings(BaseModel):
+    """How a `RedisBus` behaves. Every process of one deployment should use the same values."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    namespace: str = "aiflows"  # prefix of every key: two deployments on one Redis use two namespaces
+    visibility_timeout: float = Field(30.0, gt=0)  # a request held this long by a silent worker is taken over
+    max_deliveries: int = Field(3, ge=1)  # deliveries (worker deaths) before a request is dead-lettered
+    concurrency: int = Field(256, ge=1)  # requests one worker handles at once
+    processed_ttl: float = Field(600.0, gt=0)  # how long an answer is kept for redelivered duplicates
+    reply_maxlen: int = Field(10_000, ge=100)  # reply streams are trimmed to about this many entries
+    reply_ttl: float = Field(3600.0, gt=0)  # the reply stream of a client that went away expires
+    dead_maxlen: int = Field(10_000, ge=10)  # dead-letter streams are trimmed to about this many entries
+    heartbeat: float = Field(1.0, gt=0)  # how often a worker says it is alive and keeps its requests
+    wait_for_worker: float | None = Field(10.0, gt=0)  # fail a request nobody live serves after this long
+    deadline: float | None = Field(None, gt=0)  # default time budget sent with each request (None: none)
+    backoff_max: float = Field(2.0, gt=0)  # longest pause between reconnection attempts
+    block_ms: int = Field(2000, ge=10)  # how long one blocking read waits before it looks around

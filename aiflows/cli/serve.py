@@ -1,0 +1,161 @@
+"""`aiflows serve`, `call` and `status`: workers and callers on a Redis deployment.
+
+    aiflows serve examples.custom_composite:write_review --redis redis://localhost:6379/0
+    aiflows serve pipeline.yaml --redis URL --exclude 'word_pipeline/*'     # subflows served elsewhere
+    aiflows call write_review --input '{"topic": "flows"}' --redis URL --timeout 30
+    aiflows call write_review --input '{"topic": "flows"}' --redis URL --send   # do not wait
+    aiflows status --redis URL [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from typing import Any
+
+__all__ = ["register"]
+
+DEFAULT_URL = "redis://127.0.0.1:6379/0"
+
+
+def _redis_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--redis", default=os.environ.get("AIFLOWS_REDIS_URL", DEFAULT_URL),
+                        help="Redis URL, redis://[user:password@]host:port/db or rediss:// (default $AIFLOWS_REDIS_URL)")
+    parser.add_argument("--namespace", default=os.environ.get("AIFLOWS_NAMESPACE", "aiflows"),
+                        help="key prefix of the deployment (default $AIFLOWS_NAMESPACE or 'aiflows')")
+    parser.add_argument("--tls-ca", default=None, help="CA certificate (PEM) for rediss:// URLs")
+    parser.add_argument("--tls-cert", default=None, help="client certificate (PEM) for rediss:// URLs")
+    parser.add_argument("--tls-key", default=None, help="client key (PEM) for rediss:// URLs")
+    parser.add_argument("--tls-insecure", action="store_true", help="do not verify the server's certificate")
+
+
+def register(sub: Any) -> None:
+    serve = sub.add_parser("serve", help="serve a flow over Redis (start several for more capacity)")
+    serve.add_argument("target", help="path/to/flow.yaml, or module:attribute naming a Flow, Flow class or function")
+    serve.add_argument("--address", default=None, help="the address to serve it at (default: the flow's name)")
+    serve.add_argument("--only", action="append", default=[], metavar="GLOB",
+                       help="serve only these addresses of the flow tree (repeatable; e.g. 'pipeline/*')")
+    serve.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                       help="do not serve these addresses: another worker does (repeatable)")
+    serve.add_argument("--concurrency", type=int, default=256, help="requests handled at once")
+    serve.add_argument("--visibility-timeout", type=float, default=30.0,
+                       help="seconds after which a silent worker's requests are taken over")
+    serve.add_argument("--max-deliveries", type=int, default=3,
+                       help="deliveries (worker deaths) before a request is dead-lettered")
+    serve.add_argument("--heartbeat", type=float, default=1.0, help="seconds between liveness updates")
+    serve.add_argument("--grace", type=float, default=10.0, help="seconds to finish running requests on shutdown")
+    _redis_options(serve)
+    serve.set_defaults(func=cmd_serve)
+
+    call = sub.add_parser("call", help="call a flow served over Redis and print its output")
+    call.add_argument("address", help="the address of the served flow")
+    call.add_argument("--input", default="{}", help="the input as a JSON object")
+    call.add_argument("--session", default="default", help="the session (state is kept per session)")
+    call.add_argument("--timeout", type=float, default=None, help="give up after this many seconds (the worker stops too)")
+    call.add_argument("--send", action="store_true", help="queue the request, print the run id and do not wait")
+    call.add_argument("--events", action="store_true", help="print the run's events (e.g. streamed tokens) to stderr")
+    _redis_options(call)
+    call.set_defaults(func=cmd_call)
+
+    status = sub.add_parser("status", help="addresses, workers, pending and dead-lettered requests on Redis")
+    status.add_argument("--json", action="store_true", help="print the status as JSON")
+    _redis_options(status)
+    status.set_defaults(func=cmd_status)
+
+
+def _tls(args: argparse.Namespace) -> Any:
+    if not (args.tls_ca or args.tls_cert or args.tls_key or args.tls_insecure):
+        return None
+    from ..bus._redis_conn import RedisTLS
+
+    return RedisTLS(ca_certs=args.tls_ca, certfile=args.tls_cert, keyfile=args.tls_key,
+                    cert_reqs="none" if args.tls_insecure else "required")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ..runtime.worker import Worker, load_target
+
+    flow = load_target(args.target)
+    worker = Worker(
+        flow, url=args.redis, address=args.address, only=args.only, exclude=args.exclude, tls=_tls(args),
+        grace=args.grace, namespace=args.namespace, concurrency=args.concurrency,
+        visibility_timeout=args.visibility_timeout, max_deliveries=args.max_deliveries, heartbeat=args.heartbeat,
+    )
+
+    def ready(served: list[str]) -> None:
+        print(f"serving {', '.join(served)} as worker {worker.bus.client_id}", file=sys.stderr, flush=True)
+
+    asyncio.run(worker.run(ready=ready))
+    return 0
+
+
+def _read_input(raw: str) -> dict[str, Any]:
+    from ..exceptions import ConfigError
+
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"--input is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"--input must be a JSON object, not {type(value).__name__}")
+    return value
+
+
+def cmd_call(args: argparse.Namespace) -> int:
+    from ..bus.deadline import within
+    from ..bus.redis import RedisBus
+    from ..runtime import Runtime
+    from ..runtime.store.redis import RedisStore
+
+    data = _read_input(args.input)
+    tls = _tls(args)
+    runtime = Runtime(bus=RedisBus(args.redis, tls=tls, namespace=args.namespace),
+                      store=RedisStore(args.redis, tls=tls, namespace=args.namespace))
+
+    def show(event: Any) -> None:
+        print(json.dumps(event.data, default=str), file=sys.stderr, flush=True)
+
+    async def go() -> Any:
+        async with runtime as rt:
+            if args.send:
+                return await rt.send(args.address, data, session=args.session)
+            on_event = show if args.events else None
+            if args.timeout is None:
+                return await rt.run(args.address, data, session=args.session, on_event=on_event)
+            async with within(args.timeout):
+                return await rt.run(args.address, data, session=args.session, on_event=on_event)
+
+    try:
+        result = asyncio.run(go())
+    except TimeoutError:
+        print(f"FlowTimeout: no answer from '{args.address}' within {args.timeout:g} s", file=sys.stderr)
+        return 1
+    if args.send:
+        print(result)
+        return 0
+    if result.error is not None:
+        err = result.error
+        print(f"FlowError: {err.type} in flow '{err.address}' (run {result.run_id}): {err.message}", file=sys.stderr)
+        return 1
+    print(json.dumps(result.output, indent=2, default=str))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from ..bus._redis_status import collect_status, render_status
+
+    report = asyncio.run(collect_status(args.redis, namespace=args.namespace, tls=_tls(args)))
+    if args.json:
+        print(json.dumps(report.model_dump(), indent=2))
+    else:
+        render_status(report)
+    return 0
+
+
+if __name__ == "__main__":
+    from . import main
+
+    sys.exit(main())
