@@ -132,14 +132,9 @@ class Context:
             path=path,
             parent_id=self.request.id,
         )
-        answer = await self._host.runtime.bus.request(request)
-        error = answer.error
-        if answer.kind == "error" and error is not None:
-            if run.journaling and error.type != "Suspended":  # a wait is not an outcome: replay it live
-                run.record(path, JournalEntry(address, None, error.model_dump()))
-            raise error.to_exception()
-        if run.journaling:
-            run.record(path, JournalEntry(address, answer.data))
+        answer = await self._host.runtime.bus.request(request)  # its host journals the answer
+        if answer.kind == "error" and answer.error is not None:
+            raise answer.error.to_exception()
         return answer.data
 
     def emit(self, kind: str, data: dict[str, Any] | None = None) -> None:

@@ -56,8 +56,14 @@ class Host:
             run.users -= 1
             if run.users == 0:
                 runtime._release_run(run)
-            if runtime.tracing:
-                self._record(request, answer, started)
+            journal = (
+                runtime.journaling
+                and request.path != ""  # the root's answer is the run record
+                and answer is not None
+                and not (answer.error is not None and answer.error.type == "Suspended")  # a wait is no outcome
+            )
+            if journal or runtime.tracing:
+                self._record(request, answer, started, journal)
 
     async def _invoke_stateful(self, request: Message, run: Any) -> Message:
         store = self.runtime.store
@@ -104,14 +110,19 @@ class Host:
         finally:
             _current.reset(token)
 
-    def _record(self, request: Message, answer: Message | None, started: float) -> None:
+    def _record(self, request: Message, answer: Message | None, started: float, journal: bool) -> None:
+        """The span of this request, which is also the journal entry of the caller's call.
+
+        The host records the journal entry, not the caller: it knows the answer first, and over
+        Redis the entry then lives beside the worker that produced it.
+        """
         if answer is None:
             status, output, error = "cancelled", None, None
         elif answer.kind == "reply":
             status, output, error = "ok", answer.data, None
         else:
             status, output, error = "error", None, answer.error.model_dump() if answer.error else None
-        self.runtime.store.record_span(
+        self.runtime.store.record_call(
             Span(
                 request.run_id,
                 request.path,
@@ -125,5 +136,7 @@ class Host:
                 request.data,
                 output,
                 error,
-            )
+            ),
+            trace=self.runtime.tracing,
+            journal=journal,
         )

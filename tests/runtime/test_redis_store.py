@@ -45,7 +45,7 @@ async def test_store_round_trips(redis_url: str, ns: str) -> None:
         assert await store.load_state("a", "s") is None
         await store.save_state("a", "s", {"n": 3})
         assert await store.load_state("a", "s") == {"n": 3}
-        store.record_span(Span("r1", "", "a", "default", "q", None, 1.0, 2.0, "ok", {"x": 1}, {"y": 2}))
+        store.record_call(Span("r1", "", "a", "default", "q", None, 1.0, 2.0, "ok", {"x": 1}, {"y": 2}), trace=True, journal=False)
         event = Message.request(sender="a", recipient="b", data={}, run_id="r1").event("token", {"t": "x"})
         store.record_event(event)
         assert [s.output for s in await store.spans("r1")] == [{"y": 2}]

@@ -33,7 +33,8 @@ class Store(Protocol):
     # journal
     async def load_journal(self, run_id: str) -> dict[str, JournalEntry]: ...
 
-    def record_journal(self, run_id: str, path: str, entry: JournalEntry) -> None: ...
+    def record_journal(self, run_id: str, path: str, entry: JournalEntry) -> None:
+        """Record a value a handler drew (`ctx.random`'s seed, `ctx.now()`); calls come through `record_call`."""
 
     async def forget_journal_errors(self, run_id: str) -> None: ...
 
@@ -42,8 +43,11 @@ class Store(Protocol):
 
     async def save_state(self, address: str, session: str, state: dict[str, Any]) -> None: ...
 
+    # calls: one record per handled request, both its journal entry and its span
+    def record_call(self, span: Span, *, trace: bool, journal: bool) -> None:
+        """Record a handled request: as a span when `trace`, as the journal entry of its path when `journal`."""
+
     # trace
-    def record_span(self, span: Span) -> None: ...
 
     def record_event(self, event: Message) -> None: ...
 

@@ -56,8 +56,11 @@ class MemoryStore:
     async def save_state(self, address: str, session: str, state: dict[str, Any]) -> None:
         self._state[(address, session)] = copy.deepcopy(state)
 
-    def record_span(self, span: Span) -> None:
-        self._spans.setdefault(span.run_id, {})[span.path] = span
+    def record_call(self, span: Span, *, trace: bool, journal: bool) -> None:
+        if journal:
+            self.record_journal(span.run_id, span.path, JournalEntry(span.address, span.output, span.error))
+        if trace:
+            self._spans.setdefault(span.run_id, {})[span.path] = span
 
     def record_event(self, event: Message) -> None:
         self._events.setdefault(event.run_id, []).append(event)

@@ -209,8 +209,11 @@ class RedisStore:
         await self._retry(lambda: self.client.hset(self._key("state", address), session, raw), "saving flow state")
 
     # -- trace --------------------------------------------------------------------------------
-    def record_span(self, span: Span) -> None:
-        self._spans.append((span.run_id, dumps(span.to_dict())))
+    def record_call(self, span: Span, *, trace: bool, journal: bool) -> None:
+        if journal:
+            self._journal.append((span.run_id, span.path, dumps((span.address, span.output, span.error))))
+        if trace:
+            self._spans.append((span.run_id, dumps(span.to_dict())))
         self._schedule()
 
     def record_event(self, event: Message) -> None:

@@ -1,6 +1,7 @@
 """The default store: one SQLite file, written behind the hot path by a writer thread.
 
-Recording a journal entry, span or event appends to a queue; a writer thread commits the
+A handled request is one row of `calls`: its span (when tracing) and the journal entry of the
+call that made it (when journaling). Recording appends to a queue; a writer thread commits the
 queue in batches every few milliseconds (group commit). Being a thread, it keeps writing
 while a handler blocks the event loop, so a process killed mid-run loses at most the last
 few milliseconds of journal: those calls run again on resume, as at-least-once allows.
@@ -28,10 +29,9 @@ CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, created_at REAL, recor
 CREATE TABLE IF NOT EXISTS journal (
     run_id TEXT, path TEXT, entry BLOB NOT NULL, is_error INTEGER NOT NULL, PRIMARY KEY (run_id, path));
 CREATE TABLE IF NOT EXISTS state (address TEXT, session TEXT, value BLOB NOT NULL, PRIMARY KEY (address, session));
-CREATE TABLE IF NOT EXISTS spans (
-    run_id TEXT, path TEXT, address TEXT, session TEXT, request_id TEXT, parent_id TEXT,
-    started_at REAL, ended_at REAL, status TEXT, io BLOB);
-CREATE INDEX IF NOT EXISTS spans_by_run ON spans (run_id);
+CREATE TABLE IF NOT EXISTS calls (
+    run_id TEXT, path TEXT, status TEXT, traced INTEGER, journaled INTEGER, span BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS calls_by_run ON calls (run_id);
 CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT, event TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id);
 """
@@ -104,22 +104,23 @@ class SqliteStore:
             state, self._state = self._state, {}
             if not items and not state:
                 return
-            journal, spans, events = [], [], []
+            journal, calls, events = [], [], []
             for item in items:
-                if item[0] == "j":
+                if item[0] == "c":
+                    _, s, traced, journaled = item
+                    body = (s.address, s.session, s.request_id, s.parent_id, s.started_at, s.ended_at,
+                            s.input if traced else None, s.output, s.error)
+                    calls.append((s.run_id, s.path, s.status, traced, journaled, dumps(body)))
+                elif item[0] == "j":
                     _, run_id, path, e = item
                     journal.append((run_id, path, dumps((e.address, e.data, e.error)), e.error is not None))
-                elif item[0] == "s":
-                    s = item[1]
-                    spans.append((s.run_id, s.path, s.address, s.session, s.request_id, s.parent_id,
-                                  s.started_at, s.ended_at, s.status, dumps((s.input, s.output, s.error))))
                 else:
                     events.append((item[1].run_id, item[1].model_dump_json()))
             db = self._db
             db.execute("BEGIN")
             try:
                 db.executemany("INSERT OR REPLACE INTO journal VALUES (?, ?, ?, ?)", journal)
-                db.executemany("INSERT INTO spans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", spans)
+                db.executemany("INSERT INTO calls VALUES (?, ?, ?, ?, ?, ?)", calls)
                 db.executemany("INSERT INTO events (run_id, event) VALUES (?, ?)", events)
                 db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?, ?)", [(a, s, v) for (a, s), v in state.items()])
                 db.execute("COMMIT")
@@ -149,14 +150,20 @@ class SqliteStore:
 
     # -- journal ----------------------------------------------------------------------------------
     async def load_journal(self, run_id: str) -> dict[str, JournalEntry]:
-        rows = self._query("SELECT path, entry FROM journal WHERE run_id = ?", (run_id,))
-        return {path: JournalEntry(*loads(raw)) for path, raw in rows}
+        calls = self._query("SELECT path, span FROM calls WHERE run_id = ? AND journaled = 1 ORDER BY rowid", (run_id,))
+        journal = {}
+        for path, raw in calls:
+            body = loads(raw)
+            journal[path] = JournalEntry(body[0], body[7], body[8])
+        values = self._query("SELECT path, entry FROM journal WHERE run_id = ?", (run_id,))
+        journal.update((path, JournalEntry(*loads(raw))) for path, raw in values)
+        return journal
 
     def record_journal(self, run_id: str, path: str, entry: JournalEntry) -> None:
         self._enqueue(("j", run_id, path, entry))
 
     async def forget_journal_errors(self, run_id: str) -> None:
-        self._query("DELETE FROM journal WHERE run_id = ? AND is_error = 1", (run_id,))
+        self._query("UPDATE calls SET journaled = 0 WHERE run_id = ? AND status = 'error'", (run_id,))
 
     # -- state ------------------------------------------------------------------------------------
     async def load_state(self, address: str, session: str) -> dict[str, Any] | None:
@@ -176,16 +183,23 @@ class SqliteStore:
             self._wake.set()
 
     # -- trace ------------------------------------------------------------------------------------
-    def record_span(self, span: Span) -> None:
-        self._enqueue(("s", span))
+    def record_call(self, span: Span, *, trace: bool, journal: bool) -> None:
+        self._enqueue(("c", span, trace, journal))
 
     def record_event(self, event: Message) -> None:
         self._enqueue(("e", event))
 
     async def spans(self, run_id: str) -> list[Span]:
-        rows = self._query("SELECT * FROM spans WHERE run_id = ? ORDER BY rowid", (run_id,))
-        latest = {row[1]: row for row in rows}  # a resumed run records its composites again: keep the last
-        return [Span(*row[:9], *loads(row[9])) for row in latest.values()]
+        rows = self._query(
+            "SELECT path, status, span FROM calls WHERE run_id = ? AND traced = 1 ORDER BY rowid", (run_id,)
+        )
+        latest = {path: (status, raw) for path, status, raw in rows}  # a resumed run records its composites again
+        spans = []
+        for path, (status, raw) in latest.items():
+            address, session, request_id, parent_id, started, ended, data, output, error = loads(raw)
+            spans.append(Span(run_id, path, address, session, request_id, parent_id, started, ended, status,
+                              data, output, error))
+        return spans
 
     async def events(self, run_id: str) -> list[Message]:
         rows = self._query("SELECT event FROM events WHERE run_id = ? ORDER BY seq", (run_id,))
