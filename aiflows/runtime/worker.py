@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
+import logging
 import os
 import signal
 import sys
@@ -23,6 +24,8 @@ from ..bus._redis_conn import RedisTLS
 from ..bus._redis_settings import RedisBusSettings
 from ..exceptions import ConfigError
 from ..flow import Flow, FunctionFlow
+
+log = logging.getLogger("aiflows.worker")
 
 __all__ = ["Worker", "load_target"]
 
@@ -80,6 +83,7 @@ class Worker:
         settings: RedisBusSettings | None = None,
         tls: RedisTLS | dict[str, Any] | None = None,
         grace: float = 10.0,
+        resume_humans: bool = True,
         **overrides: Any,
     ) -> None:
         from ..bus.redis import RedisBus
@@ -88,8 +92,28 @@ class Worker:
         self.flow = flow
         self.address = address or flow.name
         self.grace = grace
+        self.resume_humans = resume_humans
         self.bus = RedisBus(url, settings=settings, tls=tls, accept=address_filter(only, exclude), **overrides)
         self.store = RedisStore(url, namespace=self.bus.keys.ns, tls=tls)
+
+    async def _serve_until(self, stop: asyncio.Event, runtime: Any) -> None:
+        """Also resume runs whose questions to a person were answered, so no separate resumer is needed."""
+        from ..human import HumanDesk
+
+        async def resume_forever() -> None:
+            delay = 0.1
+            while True:
+                try:
+                    await HumanDesk(runtime).serve()
+                except Exception as exc:  # noqa: BLE001 - Redis away for a while: serving goes on, so must this
+                    log.warning("the human-answer resumer stopped (%s); starting again in %.1f s", exc, delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+
+        async with asyncio.TaskGroup() as group:
+            desk = group.create_task(resume_forever(), name="worker:human-resumer")
+            await stop.wait()
+            desk.cancel()
 
     async def run(self, stop: asyncio.Event | None = None, ready: Callable[[list[str]], None] | None = None) -> None:
         """Serve until `stop` is set (or SIGTERM/SIGINT), then finish running requests and leave."""
@@ -111,7 +135,10 @@ class Worker:
                 raise ConfigError(f"--only/--exclude leave nothing of '{self.address}' to serve here")
             if ready is not None:
                 ready(served)
-            await stop.wait()
+            if self.resume_humans:
+                await self._serve_until(stop, runtime)
+            else:
+                await stop.wait()
         finally:
             await self.bus.close(self.grace)
             await runtime.close()
