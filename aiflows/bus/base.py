@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Protocol, runtime_checkable
 
 from ..messages import Message
 
-__all__ = ["Bus", "EventListener", "Handler"]
+__all__ = ["Bus", "EventListener", "Handler", "Listeners"]
+
+log = logging.getLogger("aiflows.bus")
 
 Handler = Callable[[Message], Awaitable[Message]]
 """Takes a request, returns its reply or error message. Never raises for a flow's own failure."""
@@ -41,3 +44,30 @@ class Bus(Protocol):
 
     def listen(self, run_id: str, listener: EventListener) -> Callable[[], None]:
         """Call `listener` with each event of the run until the returned function is called."""
+
+
+class Listeners:
+    """Event listeners by run id: what every bus keeps for `listen`."""
+
+    def __init__(self) -> None:
+        self._by_run: dict[str, list[EventListener]] = {}
+
+    def add(self, run_id: str, listener: EventListener) -> Callable[[], None]:
+        """Register `listener`; the returned function removes it."""
+        self._by_run.setdefault(run_id, []).append(listener)
+
+        def stop() -> None:
+            listeners = self._by_run.get(run_id, [])
+            if listener in listeners:
+                listeners.remove(listener)
+            if not listeners:
+                self._by_run.pop(run_id, None)
+
+        return stop
+
+    def dispatch(self, event: Message) -> None:
+        for listener in list(self._by_run.get(event.run_id, ())):
+            try:
+                listener(event)
+            except Exception:  # noqa: BLE001 - one bad listener must not stop the others, nor the bus
+                log.exception("an event listener of run %s failed", event.run_id)

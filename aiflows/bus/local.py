@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from ..exceptions import ConfigError
 from ..messages import ErrorInfo, Message
-from .base import EventListener, Handler
+from .base import EventListener, Handler, Listeners
 
 __all__ = ["LocalBus"]
 
@@ -25,7 +25,7 @@ class LocalBus:
 
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
-        self._listeners: dict[str, list[EventListener]] = {}
+        self._listeners = Listeners()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
 
@@ -65,20 +65,10 @@ class LocalBus:
             log.warning("fire-and-forget request to %s failed: %s", message.recipient, answer.error.message)
 
     def publish(self, event: Message) -> None:
-        for listener in self._listeners.get(event.run_id, ()):
-            listener(event)
+        self._listeners.dispatch(event)
 
     def listen(self, run_id: str, listener: EventListener) -> Callable[[], None]:
-        self._listeners.setdefault(run_id, []).append(listener)
-
-        def stop() -> None:
-            listeners = self._listeners.get(run_id, [])
-            if listener in listeners:
-                listeners.remove(listener)
-            if not listeners:
-                self._listeners.pop(run_id, None)
-
-        return stop
+        return self._listeners.add(run_id, listener)
 
     def _unknown(self, message: Message) -> ErrorInfo:
         served = ", ".join(sorted(self._handlers)) or "none"

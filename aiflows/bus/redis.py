@@ -34,7 +34,7 @@ from ._redis_scripts import Scripts
 from ._redis_serve import Server
 from ._redis_settings import RedisBusSettings
 from ._journal_hint import is_fresh, mark_fresh
-from .base import EventListener, Handler
+from .base import EventListener, Handler, Listeners
 from .deadline import current_deadline
 
 __all__ = ["RedisBus", "RedisBusError", "RedisBusSettings", "RedisTLS"]
@@ -98,7 +98,7 @@ class RedisBus:
         self.scripts = Scripts()
         self._state: Literal["unopened", "open", "closed"] = "unopened"
         self._pending: dict[str, _Pending] = {}
-        self._listeners: dict[str, list[EventListener]] = {}
+        self._listeners = Listeners()
         self._events: list[tuple[str, bytes | str]] = []
         self._event_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -308,11 +308,7 @@ class RedisBus:
             # caller; the listeners are at the end of the chain, where the run was started.
             if self._server.forward_event(event, pending.message.parent_id):
                 return
-        for listener in list(self._listeners.get(event.run_id, ())):
-            try:
-                listener(event)
-            except Exception:  # noqa: BLE001 - one bad listener must not stop the reader
-                log.exception("an event listener of run %s failed", event.run_id)
+        self._listeners.dispatch(event)
 
     # -- events ------------------------------------------------------------------------------
     def publish(self, event: Message) -> None:
@@ -346,16 +342,7 @@ class RedisBus:
 
     def listen(self, run_id: str, listener: EventListener) -> Callable[[], None]:
         """Call `listener` with the events of runs this bus started (they come back with the answers)."""
-        self._listeners.setdefault(run_id, []).append(listener)
-
-        def stop() -> None:
-            listeners = self._listeners.get(run_id, [])
-            if listener in listeners:
-                listeners.remove(listener)
-            if not listeners:
-                self._listeners.pop(run_id, None)
-
-        return stop
+        return self._listeners.add(run_id, listener)
 
     # -- requests nobody answers ------------------------------------------------------------
     async def _sweep(self) -> None:
