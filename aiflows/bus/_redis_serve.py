@@ -316,9 +316,12 @@ class Server(Maintenance):
             self._cancelled.popitem(last=False)
         self._cancelled[request_id] = time.monotonic()
         info = self.inflight.get(request_id)
-        if info is not None and not info.cancelled:
+        # A handler already being cancelled (its deadline passed) is cleaning up: a second cancel
+        # would cut that clean-up short, so it is left to finish.
+        if info is not None and not info.cancelled and not info.task.cancelling():
             info.cancelled = True
             info.task.cancel()
+
 
 def _peek(raw: bytes) -> dict[str, Any]:
     """Whatever routing fields can be read from a message that failed validation."""
