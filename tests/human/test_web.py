@@ -41,6 +41,7 @@ def get_json(url: str) -> Any:
 
 
 def wait_for(driver: Any, css: str, text: str | None = None) -> Any:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -50,7 +51,9 @@ def wait_for(driver: Any, css: str, text: str | None = None) -> Any:
                 return element
         return False
 
-    return WebDriverWait(driver, WAIT).until(found, message=f"no {css!r} with {text!r} on {driver.current_url}")
+    # The page updates itself live: an element read while it is being replaced is simply looked up again.
+    wait = WebDriverWait(driver, WAIT, ignored_exceptions=(StaleElementReferenceException,))
+    return wait.until(found, message=f"no {css!r} with {text!r} on {driver.current_url}")
 
 
 def pending_card(driver: Any, question: str) -> Any:
