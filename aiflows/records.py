@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -54,14 +53,6 @@ class JournalEntry:
     address: str
     data: Any = None
     error: dict[str, Any] | None = None
-
-    def to_json(self) -> str:
-        return json.dumps({"address": self.address, "data": self.data, "error": self.error})
-
-    @classmethod
-    def from_json(cls, raw: str) -> JournalEntry:
-        value = json.loads(raw)
-        return cls(address=value["address"], data=value.get("data"), error=value.get("error"))
 
 
 @dataclass(slots=True)

@@ -53,9 +53,14 @@ def _runtime(args: argparse.Namespace) -> Any:
 
 
 def _read_input(args: argparse.Namespace) -> dict[str, Any]:
+    raw = Path(args.input_file).read_text() if args.input_file else (args.input or "{}")
+    return parse_input(raw)
+
+
+def parse_input(raw: str) -> dict[str, Any]:
+    """The `--input` of a command: a JSON object, or a ConfigError saying what it is instead."""
     from ..exceptions import ConfigError
 
-    raw = Path(args.input_file).read_text() if args.input_file else (args.input or "{}")
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:

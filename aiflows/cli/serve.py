@@ -16,6 +16,8 @@ import os
 import sys
 from typing import Any
 
+from .run import parse_input
+
 __all__ = ["register"]
 
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
@@ -92,25 +94,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_input(raw: str) -> dict[str, Any]:
-    from ..exceptions import ConfigError
-
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"--input is not valid JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise ConfigError(f"--input must be a JSON object, not {type(value).__name__}")
-    return value
-
-
 def cmd_call(args: argparse.Namespace) -> int:
     from ..bus.deadline import within
     from ..bus.redis import RedisBus
     from ..runtime import Runtime
     from ..runtime.store.redis import RedisStore
 
-    data = _read_input(args.input)
+    data = parse_input(args.input)
     tls = _tls(args)
     runtime = Runtime(bus=RedisBus(args.redis, tls=tls, namespace=args.namespace),
                       store=RedisStore(args.redis, tls=tls, namespace=args.namespace))

@@ -18,8 +18,8 @@ from ..context import to_payload
 from ..exceptions import ConfigError, RunNotFound
 from ..flow import Flow
 from ..messages import ErrorInfo, Message, new_id
-from .host import Host
 from ..records import RunRecord, RunResult
+from .host import Host
 from .run import ActiveRun
 from .settings import default_store_path
 from .store import SqliteStore, Store
@@ -119,7 +119,7 @@ class Runtime:
         """
         self._check_open()
         address = await self.host(target) if isinstance(target, Flow) else target
-        if run_id is not None and (existing := await self.store.get_run(run_id)) is not None:
+        if run_id is not None and await self.store.get_run(run_id) is not None:
             return await self.resume(run_id, on_event=on_event)
         record = RunRecord(
             run_id=run_id or new_id(),
