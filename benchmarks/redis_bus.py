@@ -6,7 +6,7 @@
 Measures, in one run against one redis-server:
   * request/reply latency (p50, p99) of a no-op flow served by an `aiflows serve` worker process,
     through `Runtime.call` (bus + RedisStore) and through the bus alone, vs the raw floor
-    (XADD + XREADGROUP + reply stream XADD/XACK + XREAD, one worker process);
+    (XADD + XREADGROUP + reply stream XADD/XACK + XREAD, one worker process), in interleaved rounds;
   * throughput with 64 requests in flight, 1 worker vs 2 workers;
   * a 1000-step Sequential chain of served no-op flows (time per step);
   * a soak of --soak requests: Redis used_memory and stream lengths before and after.
@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -86,35 +87,63 @@ def start_worker(url: str, ns: str, target: str, *extra: str) -> subprocess.Pope
     return proc
 
 
-async def raw_latency(url: str, n: int) -> list[float]:
-    import redis.asyncio as aioredis
+class RawCaller:
+    """The floor: a raw redis-py request/reply over streams, against the RAW_WORKER process."""
 
-    worker = subprocess.Popen([sys.executable, "-c", RAW_WORKER, url], stdout=subprocess.PIPE, text=True)
-    assert worker.stdout is not None
-    worker.stdout.readline()
-    client = aioredis.Redis.from_url(url)
-    reply = "raw:reply:me"
-    last = "0-0"
-    samples = []
-    payload = '{"v":1,"id":"x","kind":"request","data":{}}'
+    def __init__(self, url: str) -> None:
+        import redis.asyncio as aioredis
+
+        self.client = aioredis.Redis.from_url(url)
+        self.last = "0-0"
+
+    async def call(self) -> None:
+        await self.client.xadd("raw:in", {"m": '{"v":1,"id":"x","kind":"request","data":{}}', "c": "me"})
+        while True:
+            resp = await self.client.xread({"raw:reply:me": self.last}, block=1000)
+            if resp:
+                self.last = resp[0][1][-1][0]
+                return
+
+
+async def latency(url: str, n: int, rounds: int = 10) -> dict[str, list[float]]:
+    """Raw floor, Runtime.call and the bus alone, measured in interleaved rounds so that a change in
+    the machine's load in the middle of the run touches all three alike."""
+    from aiflows import Runtime
+    from aiflows.bus.redis import RedisBus
+    from aiflows.messages import Message
+    from aiflows.runtime.store.redis import RedisStore
+
+    raw_worker = subprocess.Popen([sys.executable, "-c", RAW_WORKER, url], stdout=subprocess.PIPE, text=True)
+    assert raw_worker.stdout is not None
+    raw_worker.stdout.readline()
+    worker = start_worker(url, "lat", "redis_bus:noop")
+    raw = RawCaller(url)
+    samples: dict[str, list[float]] = {"raw": [], "rt": [], "bus": []}
     try:
-        for i in range(n + 200):
-            t = time.perf_counter()
-            await client.xadd("raw:in", {"m": payload, "c": "me"})
-            while True:
-                resp = await client.xread({reply: last}, block=1000)
-                if resp:
-                    last = resp[0][1][-1][0]
-                    break
-            if i >= 200:
-                samples.append((time.perf_counter() - t) * 1e6)
+        async with Runtime(bus=RedisBus(url, namespace="lat"), store=RedisStore(url, namespace="lat")) as rt:
+
+            def bus_call() -> Any:
+                return rt.bus.request(Message.request(sender="bench", recipient="noop", data={}, run_id="bench", path="/0"))
+
+            calls = {"raw": raw.call, "rt": lambda: rt.call("noop", {}), "bus": bus_call}
+            for call in calls.values():  # warm up
+                for _ in range(200):
+                    await call()
+            for _ in range(rounds):
+                for name, call in calls.items():
+                    for _ in range(max(1, n // rounds)):
+                        t = time.perf_counter()
+                        await call()
+                        samples[name].append((time.perf_counter() - t) * 1e6)
     finally:
-        worker.kill()
-        await client.aclose()
+        raw_worker.kill()
+        worker.terminate()
+        worker.wait()
+        await raw.client.aclose()
     return samples
 
 
-async def ours(url: str, n: int, soak: int) -> dict[str, float]:
+async def ours(url: str, soak: int) -> dict[str, float]:
     import redis.asyncio as aioredis
 
     from aiflows import Runtime
@@ -129,20 +158,6 @@ async def ours(url: str, n: int, soak: int) -> dict[str, float]:
         async with Runtime(bus=RedisBus(url, namespace=ns), store=RedisStore(url, namespace=ns)) as rt:
             for _ in range(200):
                 await rt.call("noop", {})
-            samples = []
-            for _ in range(n):
-                t = time.perf_counter()
-                await rt.call("noop", {})
-                samples.append((time.perf_counter() - t) * 1e6)
-            results["rt_p50_us"], results["rt_p99_us"] = pct(samples, 0.5), pct(samples, 0.99)
-            bus = rt.bus
-            samples = []
-            for _ in range(n):
-                msg = Message.request(sender="bench", recipient="noop", data={}, run_id="bench", path="/0")
-                t = time.perf_counter()
-                await bus.request(msg)
-                samples.append((time.perf_counter() - t) * 1e6)
-            results["bus_p50_us"], results["bus_p99_us"] = pct(samples, 0.5), pct(samples, 0.99)
 
             async def inflight(total: int) -> float:
                 sem = asyncio.Semaphore(64)
@@ -232,13 +247,15 @@ def main() -> None:
         time.sleep(0.3)
         url = f"redis://127.0.0.1:{port}/0"
     try:
-        raw = asyncio.run(raw_latency(url, args.n))
-        r = asyncio.run(ours(url, args.n, args.soak))
+        lat = asyncio.run(latency(url, args.n))
+        r = asyncio.run(ours(url, args.soak))
     finally:
         if server is not None:
             server.terminate()
             server.wait()
-    raw50, raw99 = pct(raw, 0.5), pct(raw, 0.99)
+    raw50, raw99 = pct(lat["raw"], 0.5), pct(lat["raw"], 0.99)
+    r["rt_p50_us"], r["rt_p99_us"] = pct(lat["rt"], 0.5), pct(lat["rt"], 0.99)
+    r["bus_p50_us"], r["bus_p99_us"] = pct(lat["bus"], 0.5), pct(lat["bus"], 0.99)
     print(f"raw redis-py request/reply: p50 {raw50:.0f} us  p99 {raw99:.0f} us")
     print(f"aiflows Runtime.call:       p50 {r['rt_p50_us']:.0f} us  p99 {r['rt_p99_us']:.0f} us  "
           f"({r['rt_p50_us'] / raw50:.2f}x raw)")

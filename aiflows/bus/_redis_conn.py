@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict
 
 from ..exceptions import AiflowsError, ConfigError
 
-__all__ = ["TRANSIENT", "Keys", "RedisBusError", "RedisTLS", "check_url", "connect", "ping", "redact", "retrying", "stop_tasks"]
+__all__ = ["TRANSIENT", "Keys", "RedisBusError", "RedisTLS", "check_url", "connect", "connect_lean", "ping", "redact",
+           "retrying", "stop_tasks"]
 
 log = logging.getLogger("aiflows.bus.redis")
 
@@ -38,6 +39,18 @@ class RedisTLS(BaseModel):
     keyfile: str | None = None
     cert_reqs: Literal["required", "optional", "none"] = "required"
     check_hostname: bool = False
+
+    def ssl_context(self) -> Any:
+        """The same options as an `ssl.SSLContext`, for the lean hot-path connections."""
+        import ssl
+
+        context = ssl.create_default_context(cafile=self.ca_certs)
+        context.check_hostname = self.check_hostname
+        context.verify_mode = {"required": ssl.CERT_REQUIRED, "optional": ssl.CERT_OPTIONAL, "none": ssl.CERT_NONE}[
+            self.cert_reqs]
+        if self.certfile:
+            context.load_cert_chain(self.certfile, self.keyfile)
+        return context
 
     def kwargs(self) -> dict[str, Any]:
         return {
@@ -64,6 +77,14 @@ class Keys:
 
     def reply(self, client: str) -> str:
         return f"{self.ns}:reply:{client}"
+
+    def notify(self, client: str) -> str:
+        """The channel on which a client hears its answers and events as they are written."""
+        return f"{self.ns}:notify:{client}"
+
+    def notify_of(self, reply_key: str) -> str:
+        """The channel that goes with a reply stream."""
+        return self.notify(reply_key[len(self.ns) + 7 :])
 
     def dead(self, address: str) -> str:
         return f"{self.ns}:dead:{address}"
@@ -141,6 +162,15 @@ def connect(url: str, tls: RedisTLS | None, *, max_connections: int = 512) -> An
     return aioredis.Redis.from_url(url, **kwargs)
 
 
+def connect_lean(url: str, tls: RedisTLS | None) -> Any:
+    """A `RespClient`: one pipelined connection for the commands every request makes."""
+    from ._resp import RespClient
+
+    check_url(url)
+    context = (tls or RedisTLS()).ssl_context() if url.startswith("rediss://") else None
+    return RespClient(url, ssl_context=context)
+
+
 def _transient() -> tuple[type[BaseException], ...]:
     import redis.exceptions as rex
 
@@ -157,9 +187,9 @@ async def ping(client: Any, url: str, *, probe: str | None = None, attempts: int
     delay = 0.05
     for attempt in range(attempts):
         try:
-            await client.ping()
+            await client.execute_command("PING")
             if probe is not None:
-                await client.exists(probe)
+                await client.execute_command("EXISTS", probe)
             return
         except rex.NoPermissionError as exc:
             raise RedisBusError(f"the Redis user of {redact(url)} may not use the keys {probe}: {exc}") from None

@@ -16,12 +16,16 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from redis.exceptions import NoScriptError
+
 from ..exceptions import MessageError
 from ..messages import ErrorInfo, Message
-from ._redis_conn import TRANSIENT, Keys, retrying, stop_tasks
+from . import _with_answer
+from ._redis_conn import TRANSIENT, Keys, connect_lean, retrying, stop_tasks
 from ._redis_recover import Maintenance
 from ._redis_scripts import ACK, DEAD
 from ._journal_hint import mark_fresh
+from ._resp import fields_of
 from .base import Handler
 from .deadline import reset_deadline, set_deadline
 
@@ -57,6 +61,7 @@ class Server(Maintenance):
         self._loops: list[asyncio.Task[None]] = []
         self._stopping = False
         self._read_args: list[bytes] | None = None
+        self._reader = connect_lean(bus.url, bus.tls)  # its own socket: the read blocks it
         self._started_at = time.time()
 
     # -- setup ------------------------------------------------------------------------------
@@ -99,6 +104,7 @@ class Server(Maintenance):
         reader = self._loops[0] if self._loops else None
         if reader is not None:
             reader.cancel()
+        self._reader.disconnect()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=grace)
         for task in list(self._tasks):
@@ -130,6 +136,7 @@ class Server(Maintenance):
         import redis.exceptions as rex
 
         client = self.bus.client
+        reader = self._reader
         wake = self.keys.wake(self.consumer)
         delay = 0.02
         while not self._stopping:
@@ -143,7 +150,7 @@ class Server(Maintenance):
                 self._read_args = [b"STREAMS", *keys, *([b">"] * len(keys))]
             streams = self._read_args
             try:
-                response = await client.execute_command(
+                response = await reader.execute_command(
                     "XREADGROUP", b"GROUP", GROUP.encode(), self.consumer.encode(), b"COUNT", free,
                     b"BLOCK", self.settings.block_ms, *streams)
                 delay = 0.02
@@ -162,13 +169,15 @@ class Server(Maintenance):
                 await self._ensure_group(wake, "$")
                 continue
             for stream, entries in response or ():
-                key = stream.decode() if isinstance(stream, bytes) else stream
+                key = stream.decode()
                 if key == wake:
                     await client.xack(wake, GROUP, *[e[0] for e in entries])
                     continue
                 address = self.keys.address_of(key)
-                for entry_id, fields in entries:
-                    self._start(address, entry_id.decode(), fields, 1)
+                for entry_id, flat in entries:
+                    self._start(address, entry_id.decode(), fields_of(flat), 1)
+            if response:
+                await asyncio.sleep(0)  # let the new requests start before the next read goes out
 
     def _start(self, address: str, entry_id: str, fields: dict[bytes, bytes] | None, deliveries: int) -> None:
         self.entries[address][entry_id] = time.monotonic()
@@ -214,7 +223,11 @@ class Server(Maintenance):
             answer = request.fail(self._error(request, "Timeout", "the request's deadline passed before a worker started it"))
         else:
             fresh = deliveries == 1 and b"f" in fields and b"x" not in fields
+            writes = _with_answer.begin((self.bus.url, self.keys.ns))
             answer = await self._run(address, request, reply_key, deadline, fresh)
+            await self.bus.drain_events()
+            await self._ack(address, entry_id, reply_key, answer.to_json() if reply_key else "", request.id, writes.take())
+            return
         await self.bus.drain_events()
         await self._ack(address, entry_id, reply_key, answer.to_json() if reply_key else "", request.id)
 
@@ -247,12 +260,29 @@ class Server(Maintenance):
     def _error(self, request: Message, kind: str, text: str) -> ErrorInfo:
         return ErrorInfo(address=request.recipient, type=kind, message=text, run_id=request.run_id, path=request.path)
 
-    async def _ack(self, address: str, entry_id: str, reply_key: str, reply: bytes | str, request_id: str) -> None:
+    async def _ack(self, address: str, entry_id: str, reply_key: str, reply: bytes | str, request_id: str,
+                   records: list[tuple[Any, ...]] | None = None) -> None:
+        """Answer and ack in one atomic script, behind the request's records in the same write: the
+        records land before the answer or not at all (Redis runs a connection's commands in order)."""
         inbox = self.keys.inbox(address)
         s = self.settings
-        keys = [reply_key or inbox, inbox, self.keys.done(request_id)]
-        args = [reply, s.reply_maxlen, int(s.reply_ttl), entry_id, int(s.processed_ttl * 1000), GROUP]
-        await retrying(lambda: self.bus.scripts.run(self.bus.client, ACK, keys, args), what="answering a request",
+        keys = [reply_key or inbox, inbox, self.keys.done(request_id), self.keys.notify_of(reply_key) if reply_key else inbox]
+        args: list[Any] = [reply, s.reply_maxlen, int(s.reply_ttl), entry_id, int(s.processed_ttl * 1000), GROUP]
+        if records:
+            commands = [*records, self.bus.scripts.call(ACK, keys, args)]
+            try:
+                replies = await self.bus.fast.execute_many(commands, raise_errors=False)
+            except TRANSIENT:
+                replies = await retrying(lambda: self.bus.fast.execute_many(commands, raise_errors=False),
+                                         what="answering a request", closed=lambda: False, backoff_max=s.backoff_max)
+            failed = [r for r in replies[:-1] if isinstance(r, Exception)]
+            if failed:
+                log.error("%d records of %s on %s were not written: %s", len(failed), request_id, address, failed[0])
+            if not isinstance(replies[-1], Exception):
+                return
+            if not isinstance(replies[-1], NoScriptError):
+                raise replies[-1]
+        await retrying(lambda: self.bus.scripts.run(self.bus.fast, ACK, keys, args), what="answering a request",
                        closed=lambda: False, backoff_max=s.backoff_max)
 
     async def dead_letter(self, address: str, entry_id: str, raw: bytes, kind: str, text: str, deliveries: int) -> None:
@@ -269,11 +299,12 @@ class Server(Maintenance):
                 created_at=time.time(), data={}, error=info, v=1,
             ).to_json()
         inbox = self.keys.inbox(address)
-        keys = [self.keys.dead(address), inbox, reply_key or inbox, self.keys.done(str(peek.get("id") or entry_id))]
+        keys = [self.keys.dead(address), inbox, reply_key or inbox, self.keys.done(str(peek.get("id") or entry_id)),
+                self.keys.notify_of(reply_key) if reply_key else inbox]
         args = [raw, info.model_dump_json(), entry_id, GROUP, s.dead_maxlen, reply, s.reply_maxlen, int(s.reply_ttl),
                 deliveries, int(s.processed_ttl * 1000)]
         log.warning("dead-lettered %s on %s: %s: %s", entry_id, address, kind, text)
-        await retrying(lambda: self.bus.scripts.run(self.bus.client, DEAD, keys, args), what="dead-lettering a request",
+        await retrying(lambda: self.bus.scripts.run(self.bus.fast, DEAD, keys, args), what="dead-lettering a request",
                        closed=lambda: False, backoff_max=s.backoff_max)
 
     # -- events -----------------------------------------------------------------------------

@@ -28,11 +28,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..exceptions import MessageError
-from ..messages import ErrorInfo, Message, new_id
-from ._redis_conn import TRANSIENT, Keys, RedisBusError, RedisTLS, connect, ping, redact, retrying, stop_tasks
-from ._redis_scripts import Scripts
+from ..messages import ErrorInfo, Message, _trusted, new_id
+from ._redis_conn import TRANSIENT, Keys, RedisBusError, RedisTLS, connect, connect_lean, ping, redact, retrying, stop_tasks
+from ._redis_scripts import EMIT, Scripts
 from ._redis_serve import Server
 from ._redis_settings import RedisBusSettings
+from ._resp import fields_of
 from ._journal_hint import is_fresh, mark_fresh
 from .base import EventListener, Handler, Listeners
 from .deadline import current_deadline
@@ -94,7 +95,13 @@ class RedisBus:
         self.keys = Keys(self.settings.namespace)
         self.accept = accept
         self.client_id = f"{socket.gethostname()}-{os.getpid()}-{new_id()[:8]}"
-        self.client: Any = None
+        self.client: Any = None  # redis-py, for everything but the commands every request makes
+        self.fast: Any = None  # a lean pipelined connection for those (see `_resp`)
+        self._reply_reader: Any = None  # subscribed to this client's channel
+        self._last = b"0-0"  # the last reply-stream entry dispatched
+        self._position = (0, 0)
+        self._since_trim = 0
+        self._catching_up: list[tuple[bytes, bytes]] | None = None
         self.scripts = Scripts()
         self._state: Literal["unopened", "open", "closed"] = "unopened"
         self._pending: dict[str, _Pending] = {}
@@ -119,10 +126,14 @@ class RedisBus:
         if self._state == "closed":
             raise RuntimeError("a RedisBus cannot be reopened after close(); make a new one")
         self.client = connect(self.url, self.tls)
+        self.fast = connect_lean(self.url, self.tls)
+        self._reply_reader = connect_lean(self.url, self.tls)
         try:
             await ping(self.client, self.url, probe=self.keys.reply(self.client_id))
+            await ping(self.fast, self.url)
         except BaseException:
             await self.client.aclose()
+            self.fast.disconnect()
             raise
         self._state = "open"
         self._loops = [
@@ -151,6 +162,7 @@ class RedisBus:
         finally:
             self._state = "closed"
             await stop_tasks(self.client, self._loops)
+            self._reply_reader.disconnect()
             for pending in self._pending.values():
                 if not pending.future.done():
                     pending.future.set_exception(RedisBusError("the bus was closed while waiting for an answer"))
@@ -159,6 +171,7 @@ class RedisBus:
             except TRANSIENT:
                 pass
             await self.client.aclose()
+            await self.fast.aclose()
 
     def _check_open(self) -> None:
         if self._state != "open":
@@ -190,7 +203,7 @@ class RedisBus:
         queue if no worker took it yet, and the worker handling it stops.
         """
         self._check_open()
-        msg = message if message.reply_to == self.client_id else message.model_copy(update={"reply_to": self.client_id})
+        msg = message if message.reply_to == self.client_id else _trusted({**message.__dict__, "reply_to": self.client_id})
         deadline = current_deadline() or (time.time() + self.settings.deadline if self.settings.deadline else None)
         pending = _Pending(asyncio.get_running_loop().create_future(), msg, time.monotonic(), deadline)
         self._pending[msg.id] = pending
@@ -224,18 +237,13 @@ class RedisBus:
             args += ["d", repr(deadline)]
         if is_fresh(msg.run_id):  # the run's first execution: the worker need not load its journal
             args += ["f", "1"]
-        attempts = 0
-
-        async def op() -> Any:
-            nonlocal attempts
-            attempts += 1
-            if attempts == 2:  # the first try may have landed: let the worker check for a duplicate
-                args.extend(["x", "1"])
-            return await self.client.execute_command(*args)
-
-        entry = await retrying(op, what=f"sending to '{msg.recipient}'", closed=lambda: self.closed,
-                               backoff_max=self.settings.backoff_max)
-        return None if entry is None else entry.decode() if isinstance(entry, bytes) else str(entry)
+        try:
+            entry = await self.fast.execute_command(*args)
+        except TRANSIENT:  # the request may have landed: let the worker check for a duplicate
+            args += ["x", "1"]
+            entry = await retrying(lambda: self.fast.execute_command(*args), what=f"sending to '{msg.recipient}'",
+                                   closed=lambda: self.closed, backoff_max=self.settings.backoff_max)
+        return None if entry is None else entry.decode()
 
     async def _cancel(self, msg: Message, entry_id: str | None) -> None:
         async def op() -> None:
@@ -259,34 +267,66 @@ class RedisBus:
 
     # -- answers and events coming back -----------------------------------------------------
     async def _read_replies(self) -> None:
-        key = self.keys.reply(self.client_id)
-        last = "0-0"
-        since_trim = 0
+        """Hear answers and events on this client's channel, as Redis writes them; after every
+        (re)subscription, read what the reply stream got while nobody listened."""
+        key, channel = self.keys.reply(self.client_id), self.keys.notify(self.client_id)
         delay = 0.02
         while not self.closed:
+            self._catching_up = []
             try:
-                response = await self.client.xread({key: last}, block=self.settings.block_ms, count=512)
+                lost = await self._reply_reader.subscribe(channel, self._heard)
+                await self._catch_up(key)
                 delay = 0.02
-            except asyncio.CancelledError:
-                raise
+                await lost
             except TRANSIENT as exc:
                 if self.closed:
                     return
                 log.warning("reply reader lost redis (%s); retrying in %.2fs", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.settings.backoff_max)
-                continue
-            for _stream, entries in response or ():
-                for entry_id, fields in entries:
-                    last = entry_id
-                    self._dispatch(fields.get(b"m"))
-                since_trim += len(entries)
-            if since_trim >= 256:  # what was read is never read again: keep the stream short
-                since_trim = 0
-                try:
-                    await self.client.xtrim(key, minid=last, approximate=True)
-                except TRANSIENT:
-                    pass
+            finally:
+                self._reply_reader.disconnect()
+
+    async def _catch_up(self, key: str) -> None:
+        while True:
+            response = await self.fast.execute_command("XREAD", "COUNT", 1000, "STREAMS", key, self._last)
+            entries = response[0][1] if response else []
+            for entry_id, flat in entries:
+                self._accept(entry_id, fields_of(flat).get(b"m", b""))
+            if len(entries) < 1000:
+                break
+        heard, self._catching_up = self._catching_up or [], None
+        for entry_id, raw in heard:
+            self._accept(entry_id, raw)
+
+    def _heard(self, payload: bytes) -> None:
+        entry_id, _, raw = payload.partition(b" ")
+        if self._catching_up is not None:
+            self._catching_up.append((entry_id, raw))
+            return
+        try:
+            self._accept(entry_id, raw)
+        except Exception:  # noqa: BLE001 - this runs inside the connection's reader: never break it
+            log.exception("could not take an answer from %s", self.keys.reply(self.client_id))
+
+    def _accept(self, entry_id: bytes, raw: bytes) -> None:
+        """Dispatch a reply-stream entry once, whether it was heard, read, or both."""
+        ms, _, seq = entry_id.partition(b"-")
+        position = (int(ms), int(seq or 0))
+        if position <= self._position:
+            return
+        self._position, self._last = position, entry_id
+        self._dispatch(raw)
+        self._since_trim += 1
+        if self._since_trim >= 256:  # what was read is never read again: keep the stream short
+            self._since_trim = 0
+            self._spawn(self._trim(entry_id), name="redisbus:trim")
+
+    async def _trim(self, last: bytes) -> None:
+        try:
+            await self.fast.execute_command("XTRIM", self.keys.reply(self.client_id), "MINID", "~", last)
+        except TRANSIENT:
+            pass
 
     def _dispatch(self, raw: bytes | None) -> None:
         try:
@@ -324,16 +364,10 @@ class RedisBus:
     async def _flush_events(self) -> None:
         while self._events:
             batch, self._events = self._events, []
-
-            async def op() -> None:
-                pipe = self.client.pipeline(transaction=False)
-                for key, raw in batch:
-                    pipe.xadd(key, {"m": raw}, maxlen=self.settings.reply_maxlen, approximate=True)
-                for key in {k for k, _ in batch}:
-                    pipe.expire(key, int(self.settings.reply_ttl))
-                await pipe.execute()
-
-            await retrying(op, what="writing events", closed=lambda: False, backoff_max=self.settings.backoff_max)
+            keys = [k for key, _ in batch for k in (key, self.keys.notify_of(key))]
+            args = [self.settings.reply_maxlen, int(self.settings.reply_ttl), *(raw for _, raw in batch)]
+            await retrying(lambda: self.scripts.run(self.fast, EMIT, keys, args), what="writing events",
+                           closed=lambda: False, backoff_max=self.settings.backoff_max)
 
     async def drain_events(self) -> None:
         """Wait until every event published so far is in Redis (answers follow their events)."""

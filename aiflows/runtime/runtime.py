@@ -17,12 +17,13 @@ from ..bus import Bus, LocalBus
 from ..context import to_payload
 from ..exceptions import ConfigError, RunNotFound
 from ..flow import Flow
-from ..messages import ErrorInfo, Message, new_id
+from ..messages import Message, new_id
 from ..records import RunRecord, RunResult
 from .host import Host
 from .run import ActiveRun
 from .settings import default_store_path
 from .store import SqliteStore, Store
+from .store.base import outcome
 
 __all__ = ["Runtime"]
 
@@ -187,28 +188,12 @@ class Runtime:
             run.users -= 1
             if run.users == 0:
                 self._release_run(run)
-        if answer.kind == "reply":
-            return RunResult(run_id=record.run_id, status="done", output=answer.data)
-        error = answer.error or ErrorInfo(address=record.address, type="Unknown", message="no error given")
-        return RunResult(run_id=record.run_id, status=_status_of(error), error=error)
+        status, output, error = outcome(answer)
+        return RunResult(run_id=record.run_id, status=status, output=output, error=error)
 
     async def _finish_run(self, request: Message, answer: Message) -> None:
         """Record how a run ended; the host of its root request calls this, wherever it runs."""
-        record = await self.store.get_run(request.run_id) or RunRecord(
-            run_id=request.run_id,
-            address=request.recipient,
-            session=request.session,
-            input=request.data,
-            created_at=request.created_at,
-        )
-        record.finished_at = time.time()
-        if answer.kind == "reply":
-            record.status, record.output, record.error = "done", answer.data, None
-        else:
-            record.output = None
-            record.error = answer.error or ErrorInfo(address=record.address, type="Unknown", message="no error given")
-            record.status = _status_of(record.error)
-        await self.store.save_run(record)
+        await self.store.finish_run(request, answer)
         await self.store.flush()
 
     # -- runs in progress, shared by the hosts ------------------------------------------------
@@ -227,7 +212,3 @@ class Runtime:
         if self.tracing:
             self.store.record_event(event)
         self.bus.publish(event)
-
-
-def _status_of(error: ErrorInfo) -> Literal["suspended", "failed"]:
-    return "suspended" if error.type == "Suspended" else "failed"

@@ -253,3 +253,29 @@ async def test_streams_stay_bounded_over_a_soak(redis_url: str, ns: str) -> None
         assert 0 < await client.ttl(f"{ns}:reply:{bus.client_id}") <= 3600
         assert 0 < await client.pttl(f"{ns}:done:" + "x" * 0 + (await client.keys(f"{ns}:done:*"))[0].decode().split(":")[-1])
         await client.aclose()
+
+
+@flow
+async def nap(seconds: float) -> dict:
+    await asyncio.sleep(seconds)
+    return {"slept": seconds}
+
+
+async def test_answers_written_while_the_caller_was_not_listening_still_arrive(redis_url: str, ns: str) -> None:
+    """Answers are heard on a channel; one written while nobody listened is read from the reply stream."""
+    admin = aioredis.Redis.from_url(redis_url)
+    try:
+        async with runtime(redis_url, ns) as rt:
+            address = await rt.host(nap)
+            call = asyncio.ensure_future(rt.call(address, {"seconds": 1.0}))
+            await asyncio.sleep(0.2)
+            [request] = [p.message for p in rt.bus._pending.values()]
+            answer = request.reply({"slept": "elsewhere"})  # as if a worker answered while we were away:
+            await admin.xadd(f"{ns}:reply:{rt.bus.client_id}", {"m": answer.to_json()})  # stream only, no channel
+            assert not call.done()
+            assert await admin.execute_command("CLIENT", "KILL", "TYPE", "pubsub") >= 1
+            assert await asyncio.wait_for(call, 10) == {"slept": "elsewhere"}  # read when it subscribed again
+            heard = [await asyncio.wait_for(rt.call(address, {"seconds": 0}), 10) for _ in range(3)]
+    finally:
+        await admin.aclose()
+    assert heard == [{"slept": 0}] * 3

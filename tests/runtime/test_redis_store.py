@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
+import redis.asyncio as aioredis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bus" / "support"))
 
 from redis_support import WorkerProcess, marks, wait_for  # noqa: E402
 
-from aiflows import Runtime  # noqa: E402
+from aiflows import Runtime, Sequential, flow  # noqa: E402
 from aiflows.bus.redis import RedisBus  # noqa: E402
 from aiflows.messages import Message  # noqa: E402
 from aiflows.records import JournalEntry, RunRecord, Span  # noqa: E402
@@ -74,3 +76,73 @@ async def test_a_run_resumes_in_another_runtime_from_its_journal(redis_url: str,
         assert result.status == "done" and result.output["steps"] == 2
     assert len(await marks(redis_url, f"{key}:two/first")) == 1  # answered from the journal, not run again
     assert len(await marks(redis_url, f"{key}:two/second")) == 2
+
+
+@flow
+def plus_one(x: int) -> dict:
+    return {"x": x + 1}
+
+
+async def test_a_requests_records_land_with_its_answer(redis_url: str, ns: str) -> None:
+    """Run end, journal entries and spans reach Redis with the answers, not at the next flush."""
+    pipeline = Sequential(plus_one, plus_one, name="twice")
+    raw = aioredis.Redis.from_url(redis_url)
+    store = RedisStore(redis_url, namespace=ns, flush_interval=3600)  # a flush would come far too late
+    try:
+        async with Runtime(bus=RedisBus(redis_url, namespace=ns), store=store) as rt:
+            result = await rt.run(pipeline, {"x": 1})
+            assert result.output == {"x": 3}
+            end = json.loads(await raw.hget(f"{ns}:run:{result.run_id}", "end"))
+            assert end["status"] == "done" and end["output"] == {"x": 3}
+            assert set(await raw.hkeys(f"{ns}:journal:{result.run_id}")) == {b"/0", b"/1"}
+            assert await raw.llen(f"{ns}:spans:{result.run_id}") == 3
+            record = await store.get_run(result.run_id)
+            assert record is not None and record.status == "done" and record.input == {"x": 1}
+    finally:
+        await raw.aclose()
+
+
+async def test_a_store_of_another_deployment_writes_its_own_records(redis_url: str, ns: str) -> None:
+    raw = aioredis.Redis.from_url(redis_url)
+    store = RedisStore(redis_url, namespace=ns + "other", flush_interval=3600)
+    try:
+        async with Runtime(bus=RedisBus(redis_url, namespace=ns), store=store) as rt:
+            result = await rt.run(Sequential(plus_one, name="once"), {"x": 1})
+            assert await raw.exists(f"{ns}:journal:{result.run_id}", f"{ns}:spans:{result.run_id}") == 0
+            assert await raw.llen(f"{ns}other:spans:{result.run_id}") == 1  # the root's span: still in that store's buffer
+            await store.flush()
+            assert await raw.llen(f"{ns}other:spans:{result.run_id}") == 2
+            assert (await store.get_run(result.run_id)).status == "done"
+    finally:
+        await raw.aclose()
+
+
+async def test_start_and_end_of_a_run_land_in_either_order(redis_url: str, ns: str) -> None:
+    store = RedisStore(redis_url, namespace=ns)
+    await store.open()
+    try:
+        request = Message.request(sender="c", recipient="a", data={"x": 1}, run_id="r2")
+        await store.finish_run(request, request.reply({"y": 2}))  # the worker's end lands first
+        ended = await store.get_run("r2")
+        assert ended is not None and ended.status == "done" and ended.input == {"x": 1}
+        start = RunRecord(run_id="r2", address="a", input={"x": 1}, created_at=time.time(), spec={"import": "m:f"})
+        await store.save_run(start)
+        record = await store.get_run("r2")
+        assert record is not None and record.status == "done" and record.output == {"y": 2}
+        assert record.spec == {"import": "m:f"} and record.finished_at is not None
+    finally:
+        await store.close()
+
+
+async def test_a_start_record_lost_with_its_connection_is_written_again(redis_url: str, ns: str) -> None:
+    store = RedisStore(redis_url, namespace=ns)
+    await store.open()
+    try:
+        await store.save_run(RunRecord(run_id="r3", address="a", created_at=time.time()))
+        store.client.disconnect()  # before the record went out
+        await store.flush()
+        record = await store.get_run("r3")
+        assert record is not None and record.status == "running"
+        assert [r.run_id for r in await store.list_runs()] == ["r3"]
+    finally:
+        await store.close()

@@ -35,7 +35,9 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 async def test_two_workers_share_an_address_and_status_lists_them(redis_url: str, ns: str) -> None:
-    with WorkerProcess("redis_support:Echo", redis_url, ns) as a, WorkerProcess("redis_support:Echo", redis_url, ns) as b:
+    # At most 10 requests at a time each, so that neither worker can take the whole burst in one read.
+    with WorkerProcess("redis_support:Echo", redis_url, ns, "--concurrency", "10") as a, \
+            WorkerProcess("redis_support:Echo", redis_url, ns, "--concurrency", "10") as b:
         async with runtime(redis_url, ns) as rt:
             outputs = await asyncio.gather(*(rt.call("Echo", {"i": i}) for i in range(200)))
         assert [o["i"] for o in outputs] == list(range(200))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, Protocol
 
-from ...messages import Message
-from ...records import JournalEntry, RunRecord, Span
+from ...messages import ErrorInfo, Message
+from ...records import JournalEntry, RunRecord, RunStatus, Span
 
-__all__ = ["Store"]
+__all__ = ["Store", "ended_record", "outcome"]
 
 
 class Store(Protocol):
@@ -25,6 +26,10 @@ class Store(Protocol):
 
     # runs
     async def save_run(self, record: RunRecord) -> None: ...
+
+    async def finish_run(self, request: Message, answer: Message) -> None:
+        """Record how the run of the root `request` ended: its outcome replaces the stored record's;
+        the request stands in for the start when none was stored (its caller went away)."""
 
     async def get_run(self, run_id: str) -> RunRecord | None: ...
 
@@ -54,3 +59,19 @@ class Store(Protocol):
     async def spans(self, run_id: str) -> list[Span]: ...
 
     async def events(self, run_id: str) -> list[Message]: ...
+
+
+def outcome(answer: Message) -> tuple[RunStatus, dict[str, Any] | None, ErrorInfo | None]:
+    """A run's status, output and error, from the answer to its root request."""
+    if answer.kind == "reply":
+        return "done", answer.data, None
+    error = answer.error or ErrorInfo(address=answer.sender, type="Unknown", message="no error given")
+    return ("suspended" if error.type == "Suspended" else "failed"), None, error
+
+
+def ended_record(stored: RunRecord | None, request: Message, answer: Message) -> RunRecord:
+    """The stored record of a run (or one made from its root request) with the outcome of `answer`."""
+    status, output, error = outcome(answer)
+    record = stored or RunRecord(run_id=request.run_id, address=request.recipient, session=request.session,
+                                 input=request.data, created_at=request.created_at)
+    return record.model_copy(update={"status": status, "output": output, "error": error, "finished_at": time.time()})

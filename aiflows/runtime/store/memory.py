@@ -7,6 +7,7 @@ from typing import Any
 
 from ...messages import Message
 from ...records import JournalEntry, RunRecord, Span
+from .base import ended_record
 
 __all__ = ["MemoryStore"]
 
@@ -30,6 +31,9 @@ class MemoryStore:
 
     async def save_run(self, record: RunRecord) -> None:
         self._runs[record.run_id] = record.model_copy(deep=True)
+
+    async def finish_run(self, request: Message, answer: Message) -> None:
+        await self.save_run(ended_record(self._runs.get(request.run_id), request, answer))
 
     async def get_run(self, run_id: str) -> RunRecord | None:
         record = self._runs.get(run_id)

@@ -1,29 +1,37 @@
 """Runs, journals, flow state and traces in Redis, so any worker can resume any run.
 
-    {ns}:run:{run_id}        the RunRecord (JSON)          {ns}:runs   sorted set of run ids by start time
+    {ns}:run:{run_id}        hash: start -> RunRecord, end -> how it ended    {ns}:runs  run ids by start time
     {ns}:journal:{run_id}    hash: call path -> entry      {ns}:state:{address}  hash: session -> state
     {ns}:spans:{run_id}      list of spans                 {ns}:events:{run_id}  list of events
 
-State is written before the handler's answer leaves (the next request of the session may go to
-another worker); journal entries, spans and events are written behind the hot path in batches
-every `flush_interval` seconds. A worker killed between two flushes loses at most that window of
-journal: those calls run again on resume, which at-least-once delivery allows. Everything but
-flow state expires `ttl` seconds after its run was last written.
+A run's start and its end are two fields: the caller writes one, the worker that answers the
+root request the other, in whatever order they land. On a worker of the same deployment the
+records of a request (its journal entry, span, and for a root request the run's end) go out in
+the same write as its answer (see `aiflows.bus._with_answer`); elsewhere journal entries,
+spans and events are written behind the hot path in batches every `flush_interval` seconds.
+Flow state is written before the handler's answer leaves (the next request of the session may go
+to another worker). Everything but flow state expires `ttl` seconds after its run was last written.
+The commands every request makes go over a lean pipelined connection (`aiflows.bus._resp`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import OrderedDict
 from typing import Any
 
 from ..._json import dumps, loads
 from ...bus._journal_hint import is_fresh, mark_fresh
-from ...bus._redis_conn import Keys, RedisTLS, connect, ping, retrying
+from ...bus._redis_conn import Keys, RedisTLS, connect_lean, ping, retrying
+from ...bus._with_answer import defer
 from ...messages import Message
 from ...records import JournalEntry, RunRecord, Span
+from .base import outcome
 
 __all__ = ["RedisStore"]
+
+_END_FIELDS = ("status", "output", "error", "finished_at")
 
 
 class RedisStore:
@@ -55,9 +63,13 @@ class RedisStore:
         self.max_events = max_events
         self.flush_interval = flush_interval
         self.client: Any = None
+        self._deployment = (url, namespace)
         self._journal: list[tuple[str, str, bytes]] = []
         self._spans: list[tuple[str, bytes]] = []
         self._events: list[tuple[str, str]] = []
+        self._to_send: list[list[tuple[Any, ...]]] = []  # start records to write at the next turn of the loop
+        self._sending: set[asyncio.Future[Any]] = set()  # start records written, not answered yet
+        self._unsent_starts: list[list[tuple[Any, ...]]] = []
         self._flush_task: asyncio.Task[None] | None = None
         self._closed = False
         self._writing: set[asyncio.Future[Any]] = set()
@@ -75,15 +87,21 @@ class RedisStore:
     async def _retry(self, op: Any, what: str) -> Any:
         return await retrying(op, what=what, closed=lambda: self._closed, backoff_max=2.0)
 
+    async def _do(self, what: str, *args: Any) -> Any:
+        return await self._retry(lambda: self.client.execute_command(*args), what)
+
+    async def _do_many(self, what: str, commands: list[tuple[Any, ...]]) -> list[Any]:
+        return await self._retry(lambda: self.client.execute_many(commands), what)
+
     # -- lifecycle ---------------------------------------------------------------------------
     async def open(self) -> None:
         if self.client is not None:
             return
-        client = connect(self.url, self.tls)
+        client = connect_lean(self.url, self.tls)
         try:
             await ping(client, self.url, probe=f"{self.keys.ns}:runs")
         except BaseException:
-            await client.aclose()
+            client.disconnect()
             raise
         self.client = client
 
@@ -99,6 +117,10 @@ class RedisStore:
 
     async def flush(self) -> None:
         """Write what is buffered, and wait for batches other callers are writing right now."""
+        if not (self._to_send or self._sending or self._unsent_starts or self._journal or self._spans or self._events
+                or self._writing):
+            return  # the common case on a worker: its records went out with its answers
+        await self._confirm_starts()
         await self._write()
         while self._writing:
             await asyncio.wait(list(self._writing))
@@ -109,68 +131,119 @@ class RedisStore:
 
     async def _flush_later(self) -> None:
         await asyncio.sleep(self.flush_interval)
+        await self._confirm_starts()
         await self._write()
 
     async def _write(self) -> None:
         while self._journal or self._spans or self._events:
             journal, spans, events = self._journal, self._spans, self._events
             self._journal, self._spans, self._events = [], [], []
-
-            async def op() -> None:
-                pipe = self.client.pipeline(transaction=False)
-                touched: set[str] = set()
-                for run_id, path, raw in journal:
-                    key = self._key("journal", run_id)
-                    pipe.hset(key, path, raw)
-                    touched.add(key)
-                for run_id, raw in spans:
-                    key = self._key("spans", run_id)
-                    pipe.rpush(key, raw)
-                    touched.add(key)
-                for run_id, raw in events:
-                    key = self._key("events", run_id)
-                    pipe.rpush(key, raw)
-                    touched.add(key)
-                for key in touched:
-                    if ":events:" in key:
-                        pipe.ltrim(key, -self.max_events, -1)
-                    pipe.expire(key, self.ttl)
-                await pipe.execute()
-
+            commands: list[tuple[Any, ...]] = []
+            touched: set[str] = set()
+            for run_id, path, raw in journal:
+                key = self._key("journal", run_id)
+                commands.append(("HSET", key, path, raw))
+                touched.add(key)
+            for run_id, raw in spans:
+                key = self._key("spans", run_id)
+                commands.append(("RPUSH", key, raw))
+                touched.add(key)
+            for run_id, raw in events:
+                key = self._key("events", run_id)
+                commands.append(("RPUSH", key, raw))
+                touched.add(key)
+            for key in touched:
+                if ":events:" in key:
+                    commands.append(("LTRIM", key, -self.max_events, -1))
+                commands.append(("EXPIRE", key, self.ttl))
             # A batch, once taken from the buffers, is written even if the caller that took it is
             # cancelled: others may be waiting for it in flush().
-            batch = asyncio.ensure_future(self._retry(op, "writing journal and trace"))
+            batch = asyncio.ensure_future(self._do_many("writing journal and trace", commands))
             self._writing.add(batch)
             batch.add_done_callback(self._writing.discard)
             await asyncio.shield(batch)
 
     # -- runs ---------------------------------------------------------------------------------
+    def _run_index(self, record: RunRecord) -> list[tuple[Any, ...]]:
+        runs = f"{self.keys.ns}:runs"
+        return [("EXPIRE", self._key("run", record.run_id), self.ttl), ("ZADD", runs, "NX", record.created_at, record.run_id),
+                ("ZREMRANGEBYRANK", runs, 0, -self.max_runs - 1)]
+
     async def save_run(self, record: RunRecord) -> None:
-        if record.status == "running" and record.finished_at is None and record.run_id not in self._created:
+        """Record a run's start. A new run's record is written without waiting for Redis: it travels
+        just behind the run's first request, and one that fails is written again by `flush()`."""
+        key = self._key("run", record.run_id)
+        commands: list[tuple[Any, ...]] = [("HSET", key, "start", record.model_dump_json()), *self._run_index(record)]
+        if record.status != "running" or record.finished_at is not None:
+            commands.append(("HSET", key, "end", record.model_dump_json()))
+            await self._do_many("saving a run", commands)
+            return
+        if record.run_id not in self._created:
             self._fresh.add(record.run_id)  # a run just started here has no journal yet: skip its first load
             self._created[record.run_id] = None
             if len(self._created) > 10_000:
                 self._fresh.discard(next(iter(self._created)))
                 self._created.popitem(last=False)
-        async def op() -> None:
-            pipe = self.client.pipeline(transaction=False)
-            pipe.set(self._key("run", record.run_id), record.model_dump_json(), ex=self.ttl)
-            pipe.zadd(f"{self.keys.ns}:runs", {record.run_id: record.created_at})
-            pipe.zremrangebyrank(f"{self.keys.ns}:runs", 0, -self.max_runs - 1)
-            await pipe.execute()
+        if not self._to_send:
+            asyncio.get_running_loop().call_soon(self._send_starts)
+        self._to_send.append(commands)
 
-        await self._retry(op, "saving a run")
+    def _send_starts(self) -> None:
+        """Write the start records saved since the last call, in one write, after the run's first
+        request went out (the caller's task wrote it before yielding): they are off its path."""
+        import hiredis
+
+        batch, self._to_send = self._to_send, []
+        if not batch or self.client is None:
+            self._unsent_starts.extend(batch)
+            return
+        sent = self.client.send_nowait([c for commands in batch for c in commands])
+        if sent is None:  # not connected (any more): `flush()` connects and writes them
+            self._unsent_starts.extend(batch)
+            self._schedule()
+            return
+
+        def check(last: asyncio.Future[Any]) -> None:
+            self._sending.discard(last)
+            if any(f.cancelled() or f.exception() is not None or isinstance(f.result(), hiredis.ReplyError) for f in sent):
+                self._unsent_starts.extend(batch)
+                self._schedule()
+
+        self._sending.add(sent[-1])  # replies come in order: the last one answered means all were
+        sent[-1].add_done_callback(check)
+
+    async def _confirm_starts(self) -> None:
+        """Wait for the start records sent ahead; write again the ones a lost connection dropped."""
+        self._send_starts()
+        if self._sending:
+            await asyncio.wait(list(self._sending))
+        while self._unsent_starts:
+            await self._do_many("saving a run", self._unsent_starts.pop(0))
+
+    async def finish_run(self, request: Message, answer: Message) -> None:
+        status, output, error = outcome(answer)
+        # The whole record goes in `end`: it stands in for the start if the caller's never landed.
+        end = {"run_id": request.run_id, "address": request.recipient, "session": request.session, "input": request.data,
+               "status": status, "output": output, "error": error.model_dump(mode="json") if error else None,
+               "created_at": request.created_at, "finished_at": time.time(), "spec": {}}
+        runs, key = f"{self.keys.ns}:runs", self._key("run", request.run_id)
+        commands = [("HSET", key, "end", dumps(end)), ("EXPIRE", key, self.ttl),
+                    ("ZADD", runs, "NX", request.created_at, request.run_id)]  # the start trims the index
+        if not defer(self._deployment, *commands):
+            await self._do_many("saving a run's end", commands)
 
     async def get_run(self, run_id: str) -> RunRecord | None:
-        raw = await self._retry(lambda: self.client.get(self._key("run", run_id)), "reading a run")
-        return RunRecord.model_validate_json(raw) if raw is not None else None
+        await self._confirm_starts()
+        raw = await self._do("reading a run", "HGETALL", self._key("run", run_id))
+        return _record(raw)
 
     async def list_runs(self, limit: int = 20) -> list[RunRecord]:
-        ids = await self._retry(lambda: self.client.zrevrange(f"{self.keys.ns}:runs", 0, limit - 1), "listing runs")
+        await self._confirm_starts()
+        ids = await self._do("listing runs", "ZREVRANGE", f"{self.keys.ns}:runs", 0, limit - 1)
         if not ids:
             return []
-        raws = await self.client.mget([self._key("run", i.decode()) for i in ids])
-        return [RunRecord.model_validate_json(r) for r in raws if r is not None]
+        raws = await self._do_many("reading runs", [("HGETALL", self._key("run", i.decode())) for i in ids])
+        return [record for raw in raws if (record := _record(raw)) is not None]
 
     # -- journal ------------------------------------------------------------------------------
     async def load_journal(self, run_id: str) -> dict[str, JournalEntry]:
@@ -182,8 +255,8 @@ class RedisStore:
         if is_fresh(run_id) and run_id not in self._created:  # a worker in the run's first execution
             return buffered
         mark_fresh(None)
-        raw = await self._retry(lambda: self.client.hgetall(self._key("journal", run_id)), "reading a journal")
-        journal = {path.decode(): JournalEntry(*loads(value)) for path, value in raw.items()}
+        raw = await self._do("reading a journal", "HGETALL", self._key("journal", run_id))
+        journal = {path.decode(): JournalEntry(*loads(value)) for path, value in _pairs(raw)}
         journal.update(buffered)  # loads see writes not flushed yet
         return journal
 
@@ -194,26 +267,36 @@ class RedisStore:
     async def forget_journal_errors(self, run_id: str) -> None:
         await self.flush()
         key = self._key("journal", run_id)
-        raw = await self._retry(lambda: self.client.hgetall(key), "reading a journal")
-        failed = [path for path, value in raw.items() if loads(value)[2] is not None]
+        raw = await self._do("reading a journal", "HGETALL", key)
+        failed = [path for path, value in _pairs(raw) if loads(value)[2] is not None]
         if failed:
-            await self.client.hdel(key, *failed)
+            await self._do("forgetting failed calls", "HDEL", key, *failed)
 
     # -- state --------------------------------------------------------------------------------
     async def load_state(self, address: str, session: str) -> dict[str, Any] | None:
-        raw = await self._retry(lambda: self.client.hget(self._key("state", address), session), "reading flow state")
+        raw = await self._do("reading flow state", "HGET", self._key("state", address), session)
         return loads(raw) if raw is not None else None
 
     async def save_state(self, address: str, session: str, state: dict[str, Any]) -> None:
-        raw = dumps(state)
-        await self._retry(lambda: self.client.hset(self._key("state", address), session, raw), "saving flow state")
+        await self._do("saving flow state", "HSET", self._key("state", address), session, dumps(state))
 
     # -- trace --------------------------------------------------------------------------------
     def record_call(self, span: Span, *, trace: bool, journal: bool) -> None:
-        if journal:
-            self._journal.append((span.run_id, span.path, dumps((span.address, span.output, span.error))))
-        if trace:
-            self._spans.append((span.run_id, dumps(span.to_dict())))
+        entry = dumps((span.address, span.output, span.error)) if journal else None
+        row = dumps(span.to_dict()) if trace else None
+        commands: list[tuple[Any, ...]] = []
+        if entry is not None:
+            key = self._key("journal", span.run_id)
+            commands += [("HSET", key, span.path, entry), ("EXPIRE", key, self.ttl)]
+        if row is not None:
+            key = self._key("spans", span.run_id)
+            commands += [("RPUSH", key, row), ("EXPIRE", key, self.ttl)]
+        if not commands or defer(self._deployment, *commands):
+            return
+        if entry is not None:
+            self._journal.append((span.run_id, span.path, entry))
+        if row is not None:
+            self._spans.append((span.run_id, row))
         self._schedule()
 
     def record_event(self, event: Message) -> None:
@@ -222,7 +305,7 @@ class RedisStore:
 
     async def spans(self, run_id: str) -> list[Span]:
         await self.flush()
-        rows = await self._retry(lambda: self.client.lrange(self._key("spans", run_id), 0, -1), "reading spans")
+        rows = await self._do("reading spans", "LRANGE", self._key("spans", run_id), 0, -1)
         latest: dict[str, Span] = {}
         for raw in rows:  # a resumed run records its composites again: keep the last
             span = Span(**loads(raw))
@@ -231,5 +314,24 @@ class RedisStore:
 
     async def events(self, run_id: str) -> list[Message]:
         await self.flush()
-        rows = await self._retry(lambda: self.client.lrange(self._key("events", run_id), 0, -1), "reading events")
+        rows = await self._do("reading events", "LRANGE", self._key("events", run_id), 0, -1)
         return [Message.model_validate_json(raw) for raw in rows]
+
+
+def _pairs(flat: list[bytes] | None) -> list[tuple[bytes, bytes]]:
+    """A hash's fields, which RESP sends as a flat [field, value, ...] list."""
+    it = iter(flat or ())
+    return list(zip(it, it))
+
+
+def _record(flat: list[bytes] | None) -> RunRecord | None:
+    """The run record from its hash: the start as the caller saved it, with the outcome of the end."""
+    fields = dict(_pairs(flat))
+    start, end = fields.get(b"start"), fields.get(b"end")
+    if start is None:
+        return RunRecord.model_validate_json(end) if end is not None else None
+    record = loads(start)
+    if end is not None:
+        ended = loads(end)
+        record.update((name, ended.get(name)) for name in _END_FIELDS)
+    return RunRecord.model_validate(record)

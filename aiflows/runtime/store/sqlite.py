@@ -19,6 +19,7 @@ from typing import Any
 from ..._json import dumps, loads
 from ...messages import Message
 from ...records import JournalEntry, RunRecord, Span
+from .base import ended_record
 
 __all__ = ["SqliteStore"]
 
@@ -139,6 +140,9 @@ class SqliteStore:
             self.db.execute(
                 "INSERT OR REPLACE INTO runs VALUES (?, ?, ?)", (record.run_id, record.created_at, record.model_dump_json())
             )
+
+    async def finish_run(self, request: Message, answer: Message) -> None:
+        await self.save_run(ended_record(await self.get_run(request.run_id), request, answer))
 
     async def get_run(self, run_id: str) -> RunRecord | None:
         rows = self._query("SELECT record FROM runs WHERE run_id = ?", (run_id,))

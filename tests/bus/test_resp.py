@@ -1,0 +1,110 @@
+"""The lean hot-path connection against a real redis-server: replies, errors, auth, loss, pub/sub."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlsplit
+
+import pytest
+import redis.asyncio as aioredis
+import redis.exceptions as rex
+
+from aiflows.bus._resp import RespClient, fields_of
+
+
+async def test_commands_and_pipelines_keep_their_order(redis_url: str, ns: str) -> None:
+    client = RespClient(redis_url)
+    try:
+        assert await client.execute_command("SET", f"{ns}:k", "v") == b"OK"
+        assert await client.execute_command("GET", f"{ns}:missing") is None
+        # Many tasks share the socket: each gets its own reply.
+        values = await asyncio.gather(*(client.execute_command("INCR", f"{ns}:n") for _ in range(200)))
+        assert sorted(values) == list(range(1, 201))
+        replies = await client.execute_many([("RPUSH", f"{ns}:l", "a", "b"), ("LRANGE", f"{ns}:l", 0, -1)])
+        assert replies == [2, [b"a", b"b"]]
+        entry = await client.execute_command("XADD", f"{ns}:s", "*", "m", "x", "d", "1.5")
+        [[_key, [[entry_id, flat]]]] = await client.execute_command("XREAD", "STREAMS", f"{ns}:s", "0-0")
+        assert entry_id == entry and fields_of(flat) == {b"m": b"x", b"d": b"1.5"}
+    finally:
+        await client.aclose()
+
+
+async def test_error_replies_raise_redis_py_exceptions(redis_url: str, ns: str) -> None:
+    client = RespClient(redis_url)
+    try:
+        await client.execute_command("SET", f"{ns}:str", "v")
+        with pytest.raises(rex.ResponseError, match="WRONGTYPE"):
+            await client.execute_command("LPUSH", f"{ns}:str", "x")
+        with pytest.raises(rex.NoScriptError):
+            await client.execute_command("EVALSHA", "0" * 40, 0)
+        replies = await client.execute_many([("LPUSH", f"{ns}:str", "x"), ("GET", f"{ns}:str")], raise_errors=False)
+        assert isinstance(replies[0], rex.ResponseError) and replies[1] == b"v"
+        with pytest.raises(rex.ResponseError):
+            await client.execute_many([("LPUSH", f"{ns}:str", "x"), ("GET", f"{ns}:str")])
+        assert await client.execute_command("PING") == b"PONG"  # the connection is still in step
+    finally:
+        await client.aclose()
+
+
+async def test_acl_user_database_and_wrong_password(redis_url: str, ns: str) -> None:
+    admin = aioredis.Redis.from_url(redis_url)
+    await admin.execute_command("ACL", "SETUSER", f"{ns}user", "on", ">pw", f"~{ns}:*", "&*", "+@all")
+    parts = urlsplit(redis_url)
+    good = RespClient(f"redis://{ns}user:pw@{parts.hostname}:{parts.port}/3")
+    bad = RespClient(f"redis://{ns}user:nope@{parts.hostname}:{parts.port}/0")
+    try:
+        await good.execute_command("SET", f"{ns}:in3", "yes")
+        db3 = aioredis.Redis.from_url(redis_url.rsplit("/", 1)[0] + "/3")
+        assert await db3.get(f"{ns}:in3") == b"yes" and await admin.get(f"{ns}:in3") is None
+        await db3.aclose()
+        with pytest.raises(rex.NoPermissionError):
+            await good.execute_command("SET", "elsewhere", "x")
+        with pytest.raises(rex.AuthenticationError):
+            await bad.execute_command("PING")
+    finally:
+        await good.aclose()
+        await admin.execute_command("ACL", "DELUSER", f"{ns}user")
+        await admin.aclose()
+
+
+async def test_a_lost_connection_fails_waiters_and_the_next_command_reconnects(redis_url: str, ns: str) -> None:
+    client = RespClient(redis_url)
+    blocked = RespClient(redis_url)
+    admin = aioredis.Redis.from_url(redis_url)
+    try:
+        await client.execute_command("PING")
+        waiting = asyncio.ensure_future(blocked.execute_command("BLPOP", f"{ns}:never", 0))
+        await asyncio.sleep(0.1)
+        await admin.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
+        with pytest.raises(rex.ConnectionError):
+            await waiting
+        assert await client.execute_command("PING") == b"PONG"  # connected again
+        assert client.send_nowait([("PING",)]) is not None
+    finally:
+        await client.aclose()
+        await blocked.aclose()
+        await admin.aclose()
+    nobody = RespClient("redis://127.0.0.1:1/0", connect_timeout=1)
+    with pytest.raises(rex.ConnectionError, match="cannot connect"):
+        await nobody.execute_command("PING")
+
+
+async def test_subscribers_hear_messages_and_learn_of_a_loss(redis_url: str, ns: str) -> None:
+    listener = RespClient(redis_url)
+    publisher = RespClient(redis_url)
+    heard: list[bytes] = []
+    try:
+        lost = await listener.subscribe(f"{ns}:chan", heard.append)
+        for i in range(3):
+            await publisher.execute_command("PUBLISH", f"{ns}:chan", f"m{i}")
+        for _ in range(100):
+            if len(heard) == 3:
+                break
+            await asyncio.sleep(0.01)
+        assert heard == [b"m0", b"m1", b"m2"]
+        assert not lost.done()
+        await publisher.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+        await asyncio.wait_for(lost, 5)
+    finally:
+        await listener.aclose()
+        await publisher.aclose()
