@@ -77,6 +77,20 @@ def _tls(args: argparse.Namespace) -> Any:
                     cert_reqs="none" if args.tls_insecure else "required")
 
 
+def run_loop(main: Any) -> Any:
+    """Run a worker's event loop: uvloop's when it is installed (the `redis` extra brings it: a no-op
+    request is mostly event-loop and socket work, which uvloop does in C), asyncio's otherwise or
+    with AIFLOWS_LOOP=asyncio."""
+    if os.environ.get("AIFLOWS_LOOP", "auto") != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            return uvloop.run(main)
+    return asyncio.run(main)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from ..runtime.worker import Worker, load_target
 
@@ -90,7 +104,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     def ready(served: list[str]) -> None:
         print(f"serving {', '.join(served)} as worker {worker.bus.client_id}", file=sys.stderr, flush=True)
 
-    asyncio.run(worker.run(ready=ready))
+    run_loop(worker.run(ready=ready))
     return 0
 
 
