@@ -196,9 +196,9 @@ async def ours(url: str, soak: int) -> dict[str, float]:
 
     if soak:
         client = aioredis.Redis.from_url(url)
-        ws = start_worker(url, "soak", "redis_bus:noop")
+        ws = start_worker(url, "soak", "redis_bus:noop", "--processed-ttl", "5")
         try:
-            async with Runtime(bus=RedisBus(url, namespace="soak", processed_ttl=5),
+            async with Runtime(bus=RedisBus(url, namespace="soak"),
                                store=RedisStore(url, namespace="soak")) as rt:
                 await rt.call("noop", {})
                 bus = rt.bus

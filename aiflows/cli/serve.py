@@ -48,6 +48,8 @@ def register(sub: Any) -> None:
     serve.add_argument("--max-deliveries", type=int, default=3,
                        help="deliveries (worker deaths) before a request is dead-lettered")
     serve.add_argument("--heartbeat", type=float, default=1.0, help="seconds between liveness updates")
+    serve.add_argument("--processed-ttl", type=float, default=600.0,
+                       help="seconds an answer is remembered, so a redelivered request is not run twice")
     serve.add_argument("--grace", type=float, default=10.0, help="seconds to finish running requests on shutdown")
     _redis_options(serve)
     serve.set_defaults(func=cmd_serve)
@@ -99,6 +101,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         flow, url=args.redis, address=args.address, only=args.only, exclude=args.exclude, tls=_tls(args),
         grace=args.grace, namespace=args.namespace, concurrency=args.concurrency,
         visibility_timeout=args.visibility_timeout, max_deliveries=args.max_deliveries, heartbeat=args.heartbeat,
+        processed_ttl=args.processed_ttl,
     )
 
     def ready(served: list[str]) -> None:

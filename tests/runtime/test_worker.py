@@ -150,3 +150,17 @@ def test_cli_errors_are_clear_and_lose_nothing(redis_url: str, ns: str) -> None:
     assert denied.returncode == 1 and "refused the credentials" in denied.stderr and "secret" not in denied.stderr
     nothing = cli("serve", "redis_support:two_steps", "--redis", redis_url, "--namespace", ns, "--only", "elsewhere")
     assert nothing.returncode == 1 and "nothing of 'two' to serve" in nothing.stderr
+
+
+async def test_a_worker_remembers_answers_for_its_processed_ttl(redis_url: str, ns: str) -> None:
+    import redis.asyncio as aioredis
+
+    with WorkerProcess("redis_support:Echo", redis_url, ns, "--processed-ttl", "30"):
+        async with runtime(redis_url, ns) as rt:
+            await rt.call("Echo", {"i": 1})
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        [key] = [k async for k in client.scan_iter(match=f"{ns}:done:*")]
+        assert 0 < await client.ttl(key) <= 30
+    finally:
+        await client.aclose()
