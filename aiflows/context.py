@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from .exceptions import AiflowsError, ConfigError, FlowError
-from .messages import ErrorInfo, Message
+from .messages import ErrorInfo, Message, make_request
 from .records import JournalEntry
 
 if TYPE_CHECKING:
@@ -113,29 +113,35 @@ class Context:
 
     async def _call(self, address: str, path: str, data: Any, session: str | None) -> dict[str, Any]:
         run = self._run
-        entry = run.journal.get(path) if run.journaling else None
-        if entry is not None:
-            if entry.address != address:
-                raise NondeterminismError(
-                    f"flow '{self.address}' called '{address}' at {path} on resume, "
-                    f"but the journal recorded a call to '{entry.address}' there: handlers must be deterministic"
-                )
-            if entry.error is not None:
-                raise FlowError.from_dict(entry.error)
-            return entry.data
-        request = Message.request(
-            sender=self.address,
-            recipient=address,
-            data=to_payload(data),
-            run_id=self.request.run_id,
-            session=session or self.request.session,
-            path=path,
-            parent_id=self.request.id,
+        if run.journaling:
+            entry = run.journal.get(path)
+            if entry is not None:
+                return self._replay(entry, address, path)
+        asked = self.request.__dict__  # read once: attribute reads on a pydantic model pass through its __getattr__ hook
+        request = make_request(
+            self._host.address,
+            address,
+            data if type(data) is dict else to_payload(data),
+            asked["run_id"],
+            session or asked["session"],
+            path,
+            asked["id"],
         )
         answer = await self._host.runtime.bus.request(request)  # its host journals the answer
         if answer.kind == "error" and answer.error is not None:
             raise answer.error.to_exception()
         return answer.data
+
+    def _replay(self, entry: JournalEntry, address: str, path: str) -> dict[str, Any]:
+        """The journaled answer of this call, raised again if it was an error."""
+        if entry.address != address:
+            raise NondeterminismError(
+                f"flow '{self.address}' called '{address}' at {path} on resume, "
+                f"but the journal recorded a call to '{entry.address}' there: handlers must be deterministic"
+            )
+        if entry.error is not None:
+            raise FlowError.from_dict(entry.error)
+        return entry.data
 
     def emit(self, kind: str, data: dict[str, Any] | None = None) -> None:
         """Send an event (a streamed token, usage, progress) to whoever listens to this run."""

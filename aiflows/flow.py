@@ -30,14 +30,39 @@ class Data(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+_slots = BaseModel.__dict__  # pydantic's slot setters, called directly: cheaper than object.__setattr__
+_set_dict = _slots["__dict__"].__set__
+_set_fields_set = _slots["__pydantic_fields_set__"].__set__
+_set_extra = _slots["__pydantic_extra__"].__set__
+_set_private = _slots["__pydantic_private__"].__set__
+
+
 def _free_form(values: dict[str, Any]) -> Data:
     """`Data(**values)` without validation: free-form input has nothing to check."""
     data = object.__new__(Data)
-    object.__setattr__(data, "__dict__", {})
-    object.__setattr__(data, "__pydantic_fields_set__", set())
-    object.__setattr__(data, "__pydantic_extra__", dict(values))
-    object.__setattr__(data, "__pydantic_private__", None)
+    _set_dict(data, {})
+    _set_fields_set(data, set())
+    _set_extra(data, dict(values))
+    _set_private(data, None)
     return data
+
+
+_JSON_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def _plain_values(data: BaseModel) -> dict[str, Any] | None:
+    """The values of free-form data when they are JSON scalars already (what `model_dump(mode="json")`
+    would return, without its cost), else None. Non-finite floats are left to pydantic, which nulls them."""
+    if type(data) is not Data or data.__dict__:
+        return None
+    values = data.__pydantic_extra__
+    if values is None:
+        return None
+    for value in values.values():
+        kind = type(value)
+        if kind not in _JSON_SCALARS and not (kind is float and value - value == 0):
+            return None
+    return dict(values)
 
 
 def describe_errors(exc: ValidationError, limit: int = 5) -> str:
@@ -109,7 +134,8 @@ class Flow:
                 ) from None
         if isinstance(result, BaseModel):
             if type(result) is schema or schema is Data:
-                return result.model_dump(mode="json")
+                plain = _plain_values(result) if schema is Data else None
+                return plain if plain is not None else result.model_dump(mode="json")
             return self.dump_output(result.model_dump(mode="json"), address)
         if result is None:
             return self.dump_output({}, address)

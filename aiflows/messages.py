@@ -16,14 +16,20 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .exceptions import FlowError, MessageError
 
-__all__ = ["SCHEMA_VERSION", "ErrorInfo", "Message", "MessageKind", "new_id"]
+__all__ = ["SCHEMA_VERSION", "ErrorInfo", "Message", "MessageKind", "make_request", "new_id"]
 
 SCHEMA_VERSION = 1
 
 MessageKind = Literal["request", "reply", "error", "event"]
 
 
-_set = object.__setattr__
+# The slot setters of pydantic models, called directly: a third cheaper than `object.__setattr__`.
+_slots = BaseModel.__dict__
+_set_dict = _slots["__dict__"].__set__
+_set_fields_set = _slots["__pydantic_fields_set__"].__set__
+_set_extra = _slots["__pydantic_extra__"].__set__
+_set_private = _slots["__pydantic_private__"].__set__
+_new = object.__new__
 
 
 def _trusted(values: dict[str, Any]) -> Message:
@@ -32,22 +38,51 @@ def _trusted(values: dict[str, Any]) -> Message:
     Same result as `Message.model_construct` with every field given, at a fraction of its cost:
     this runs twice per call on the hot path.
     """
-    msg = object.__new__(Message)
-    _set(msg, "__dict__", values)
-    _set(msg, "__pydantic_fields_set__", _ALL_FIELDS)  # frozen models never change it: one set serves all
-    _set(msg, "__pydantic_extra__", None)
-    _set(msg, "__pydantic_private__", None)
+    msg = _new(Message)
+    _set_dict(msg, values)
+    _set_fields_set(msg, _ALL_FIELDS)  # frozen models never change it: one set serves all
+    _set_extra(msg, None)
+    _set_private(msg, None)
     return msg
 
 
+def make_request(
+    sender: str,
+    recipient: str,
+    data: dict[str, Any],
+    run_id: str,
+    session: str,
+    path: str,
+    parent_id: str | None = None,
+    reply_to: str | None = None,
+) -> Message:
+    """`Message.request` with positional arguments, for the runtime's hot path (every call makes one)."""
+    values = _REQUEST.copy()
+    values["id"] = new_id()
+    values["sender"] = sender
+    values["recipient"] = recipient
+    values["reply_to"] = reply_to if reply_to is not None else sender
+    values["parent_id"] = parent_id
+    values["run_id"] = run_id
+    values["session"] = session
+    values["path"] = path
+    values["created_at"] = _time()
+    values["data"] = data
+    return _trusted(values)
+
+
 def new_id() -> str:
-    """A random 96-bit id: unique across processes without coordination.
+    """A random 96-bit id (24 hex digits): unique across processes without coordination.
 
     Drawn from `random` rather than the OS: ids name messages, they guard nothing, and a system
     call per message would be the most expensive part of a local call. The random module is
-    reseeded in forked children, so workers never repeat each other's ids.
+    reseeded in forked children, so workers never repeat each other's ids. (`bytes.hex` spells
+    it in half the time `%x` formatting takes: two ids are made per call.)
     """
-    return "%024x" % random.getrandbits(96)
+    return _randbits(96).to_bytes(12, "big").hex()
+
+
+_randbits = random.getrandbits
 
 
 class ErrorInfo(BaseModel):
@@ -102,7 +137,8 @@ class Message(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
     error: ErrorInfo | None = None
 
-    # Builders skip validation: they are only fed values the runtime already trusts.
+    # Builders skip validation: they are only fed values the runtime already trusts. They fill a
+    # copy of a template: copying a 14-key dict and setting ten keys is faster than a 14-key literal.
     @classmethod
     def request(
         cls,
@@ -116,44 +152,22 @@ class Message(BaseModel):
         parent_id: str | None = None,
         reply_to: str | None = None,
     ) -> Message:
-        return _trusted(
-            {
-                "v": SCHEMA_VERSION,
-                "id": new_id(),
-                "kind": "request",
-                "sender": sender,
-                "recipient": recipient,
-                "reply_to": reply_to if reply_to is not None else sender,
-                "correlation_id": None,
-                "parent_id": parent_id,
-                "run_id": run_id,
-                "session": session,
-                "path": path,
-                "created_at": time.time(),
-                "data": data,
-                "error": None,
-            }
-        )
+        return make_request(sender, recipient, data, run_id, session, path, parent_id, reply_to)
 
     def _answer(self, kind: MessageKind, data: dict[str, Any], error: ErrorInfo | None) -> Message:
-        return _trusted(
-            {
-                "v": SCHEMA_VERSION,
-                "id": new_id(),
-                "kind": kind,
-                "sender": self.recipient,
-                "recipient": self.reply_to or self.sender,
-                "reply_to": None,
-                "correlation_id": self.id,
-                "parent_id": self.parent_id,
-                "run_id": self.run_id,
-                "session": self.session,
-                "path": self.path,
-                "created_at": time.time(),
-                "data": data,
-                "error": error,
-            }
-        )
+        asked = self.__dict__
+        values = asked.copy()  # session, run_id, path, parent_id carry over
+        values["v"] = SCHEMA_VERSION
+        values["id"] = new_id()
+        values["kind"] = kind
+        values["sender"] = asked["recipient"]
+        values["recipient"] = asked["reply_to"] or asked["sender"]
+        values["reply_to"] = None
+        values["correlation_id"] = asked["id"]
+        values["created_at"] = _time()
+        values["data"] = data
+        values["error"] = error
+        return _trusted(values)
 
     def reply(self, data: dict[str, Any]) -> Message:
         return self._answer("reply", data, None)
@@ -204,3 +218,5 @@ def _peek_version(raw: str | bytes) -> int | None:
 
 
 _ALL_FIELDS = set(Message.model_fields)
+_REQUEST: dict[str, Any] = {name: None for name in Message.model_fields} | {"v": SCHEMA_VERSION, "kind": "request"}
+_time = time.time

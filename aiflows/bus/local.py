@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from ..exceptions import ConfigError
 from ..messages import ErrorInfo, Message
@@ -46,11 +46,12 @@ class LocalBus:
     def serves(self, address: str) -> bool:
         return address in self._handlers
 
-    async def request(self, message: Message) -> Message:
+    def request(self, message: Message) -> Awaitable[Message]:
+        """The recipient's handler, called on the caller's await: no coroutine of the bus's own in between."""
         handler = self._handlers.get(message.recipient)
         if handler is None:
-            return message.fail(self._unknown(message))
-        return await handler(message)
+            return _answered(message.fail(self._unknown(message)))
+        return handler(message)
 
     async def send(self, message: Message) -> None:
         if self._closed:
@@ -79,3 +80,7 @@ class LocalBus:
             run_id=message.run_id,
             path=message.path,
         )
+
+
+async def _answered(answer: Message) -> Message:
+    return answer

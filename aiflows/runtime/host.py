@@ -3,6 +3,9 @@
 Load the state for (address, session), validate the input, run the handler under the flow's
 time limit, save the state, answer. Whatever the handler does, the caller gets a reply or a
 typed error; only cancellation (the caller gave up) propagates as an exception.
+
+A local call runs `handle` inline in the caller's task, so it is the hot path of every call:
+it is one coroutine (state, time limit and recording are branches, not extra awaits).
 """
 
 from __future__ import annotations
@@ -12,18 +15,23 @@ import time
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..context import Context, _current
-from ..exceptions import SchemaError
+from ..exceptions import FlowTimeout, SchemaError
 from ..flow import Flow, describe_errors
 from ..messages import ErrorInfo, Message
 from ..records import Span
 
 if TYPE_CHECKING:
+    from .run import ActiveRun
     from .runtime import Runtime
 
 __all__ = ["Host"]
+
+_time = time.time
+_set_current = _current.set
+_reset_current = _current.reset
 
 
 class Host:
@@ -36,107 +44,117 @@ class Host:
 
     async def handle(self, request: Message) -> Message:
         runtime = self.runtime
+        flow = self.flow
         run = runtime._runs.get(request.run_id) or await runtime._load_run(request.run_id)
         run.users += 1
-        started = time.time()
+        started = _time()
         answer: Message | None = None
+        lock: asyncio.Lock | None = None
         try:
-            if self.flow.State is None:
-                answer = await self._invoke(request, run, None)
-            else:
+            state: BaseModel | None = None
+            if flow.State is not None:
                 lock = self._locks.get(request.session)
                 if lock is None:
                     lock = self._locks[request.session] = asyncio.Lock()
-                async with lock:
-                    answer = await self._invoke_stateful(request, run)
-            if request.path == "":
+                await lock.acquire()
+                state, answer = await self._load_state(request)
+            if answer is None:
+                ctx = Context(self, run, request, state)
+                token = _set_current(ctx)
+                try:
+                    data = flow.validate_input(request.data, self.address)
+                    if flow.timeout is None:
+                        result = await flow.handle(ctx, data)
+                    else:
+                        result = await self._handle_within_limit(ctx, data)
+                    answer = request.reply(flow.dump_output(result, self.address))
+                except Exception as exc:  # noqa: BLE001 - every failure becomes a typed error reply
+                    answer = request.fail(
+                        ErrorInfo.from_exception(exc, address=self.address, run_id=request.run_id, path=request.path)
+                    )
+                finally:
+                    _reset_current(token)
+                if state is not None and answer.kind == "reply":
+                    await runtime.store.save_state(self.address, request.session, state.model_dump(mode="json"))
+            if lock is not None:
+                lock.release()
+                lock = None
+            if not request.path:
                 await runtime._finish_run(request, answer)
             return answer
         finally:
+            if lock is not None:
+                lock.release()
             run.users -= 1
             if run.users == 0:
                 runtime._release_run(run)
-            journal = (
-                runtime.journaling
-                and request.path != ""  # the root's answer is the run record
-                and answer is not None
-                and not (answer.error is not None and answer.error.type == "Suspended")  # a wait is no outcome
-            )
-            if journal or runtime.tracing:
-                self._record(request, answer, started, journal)
+            if runtime.tracing or runtime.journaling:
+                self._record(request, answer, started, run)
 
-    async def _invoke_stateful(self, request: Message, run: Any) -> Message:
-        store = self.runtime.store
+    async def _load_state(self, request: Message) -> tuple[BaseModel | None, Message | None]:
+        """The flow's saved state for the request's session, or the error answer if it no longer fits the schema."""
         schema = self.flow.State
         assert schema is not None
-        saved = await store.load_state(self.address, request.session)
+        saved = await self.runtime.store.load_state(self.address, request.session)
         try:
-            state = schema.model_validate(saved) if saved is not None else schema()
+            return (schema.model_validate(saved) if saved is not None else schema()), None
         except ValidationError as exc:
             error = SchemaError(f"stored state does not fit {schema.__qualname__}: {describe_errors(exc)}", address=self.address)
-            return request.fail(ErrorInfo.from_exception(error, address=self.address, run_id=request.run_id, path=request.path))
-        answer = await self._invoke(request, run, state)
-        if answer.kind == "reply":
-            await store.save_state(self.address, request.session, state.model_dump(mode="json"))
-        return answer
+            info = ErrorInfo.from_exception(error, address=self.address, run_id=request.run_id, path=request.path)
+            return None, request.fail(info)
 
-    async def _invoke(self, request: Message, run: Any, state: Any) -> Message:
+    async def _handle_within_limit(self, ctx: Context, data: Any) -> Any:
+        """The handler's result; `FlowTimeout` when it runs past the flow's time limit."""
         flow = self.flow
-        ctx = Context(self, run, request, state)
-        token = _current.set(ctx)
         try:
-            data = flow.validate_input(request.data, self.address)
-            if flow.timeout is None:
-                result = await flow.handle(ctx, data)
-            else:
-                try:
-                    async with asyncio.timeout(flow.timeout) as limit:
-                        result = await flow.handle(ctx, data)
-                except TimeoutError:
-                    if not limit.expired():
-                        raise
-                    return request.fail(
-                        ErrorInfo(
-                            address=self.address,
-                            type="Timeout",
-                            message=f"no answer within its time limit of {flow.timeout:g} s",
-                            run_id=request.run_id,
-                            path=request.path,
-                        )
-                    )
-            return request.reply(flow.dump_output(result, self.address))
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a typed error reply
-            return request.fail(ErrorInfo.from_exception(exc, address=self.address, run_id=request.run_id, path=request.path))
-        finally:
-            _current.reset(token)
+            async with asyncio.timeout(flow.timeout) as limit:
+                return await flow.handle(ctx, data)
+        except TimeoutError:
+            if not limit.expired():
+                raise
+            raise FlowTimeout(
+                f"no answer within its time limit of {flow.timeout:g} s",
+                address=self.address,
+                type="Timeout",
+                run_id=ctx.run_id,
+                path=ctx.path,
+            ) from None
 
-    def _record(self, request: Message, answer: Message | None, started: float, journal: bool) -> None:
+    def _record(self, request: Message, answer: Message | None, started: float, run: ActiveRun) -> None:
         """The span of this request, which is also the journal entry of the caller's call.
 
         The host records the journal entry, not the caller: it knows the answer first, and over
         Redis the entry then lives beside the worker that produced it.
         """
+        runtime = self.runtime
+        fields = request.__dict__  # read once: attribute reads on a pydantic model pass through its __getattr__ hook
         if answer is None:
-            status, output, error = "cancelled", None, None
+            status, output, error, journal = "cancelled", None, None, False
         elif answer.kind == "reply":
-            status, output, error = "ok", answer.data, None
+            status, output, error, journal = "ok", answer.data, None, runtime.journaling
         else:
-            status, output, error = "error", None, answer.error.model_dump() if answer.error else None
-        self.runtime.store.record_call(
+            info = answer.error
+            status, output, error = "error", None, info.model_dump() if info is not None else None
+            journal = runtime.journaling and not (info is not None and info.type == "Suspended")  # a wait is no outcome
+        path = fields["path"]
+        journal = journal and path != ""  # the root's answer is the run record
+        if not (journal or runtime.tracing):
+            return
+        runtime.store.record_call(
             Span(
-                request.run_id,
-                request.path,
+                fields["run_id"],
+                path,
                 self.address,
-                request.session,
-                request.id,
-                request.parent_id,
+                fields["session"],
+                fields["id"],
+                fields["parent_id"],
                 started,
-                time.time(),
+                _time(),
                 status,  # type: ignore[arg-type]
-                request.data,
+                fields["data"],
                 output,
                 error,
             ),
-            trace=self.runtime.tracing,
+            trace=runtime.tracing,
             journal=journal,
         )

@@ -1,11 +1,12 @@
 """The default store: one SQLite file, written behind the hot path by a writer thread.
 
-A handled request is one row of `calls`: its span (when tracing) and the journal entry of the
-call that made it (when journaling). Recording appends to a queue; a writer thread commits the
-queue in batches every few milliseconds (group commit). Being a thread, it keeps writing
-while a handler blocks the event loop, so a process killed mid-run loses at most the last
-few milliseconds of journal: those calls run again on resume, as at-least-once allows.
-Reads flush first, so they always see what was recorded.
+A handled request is one record: its span (when tracing) and the journal entry of the call
+that made it (when journaling). Recording appends to a queue; a writer thread commits the
+queue every few milliseconds (group commit), each batch as one `call_log` row per run (see
+`_call_log`). Being a thread, it keeps writing while a handler blocks the event loop, so a
+process killed mid-run loses at most the last batch of journal: those calls run again on
+resume, as at-least-once allows. Reads of calls, journals and events flush first, so they
+always see what was recorded.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from ..._json import dumps, loads
 from ...messages import Message
 from ...records import JournalEntry, RunRecord, Span
+from . import _call_log
 from .base import ended_record
 
 __all__ = ["SqliteStore"]
@@ -30,9 +32,8 @@ CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, created_at REAL, recor
 CREATE TABLE IF NOT EXISTS journal (
     run_id TEXT, path TEXT, entry BLOB NOT NULL, is_error INTEGER NOT NULL, PRIMARY KEY (run_id, path));
 CREATE TABLE IF NOT EXISTS state (address TEXT, session TEXT, value BLOB NOT NULL, PRIMARY KEY (address, session));
-CREATE TABLE IF NOT EXISTS calls (
-    run_id TEXT, path TEXT, status TEXT, traced INTEGER, journaled INTEGER, span BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS calls_by_run ON calls (run_id);
+CREATE TABLE IF NOT EXISTS call_log (seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL, records BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS call_log_by_run ON call_log (run_id, seq);
 CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT, event TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id);
 """
@@ -43,7 +44,8 @@ class SqliteStore:
         self.path = Path(path)
         self.flush_interval = flush_interval
         self._db: sqlite3.Connection | None = None
-        self._queue: deque[tuple[Any, ...]] = deque()
+        self._calls: deque[_call_log.Item] = deque()  # the hot path: one append per handled request
+        self._queue: deque[tuple[Any, ...]] = deque()  # journaled values and events
         self._state: dict[tuple[str, str], bytes] = {}  # written, not yet committed: loads must see it
         self._lock = threading.Lock()  # guards the connection
         self._wake = threading.Event()
@@ -57,6 +59,7 @@ class SqliteStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
         self._db.executescript(_SCHEMA)
+        _call_log.migrate_calls_table(self._db)
         self._stopping = False
         self._writer = threading.Thread(target=self._write_behind, name=f"aiflows-store:{self.path.name}", daemon=True)
         self._writer.start()
@@ -100,30 +103,42 @@ class SqliteStore:
         with self._lock:
             if self._db is None:
                 return
-            queue = self._queue
-            items = [queue.popleft() for _ in range(len(queue))]
+            calls, queue = self._calls, self._queue
+            items = [calls.popleft() for _ in range(len(calls))]
+            others = [queue.popleft() for _ in range(len(queue))]
             state, self._state = self._state, {}
-            if not items and not state:
+            if not items and not others and not state:
                 return
-            journal, calls, events = [], [], []
+            by_run: dict[str, list[_call_log.Item]] = {}
             for item in items:
-                if item[0] == "c":
-                    _, s, traced, journaled = item
-                    body = (s.address, s.session, s.request_id, s.parent_id, s.started_at, s.ended_at,
-                            s.input if traced else None, s.output, s.error)
-                    calls.append((s.run_id, s.path, s.status, traced, journaled, dumps(body)))
-                elif item[0] == "j":
+                run_id = item[0].run_id
+                batch = by_run.get(run_id)
+                if batch is None:
+                    by_run[run_id] = [item]
+                else:
+                    batch.append(item)
+            log = [(run_id, _call_log.encode(batch)) for run_id, batch in by_run.items()]
+            journal, events = [], []
+            for item in others:
+                if item[0] == "j":
                     _, run_id, path, e = item
                     journal.append((run_id, path, dumps((e.address, e.data, e.error)), e.error is not None))
                 else:
                     events.append((item[1].run_id, item[1].model_dump_json()))
+            # Each statement steps SQLite outside the GIL and must take it back after: few statements, few waits.
             db = self._db
             db.execute("BEGIN")
             try:
-                db.executemany("INSERT OR REPLACE INTO journal VALUES (?, ?, ?, ?)", journal)
-                db.executemany("INSERT INTO calls VALUES (?, ?, ?, ?, ?, ?)", calls)
-                db.executemany("INSERT INTO events (run_id, event) VALUES (?, ?)", events)
-                db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?, ?)", [(a, s, v) for (a, s), v in state.items()])
+                if log:
+                    db.executemany("INSERT INTO call_log (run_id, records) VALUES (?, ?)", log)
+                if journal:
+                    db.executemany("INSERT OR REPLACE INTO journal VALUES (?, ?, ?, ?)", journal)
+                if events:
+                    db.executemany("INSERT INTO events (run_id, event) VALUES (?, ?)", events)
+                if state:
+                    db.executemany(
+                        "INSERT OR REPLACE INTO state VALUES (?, ?, ?)", [(a, s, v) for (a, s), v in state.items()]
+                    )
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -144,21 +159,21 @@ class SqliteStore:
     async def finish_run(self, request: Message, answer: Message) -> None:
         await self.save_run(ended_record(await self.get_run(request.run_id), request, answer))
 
+    # Runs are written at once, never queued: reading them needs no flush (and the end of every run reads one).
     async def get_run(self, run_id: str) -> RunRecord | None:
-        rows = self._query("SELECT record FROM runs WHERE run_id = ?", (run_id,))
-        return RunRecord.model_validate_json(rows[0][0]) if rows else None
+        with self._lock:
+            row = self.db.execute("SELECT record FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return RunRecord.model_validate_json(row[0]) if row else None
 
     async def list_runs(self, limit: int = 20) -> list[RunRecord]:
-        rows = self._query("SELECT record FROM runs ORDER BY created_at DESC LIMIT ?", (limit,))
+        with self._lock:
+            rows = self.db.execute("SELECT record FROM runs ORDER BY created_at DESC LIMIT ?", (limit,)).fetchall()
         return [RunRecord.model_validate_json(r[0]) for r in rows]
 
     # -- journal ----------------------------------------------------------------------------------
     async def load_journal(self, run_id: str) -> dict[str, JournalEntry]:
-        calls = self._query("SELECT path, span FROM calls WHERE run_id = ? AND journaled = 1 ORDER BY rowid", (run_id,))
-        journal = {}
-        for path, raw in calls:
-            body = loads(raw)
-            journal[path] = JournalEntry(body[0], body[7], body[8])
+        rows = self._query("SELECT records FROM call_log WHERE run_id = ? ORDER BY seq", (run_id,))
+        journal = _call_log.journal_of(_call_log.decode(rows))
         values = self._query("SELECT path, entry FROM journal WHERE run_id = ?", (run_id,))
         journal.update((path, JournalEntry(*loads(raw))) for path, raw in values)
         return journal
@@ -167,7 +182,12 @@ class SqliteStore:
         self._enqueue(("j", run_id, path, entry))
 
     async def forget_journal_errors(self, run_id: str) -> None:
-        self._query("UPDATE calls SET journaled = 0 WHERE run_id = ? AND status = 'error'", (run_id,))
+        self._flush_now()
+        with self._lock:
+            rows = self.db.execute("SELECT seq, records FROM call_log WHERE run_id = ?", (run_id,)).fetchall()
+            changed = [(new, seq) for seq, raw in rows if (new := _call_log.without_error_entries(raw)) is not None]
+            if changed:
+                self.db.executemany("UPDATE call_log SET records = ? WHERE seq = ?", changed)
 
     # -- state ------------------------------------------------------------------------------------
     async def load_state(self, address: str, session: str) -> dict[str, Any] | None:
@@ -188,22 +208,16 @@ class SqliteStore:
 
     # -- trace ------------------------------------------------------------------------------------
     def record_call(self, span: Span, *, trace: bool, journal: bool) -> None:
-        self._enqueue(("c", span, trace, journal))
+        self._calls.append((span, trace, journal))
+        if not self._wake.is_set():
+            self._wake.set()
 
     def record_event(self, event: Message) -> None:
         self._enqueue(("e", event))
 
     async def spans(self, run_id: str) -> list[Span]:
-        rows = self._query(
-            "SELECT path, status, span FROM calls WHERE run_id = ? AND traced = 1 ORDER BY rowid", (run_id,)
-        )
-        latest = {path: (status, raw) for path, status, raw in rows}  # a resumed run records its composites again
-        spans = []
-        for path, (status, raw) in latest.items():
-            address, session, request_id, parent_id, started, ended, data, output, error = loads(raw)
-            spans.append(Span(run_id, path, address, session, request_id, parent_id, started, ended, status,
-                              data, output, error))
-        return spans
+        rows = self._query("SELECT records FROM call_log WHERE run_id = ? ORDER BY seq", (run_id,))
+        return _call_log.spans_of(run_id, _call_log.decode(rows))
 
     async def events(self, run_id: str) -> list[Message]:
         rows = self._query("SELECT event FROM events WHERE run_id = ? ORDER BY seq", (run_id,))

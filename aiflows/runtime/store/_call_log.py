@@ -1,0 +1,97 @@
+"""The call log of `SqliteStore`: handled requests stored as one row per batch and run.
+
+A row per handled request made the writer thread bind parameters and step SQLite once per
+call, taking the GIL back from the event loop each time; under a busy loop every take can
+wait a full switch interval, so the writer fell behind and the run's end flushed most of
+the journal on the loop itself. A batch of calls instead becomes one JSON array per run
+(one `INSERT`, one GIL round trip), so the writer keeps up and costs the loop little.
+
+Each record is a JSON array, in this order (`FIELDS`):
+path, status, traced, journaled, address, session, request_id, parent_id, started_at,
+ended_at, input (null unless traced), output, error.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from ..._json import dumps, loads
+from ...records import JournalEntry, Span
+
+__all__ = ["FIELDS", "decode", "encode", "journal_of", "migrate_calls_table", "spans_of", "without_error_entries"]
+
+FIELDS = (
+    "path", "status", "traced", "journaled", "address", "session", "request_id", "parent_id",
+    "started_at", "ended_at", "input", "output", "error",
+)  # fmt: skip
+_PATH, _STATUS, _TRACED, _JOURNALED, _ADDRESS = 0, 1, 2, 3, 4
+_OUTPUT, _ERROR = 11, 12
+
+Item = tuple[Span, bool, bool]  # (span, trace, journal): what `record_call` queues
+
+
+def encode(items: Iterable[Item]) -> bytes:
+    """One batch of one run's calls as a JSON array of records."""
+    return dumps(
+        [
+            (s.path, s.status, traced, journaled, s.address, s.session, s.request_id, s.parent_id,
+             s.started_at, s.ended_at, s.input if traced else None, s.output, s.error)
+            for s, traced, journaled in items
+        ]
+    )  # fmt: skip
+
+
+def decode(rows: Iterable[tuple[bytes]]) -> Iterator[list[Any]]:
+    """The records of some rows, in the order they were written."""
+    for (raw,) in rows:
+        yield from loads(raw)
+
+
+def journal_of(records: Iterable[list[Any]]) -> dict[str, JournalEntry]:
+    """The journal entries among records: the latest answer per path."""
+    return {r[_PATH]: JournalEntry(r[_ADDRESS], r[_OUTPUT], r[_ERROR]) for r in records if r[_JOURNALED]}
+
+
+def spans_of(run_id: str, records: Iterable[list[Any]]) -> list[Span]:
+    """The traced records as spans, one per path: a resumed run records its composites again, the last one counts."""
+    latest = {r[_PATH]: r for r in records if r[_TRACED]}
+    return [
+        Span(run_id, path, r[4], r[5], r[6], r[7], r[8], r[9], r[_STATUS], r[10], r[_OUTPUT], r[_ERROR])
+        for path, r in latest.items()
+    ]
+
+
+def without_error_entries(raw: bytes) -> bytes | None:
+    """The row with its failed calls no longer journaled (so a resume retries them), or None if unchanged."""
+    records = loads(raw)
+    changed = False
+    for r in records:
+        if r[_JOURNALED] and r[_STATUS] == "error":
+            r[_JOURNALED] = False
+            changed = True
+    return dumps(records) if changed else None
+
+
+def migrate_calls_table(db: sqlite3.Connection) -> None:
+    """Move rows of the former one-row-per-call `calls` table into the log, once, so old runs still resume."""
+    db.execute("BEGIN IMMEDIATE")  # another process may be migrating the same file: check inside the lock
+    try:
+        if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'calls'").fetchone() is not None:
+            rows = db.execute("SELECT run_id, path, status, traced, journaled, span FROM calls ORDER BY rowid").fetchall()
+            by_run: dict[str, list[list[Any]]] = {}
+            for run_id, path, status, traced, journaled, raw in rows:
+                address, session, request_id, parent_id, started, ended, data, output, error = loads(raw)
+                by_run.setdefault(run_id, []).append(
+                    [path, status, bool(traced), bool(journaled), address, session, request_id, parent_id,
+                     started, ended, data, output, error]
+                )  # fmt: skip
+            db.executemany(
+                "INSERT INTO call_log (run_id, records) VALUES (?, ?)", [(r, dumps(v)) for r, v in by_run.items()]
+            )
+            db.execute("DROP TABLE calls")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise

@@ -1,0 +1,116 @@
+"""SqliteStore: the Store protocol in one SQLite file, its call log, and runs recorded by older versions."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+from aiflows import CompositeFlow, Runtime, SqliteStore, flow
+from aiflows._json import dumps
+from aiflows.messages import Message
+from aiflows.records import JournalEntry, RunRecord, Span
+
+
+def span(run_id: str, path: str, status: str = "ok", **fields: object) -> Span:
+    values: dict = dict(address=f"a{path}", session="default", request_id=f"q{path}", parent_id=None, started_at=1.0,
+                        ended_at=2.0, status=status, input={"x": path}, output={"y": path} if status == "ok" else None,
+                        error={"type": "ValueError", "message": "m"} if status == "error" else None)
+    values.update(fields)
+    return Span(run_id, path, **values)  # type: ignore[arg-type]
+
+
+async def test_store_round_trips(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "runs.db")
+    await store.open()
+    try:
+        record = RunRecord(run_id="r1", address="a", input={"x": 1}, created_at=time.time())
+        await store.save_run(record)
+        assert await store.get_run("r1") == record
+        assert await store.get_run("nope") is None
+        store.record_call(span("r1", "/0"), trace=True, journal=True)
+        store.record_call(span("r1", "/1", "error"), trace=True, journal=True)
+        store.record_call(span("r1", "/2"), trace=False, journal=True)
+        store.record_call(span("r2", "/0"), trace=True, journal=True)  # another run in the same batch
+        store.record_journal("r1", "/0/random", JournalEntry("a/0", 42))
+        journal = await store.load_journal("r1")  # buffered writes are visible
+        assert journal["/0"] == JournalEntry("a/0", {"y": "/0"}) and journal["/0/random"].data == 42
+        assert journal["/1"].error == {"type": "ValueError", "message": "m"}
+        assert set(journal) == {"/0", "/1", "/2", "/0/random"}
+        await store.forget_journal_errors("r1")
+        assert set(await store.load_journal("r1")) == {"/0", "/2", "/0/random"}
+        spans = await store.spans("r1")
+        assert [(s.path, s.status, s.input) for s in spans] == [("/0", "ok", {"x": "/0"}), ("/1", "error", {"x": "/1"})]
+        assert [s.path for s in await store.spans("r2")] == ["/0"]
+        await store.save_state("a", "s", {"n": 3})
+        assert await store.load_state("a", "s") == {"n": 3}
+        event = Message.request(sender="a", recipient="b", data={}, run_id="r1").event("token", {"t": "x"})
+        store.record_event(event)
+        assert [e.data for e in await store.events("r1")] == [{"type": "token", "t": "x"}]
+    finally:
+        await store.close()
+
+
+async def test_a_call_recorded_again_replaces_the_earlier_one(tmp_path: Path) -> None:
+    async with Runtime(store=SqliteStore(tmp_path / "runs.db")) as rt:
+        store = rt.store
+        store.record_call(span("r1", "/0", "error"), trace=True, journal=True)
+        await store.flush()  # the retry lands in a later row of the log
+        store.record_call(span("r1", "/0"), trace=True, journal=True)
+        assert (await store.load_journal("r1"))["/0"].data == {"y": "/0"}
+        assert [s.status for s in await store.spans("r1")] == ["ok"]
+
+
+async def test_the_journal_reaches_disk_while_the_event_loop_is_blocked(tmp_path: Path) -> None:
+    path = tmp_path / "runs.db"
+    store = SqliteStore(path, flush_interval=0.005)
+    await store.open()
+    try:
+        store.record_call(span("r1", "/0"), trace=True, journal=True)
+        other = sqlite3.connect(path)
+        deadline = time.monotonic() + 10
+        rows = 0
+        while rows == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)  # blocks this event loop: only the writer thread can write
+            rows = other.execute("SELECT count(*) FROM call_log WHERE run_id = 'r1'").fetchone()[0]
+        other.close()
+        assert rows == 1
+    finally:
+        await store.close()
+
+
+async def test_runs_recorded_one_row_per_call_still_resume(tmp_path: Path) -> None:
+    path = tmp_path / "runs.db"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE calls (run_id TEXT, path TEXT, status TEXT, traced INTEGER, journaled INTEGER, span BLOB NOT NULL);"
+        "CREATE TABLE runs (run_id TEXT PRIMARY KEY, created_at REAL, record TEXT NOT NULL);"
+    )
+    body = ("job/prepare", "default", "q0", None, 1.0, 2.0, {}, {"ready": True}, None)
+    old.execute("INSERT INTO calls VALUES ('old', '/0', 'ok', 1, 1, ?)", (dumps(body),))
+    record = RunRecord(run_id="old", address="job", input={}, created_at=time.time(), status="failed")
+    old.execute("INSERT INTO runs VALUES ('old', ?, ?)", (record.created_at, record.model_dump_json()))
+    old.commit()
+    old.close()
+
+    ran: list[str] = []
+
+    @flow
+    def prepare() -> dict:
+        ran.append("prepare")
+        return {"ready": True}
+
+    @flow
+    def finish(ready: bool) -> dict:
+        ran.append("finish")
+        return {"done": ready}
+
+    class Job(CompositeFlow):
+        async def handle(self, ctx, data):
+            return await self.call("finish", await self.call("prepare", {}))
+
+    async with Runtime(store=SqliteStore(path)) as rt:
+        await rt.host(Job(subflows={"prepare": prepare, "finish": finish}, name="job"))
+        result = await rt.resume("old")
+        assert result.output == {"done": True} and ran == ["finish"]  # prepare came from the old journal
+        assert [s.path for s in await rt.store.spans("old")] == ["/0", "/1", ""]
