@@ -1,19 +1,25 @@
-"""Records that land with an answer: a request's run record, journal entry and span.
+"""Records that travel with a message instead of costing a round trip of their own.
 
-A worker answers a request with one atomic script (reply, remembered answer, ack). A store on
-the same Redis deployment hands the records of that request to the worker instead of writing
-them itself: they go out in the same write, just before the script, so they cost no round trip
-of their own and land with the answer (Redis runs one connection's commands in order): a crash
-before that write reruns the request and writes them then; nothing after it can lose them.
+With an answer: a worker answers a request with one atomic script (reply, remembered answer,
+ack). A store on the same Redis deployment hands the records of that request (journal entry,
+span, a root request's run end) to the worker instead of writing them itself: they go out in
+the same write, just before the script, and land with the answer (Redis runs one connection's
+commands in order): a crash before that write reruns the request and writes them then; nothing
+after it can lose them.
+
+With a request: a caller's store hands a new run's start record to the run's first request,
+which carries it in the same write as the XADD. If no request of that deployment takes it, the
+store writes it itself a moment later.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["AnswerWrites", "begin", "defer"]
+__all__ = ["AnswerWrites", "Carried", "begin", "defer", "offer", "take_offered"]
 
 
 @dataclass(slots=True)
@@ -48,3 +54,31 @@ def defer(deployment: tuple[str, str], *commands: tuple[Any, ...]) -> bool:
         return False
     writes.commands.extend(commands)
     return True
+
+
+@dataclass(slots=True)
+class Carried:
+    """Commands a store offers to the next request sent from this task."""
+
+    deployment: tuple[str, str]
+    commands: list[tuple[Any, ...]]
+    failed: Callable[[], None]  # called by the carrier when they did not land: the store writes them again
+    taken: bool = False
+
+
+_offered: ContextVar[Carried | None] = ContextVar("aiflows_offered_writes", default=None)
+
+
+def offer(carried: Carried) -> None:
+    """Let the next request this task sends to `carried.deployment` carry these commands."""
+    _offered.set(carried)
+
+
+def take_offered(deployment: tuple[str, str]) -> Carried | None:
+    """The commands offered to a request to `deployment`, now taken (nobody else writes them)."""
+    carried = _offered.get()
+    if carried is None or carried.taken or carried.deployment != deployment:
+        return None
+    _offered.set(None)
+    carried.taken = True
+    return carried

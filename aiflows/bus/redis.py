@@ -33,6 +33,7 @@ from ._redis_conn import TRANSIENT, Keys, RedisBusError, RedisTLS, connect, conn
 from ._redis_scripts import EMIT, Scripts
 from ._redis_serve import Server
 from ._redis_settings import RedisBusSettings
+from ._with_answer import take_offered
 from ._resp import fields_of
 from ._journal_hint import is_fresh, mark_fresh
 from .base import EventListener, Handler, Listeners
@@ -93,6 +94,7 @@ class RedisBus:
         if self.tls is not None and not url.startswith("rediss://"):
             raise ConfigError(f"TLS options were given but the URL '{redact(url)}' is not rediss://")
         self.keys = Keys(self.settings.namespace)
+        self._deployment = (url, self.settings.namespace)
         self.accept = accept
         self.client_id = f"{socket.gethostname()}-{os.getpid()}-{new_id()[:8]}"
         self.client: Any = None  # redis-py, for everything but the commands every request makes
@@ -237,9 +239,19 @@ class RedisBus:
             args += ["d", repr(deadline)]
         if is_fresh(msg.run_id):  # the run's first execution: the worker need not load its journal
             args += ["f", "1"]
+        carried = take_offered(self._deployment)  # e.g. a new run's start record: one write for both
         try:
-            entry = await self.fast.execute_command(*args)
+            if carried is None:
+                entry = await self.fast.execute_command(*args)
+            else:
+                *records, entry = await self.fast.execute_many([*carried.commands, tuple(args)], raise_errors=False)
+                if any(isinstance(r, Exception) for r in records):
+                    carried.failed()
+                if isinstance(entry, Exception):
+                    raise entry
         except TRANSIENT:  # the request may have landed: let the worker check for a duplicate
+            if carried is not None:
+                carried.failed()
             args += ["x", "1"]
             entry = await retrying(lambda: self.fast.execute_command(*args), what=f"sending to '{msg.recipient}'",
                                    closed=lambda: self.closed, backoff_max=self.settings.backoff_max)

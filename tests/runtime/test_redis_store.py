@@ -146,3 +146,22 @@ async def test_a_start_record_lost_with_its_connection_is_written_again(redis_ur
         assert [r.run_id for r in await store.list_runs()] == ["r3"]
     finally:
         await store.close()
+
+
+async def test_a_new_runs_start_record_travels_with_its_first_request(redis_url: str, ns: str) -> None:
+    from aiflows.bus._resp import RespClient
+
+    raw = aioredis.Redis.from_url(redis_url)
+    store = RedisStore(redis_url, namespace=ns, flush_interval=3600)
+    try:
+        async with Runtime(bus=RedisBus(redis_url, namespace=ns), store=store) as rt:
+            address = await rt.host(plus_one)
+            store.client = RespClient("redis://127.0.0.1:1/0", connect_timeout=0.5)  # the store itself cannot write
+            result = await asyncio.wait_for(rt.run(address, {"x": 1}), 10)
+            assert result.output == {"x": 2}
+            fields = await raw.hgetall(f"{ns}:run:{result.run_id}")
+            assert json.loads(fields[b"start"])["status"] == "running" and json.loads(fields[b"end"])["status"] == "done"
+            assert await raw.zscore(f"{ns}:runs", result.run_id) is not None
+            store.client = RespClient(redis_url)  # so that closing can flush
+    finally:
+        await raw.aclose()

@@ -24,7 +24,7 @@ from typing import Any
 from ..._json import dumps, loads
 from ...bus._journal_hint import is_fresh, mark_fresh
 from ...bus._redis_conn import Keys, RedisTLS, connect_lean, ping, retrying
-from ...bus._with_answer import defer
+from ...bus._with_answer import Carried, defer, offer
 from ...messages import Message
 from ...records import JournalEntry, RunRecord, Span
 from .base import outcome
@@ -67,7 +67,7 @@ class RedisStore:
         self._journal: list[tuple[str, str, bytes]] = []
         self._spans: list[tuple[str, bytes]] = []
         self._events: list[tuple[str, str]] = []
-        self._to_send: list[list[tuple[Any, ...]]] = []  # start records to write at the next turn of the loop
+        self._to_send: list[Carried] = []  # start records offered to requests, written at the next turn of the loop
         self._sending: set[asyncio.Future[Any]] = set()  # start records written, not answered yet
         self._unsent_starts: list[list[tuple[Any, ...]]] = []
         self._flush_task: asyncio.Task[None] | None = None
@@ -170,8 +170,9 @@ class RedisStore:
                 ("ZREMRANGEBYRANK", runs, 0, -self.max_runs - 1)]
 
     async def save_run(self, record: RunRecord) -> None:
-        """Record a run's start. A new run's record is written without waiting for Redis: it travels
-        just behind the run's first request, and one that fails is written again by `flush()`."""
+        """Record a run's start. A new run's record is written without waiting for Redis: the run's first
+        request carries it (see `aiflows.bus._with_answer`), or the store writes it just behind that
+        request; one that did not land is written again by `flush()`."""
         key = self._key("run", record.run_id)
         commands: list[tuple[Any, ...]] = [("HSET", key, "start", record.model_dump_json()), *self._run_index(record)]
         if record.status != "running" or record.finished_at is not None:
@@ -184,16 +185,24 @@ class RedisStore:
             if len(self._created) > 10_000:
                 self._fresh.discard(next(iter(self._created)))
                 self._created.popitem(last=False)
+        start = Carried(self._deployment, commands, failed=lambda: self._write_again(commands))
+        offer(start)  # the run's first request carries it, in the same write
         if not self._to_send:
             asyncio.get_running_loop().call_soon(self._send_starts)
-        self._to_send.append(commands)
+        self._to_send.append(start)
+
+    def _write_again(self, commands: list[tuple[Any, ...]]) -> None:
+        self._unsent_starts.append(commands)
+        self._schedule()
 
     def _send_starts(self) -> None:
-        """Write the start records saved since the last call, in one write, after the run's first
-        request went out (the caller's task wrote it before yielding): they are off its path."""
+        """Write the start records no request carried, in one write, after the caller's task yielded."""
         import hiredis
 
-        batch, self._to_send = self._to_send, []
+        batch = [start.commands for start in self._to_send if not start.taken]
+        for start in self._to_send:
+            start.taken = True
+        self._to_send = []
         if not batch or self.client is None:
             self._unsent_starts.extend(batch)
             return
