@@ -165,3 +165,16 @@ async def test_a_new_runs_start_record_travels_with_its_first_request(redis_url:
             store.client = RespClient(redis_url)  # so that closing can flush
     finally:
         await raw.aclose()
+
+
+async def test_the_run_index_keeps_about_max_runs(redis_url: str, ns: str) -> None:
+    store = RedisStore(redis_url, namespace=ns, max_runs=10)
+    await store.open()
+    try:
+        for i in range(200):
+            await store.save_run(RunRecord(run_id=f"r{i:03}", address="a", created_at=1000.0 + i))
+        await store.flush()
+        listed = [r.run_id for r in await store.list_runs(limit=500)]
+        assert listed[0] == "r199" and 10 <= len(listed) <= 10 + 64  # trimmed every 64 saves
+    finally:
+        await store.close()

@@ -74,6 +74,7 @@ class RedisStore:
         self._closed = False
         self._writing: set[asyncio.Future[Any]] = set()
         self._fresh: set[str] = set()
+        self._saved = 0  # runs saved here, to trim their index now and then
         self._created: OrderedDict[str, None] = OrderedDict()  # runs this store started (bounded)
 
     def __repr__(self) -> str:
@@ -166,8 +167,12 @@ class RedisStore:
     # -- runs ---------------------------------------------------------------------------------
     def _run_index(self, record: RunRecord) -> list[tuple[Any, ...]]:
         runs = f"{self.keys.ns}:runs"
-        return [("EXPIRE", self._key("run", record.run_id), self.ttl), ("ZADD", runs, "NX", record.created_at, record.run_id),
-                ("ZREMRANGEBYRANK", runs, 0, -self.max_runs - 1)]
+        commands: list[tuple[Any, ...]] = [("EXPIRE", self._key("run", record.run_id), self.ttl),
+                                           ("ZADD", runs, "NX", record.created_at, record.run_id)]
+        self._saved += 1
+        if self._saved % 64 == 1:  # the index may overshoot max_runs by a few dozen between trims
+            commands.append(("ZREMRANGEBYRANK", runs, 0, -self.max_runs - 1))
+        return commands
 
     async def save_run(self, record: RunRecord) -> None:
         """Record a run's start. A new run's record is written without waiting for Redis: the run's first
