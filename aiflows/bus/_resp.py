@@ -43,12 +43,23 @@ def _error(reply: Exception) -> Exception:
     return kind(text)
 
 
+class _Batch:
+    """The waiter of a pipeline: one future for all its replies (a future per reply costs more)."""
+
+    __slots__ = ("future", "left", "replies")
+
+    def __init__(self, future: asyncio.Future[list[Any]], count: int) -> None:
+        self.future = future
+        self.left = count
+        self.replies: list[Any] = []
+
+
 class _Protocol(asyncio.Protocol):
     def __init__(self) -> None:
         import hiredis
 
         self.reader = hiredis.Reader()
-        self.waiters: collections.deque[asyncio.Future[Any]] = collections.deque()
+        self.waiters: collections.deque[asyncio.Future[Any] | _Batch] = collections.deque()
         self.transport: asyncio.Transport | None = None
         self.lost: Exception | None = None
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -64,9 +75,18 @@ class _Protocol(asyncio.Protocol):
             if self.on_message is not None and type(reply) is list and reply[0] == b"message":
                 self.on_message(reply[2])  # a message on the subscribed channel, not a reply
                 continue
-            waiter = waiters.popleft()
-            if not waiter.done():  # a waiter cancelled by its caller still consumes its reply
-                waiter.set_result(reply)
+            waiter = waiters[0]
+            if type(waiter) is _Batch:
+                waiter.replies.append(reply)
+                waiter.left -= 1
+                if waiter.left:
+                    continue
+                future, reply = waiter.future, waiter.replies
+            else:
+                future = waiter
+            waiters.popleft()
+            if not future.done():  # a waiter cancelled by its caller still consumes its reply
+                future.set_result(reply)
 
     def connection_lost(self, exc: Exception | None) -> None:
         import redis.exceptions as rex
@@ -76,8 +96,9 @@ class _Protocol(asyncio.Protocol):
             self.closed.set_result(None)
         while self.waiters:
             waiter = self.waiters.popleft()
-            if not waiter.done():
-                waiter.set_exception(self.lost)
+            future = waiter.future if type(waiter) is _Batch else waiter
+            if not future.done():
+                future.set_exception(self.lost)
 
 
 class RespClient:
@@ -149,26 +170,24 @@ class RespClient:
 
         if not commands:
             return []
-        loop = asyncio.get_running_loop()
-        futures = [loop.create_future() for _ in commands]
-        proto.waiters.extend(futures)
+        future = asyncio.get_running_loop().create_future()
+        proto.waiters.append(_Batch(future, len(commands)))
         assert proto.transport is not None
-        proto.transport.write(b"".join(hiredis.pack_command(c) for c in commands))
-        return [await f for f in futures]
+        proto.transport.write(b"".join([hiredis.pack_command(c) for c in commands]))
+        return await future
 
-    def send_nowait(self, commands: list[tuple[Any, ...]]) -> list[asyncio.Future[Any]] | None:
-        """Write `commands` now and return the futures of their replies; None when not connected
-        (then use `execute_many`, which connects first)."""
+    def send_nowait(self, commands: list[tuple[Any, ...]]) -> asyncio.Future[list[Any]] | None:
+        """Write `commands` now and return the future of their replies (error replies in place, as
+        hiredis gives them); None when not connected (then use `execute_many`, which connects first)."""
         import hiredis
 
         proto = self._proto
         if proto is None or proto.lost is not None or proto.transport is None or proto.transport.is_closing():
             return None
-        loop = asyncio.get_running_loop()
-        futures = [loop.create_future() for _ in commands]
-        proto.waiters.extend(futures)
-        proto.transport.write(b"".join(hiredis.pack_command(c) for c in commands))
-        return futures
+        future = asyncio.get_running_loop().create_future()
+        proto.waiters.append(_Batch(future, len(commands)))
+        proto.transport.write(b"".join([hiredis.pack_command(c) for c in commands]))
+        return future
 
     async def execute_command(self, *args: Any) -> Any:
         """Send one command and return its reply; an error reply raises redis-py's exception for it."""

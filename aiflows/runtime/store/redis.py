@@ -217,14 +217,14 @@ class RedisStore:
             self._schedule()
             return
 
-        def check(last: asyncio.Future[Any]) -> None:
-            self._sending.discard(last)
-            if any(f.cancelled() or f.exception() is not None or isinstance(f.result(), hiredis.ReplyError) for f in sent):
+        def check(sent: asyncio.Future[list[Any]]) -> None:
+            self._sending.discard(sent)
+            if sent.cancelled() or sent.exception() is not None or any(isinstance(r, hiredis.ReplyError) for r in sent.result()):
                 self._unsent_starts.extend(batch)
                 self._schedule()
 
-        self._sending.add(sent[-1])  # replies come in order: the last one answered means all were
-        sent[-1].add_done_callback(check)
+        self._sending.add(sent)
+        sent.add_done_callback(check)
 
     async def _confirm_starts(self) -> None:
         """Wait for the start records sent ahead; write again the ones a lost connection dropped."""
