@@ -28,7 +28,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout, not another installed copy
 
-from aiflows import AtomicFlow, Parallel, Runtime, Sequential, SqliteStore  # noqa: E402
+from aiflows import AtomicFlow, Parallel, Runtime, Sequential, SqliteStore
 
 
 class Noop(AtomicFlow):

@@ -148,7 +148,7 @@ class Host:
                 Span,
                 (fields["run_id"], path, self.address, fields["session"], fields["id"], fields["parent_id"],
                  started, _time(), status, fields["data"], output, error, ()),
-            ),  # fmt: skip
+            ),
             trace=runtime.tracing,
             journal=journal,
         )

@@ -26,7 +26,7 @@ __all__ = ["FIELDS", "decode", "encode", "journal_of", "migrate_calls_table", "s
 FIELDS = (
     "path", "address", "session", "request_id", "parent_id", "started_at", "ended_at", "status", "input", "output", "error",
 )  # fmt: skip
-_PATH, _ADDRESS, _STATUS, _INPUT, _OUTPUT, _ERROR = 0, 1, 7, 8, 9, 10
+_PATH, _ADDRESS, _STATUS, _OUTPUT, _ERROR = 0, 1, 7, 9, 10
 
 Item = tuple[Span, bool, bool]  # (span, trace, journal): what `record_call` queues
 
@@ -71,9 +71,12 @@ def without_error_entries(raw: bytes) -> bytes | None:
 
 def migrate_calls_table(db: sqlite3.Connection) -> None:
     """Move rows of the former one-row-per-call `calls` table into the log, once, so old runs still resume."""
-    db.execute("BEGIN IMMEDIATE")  # another process may be migrating the same file: check inside the lock
+    exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'calls'"
+    if db.execute(exists).fetchone() is None:
+        return
+    db.execute("BEGIN IMMEDIATE")  # another process may be migrating the same file: check again inside the lock
     try:
-        if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'calls'").fetchone() is not None:
+        if db.execute(exists).fetchone() is not None:
             rows = db.execute("SELECT run_id, path, status, traced, journaled, span FROM calls ORDER BY rowid").fetchall()
             by_run: dict[str, list[list[Any]]] = {}
             for run_id, path, status, traced, journaled, raw in rows:
