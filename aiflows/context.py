@@ -22,8 +22,8 @@ from .records import JournalEntry
 
 if TYPE_CHECKING:
     from .runtime.host import Host
-    from .runtime.runtime import Runtime
     from .runtime.run import ActiveRun
+    from .runtime.runtime import Runtime
 
 __all__ = ["Context", "NondeterminismError", "current_context"]
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["Host"]
 
 _time = time.time
+_new_span = tuple.__new__  # Span(...) without its generated __new__: every field is given, in order
 _set_current = _current.set
 _reset_current = _current.reset
 
@@ -130,30 +131,23 @@ class Host:
         fields = request.__dict__  # read once: attribute reads on a pydantic model pass through its __getattr__ hook
         if answer is None:
             status, output, error, journal = "cancelled", None, None, False
-        elif answer.kind == "reply":
-            status, output, error, journal = "ok", answer.data, None, runtime.journaling
         else:
-            info = answer.error
-            status, output, error = "error", None, info.model_dump() if info is not None else None
-            journal = runtime.journaling and not (info is not None and info.type == "Suspended")  # a wait is no outcome
+            answered = answer.__dict__
+            if answered["kind"] == "reply":
+                status, output, error, journal = "ok", answered["data"], None, runtime.journaling
+            else:
+                info = answered["error"]
+                status, output, error = "error", None, info.model_dump() if info is not None else None
+                journal = runtime.journaling and not (info is not None and info.type == "Suspended")  # a wait is no outcome
         path = fields["path"]
         journal = journal and path != ""  # the root's answer is the run record
         if not (journal or runtime.tracing):
             return
         runtime.store.record_call(
-            Span(
-                fields["run_id"],
-                path,
-                self.address,
-                fields["session"],
-                fields["id"],
-                fields["parent_id"],
-                started,
-                _time(),
-                status,  # type: ignore[arg-type]
-                fields["data"],
-                output,
-                error,
+            _new_span(
+                Span,
+                (fields["run_id"], path, self.address, fields["session"], fields["id"], fields["parent_id"],
+                 started, _time(), status, fields["data"], output, error, ()),
             ),
             trace=runtime.tracing,
             journal=journal,

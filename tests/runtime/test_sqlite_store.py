@@ -13,9 +13,11 @@ from aiflows.records import JournalEntry, RunRecord, Span
 
 
 def span(run_id: str, path: str, status: str = "ok", **fields: object) -> Span:
-    values: dict = dict(address=f"a{path}", session="default", request_id=f"q{path}", parent_id=None, started_at=1.0,
-                        ended_at=2.0, status=status, input={"x": path}, output={"y": path} if status == "ok" else None,
-                        error={"type": "ValueError", "message": "m"} if status == "error" else None)
+    values: dict = {
+        "address": f"a{path}", "session": "default", "request_id": f"q{path}", "parent_id": None, "started_at": 1.0,
+        "ended_at": 2.0, "status": status, "input": {"x": path}, "output": {"y": path} if status == "ok" else None,
+        "error": {"type": "ValueError", "message": "m"} if status == "error" else None,
+    }  # fmt: skip
     values.update(fields)
     return Span(run_id, path, **values)  # type: ignore[arg-type]
 
@@ -71,7 +73,7 @@ async def test_the_journal_reaches_disk_while_the_event_loop_is_blocked(tmp_path
         deadline = time.monotonic() + 10
         rows = 0
         while rows == 0 and time.monotonic() < deadline:
-            time.sleep(0.01)  # blocks this event loop: only the writer thread can write
+            time.sleep(0.01)  # noqa: ASYNC251 - blocks this event loop on purpose: only the writer thread can write
             rows = other.execute("SELECT count(*) FROM call_log WHERE run_id = 'r1'").fetchone()[0]
         other.close()
         assert rows == 1

@@ -125,20 +125,26 @@ class SqliteStore:
                     journal.append((run_id, path, dumps((e.address, e.data, e.error)), e.error is not None))
                 else:
                     events.append((item[1].run_id, item[1].model_dump_json()))
-            # Each statement steps SQLite outside the GIL and must take it back after: few statements, few waits.
+            statements = [
+                (sql, rows)
+                for sql, rows in (
+                    ("INSERT INTO call_log (run_id, records) VALUES (?, ?)", log),
+                    ("INSERT OR REPLACE INTO journal VALUES (?, ?, ?, ?)", journal),
+                    ("INSERT INTO events (run_id, event) VALUES (?, ?)", events),
+                    ("INSERT OR REPLACE INTO state VALUES (?, ?, ?)", [(a, s, v) for (a, s), v in state.items()]),
+                )
+                if rows
+            ]
+            # Each statement steps SQLite outside the GIL and then waits to take it back from a busy
+            # event loop: the usual batch (one run's calls) is one autocommitted statement.
             db = self._db
+            if len(statements) == 1 and len(statements[0][1]) == 1:
+                db.execute(statements[0][0], statements[0][1][0])
+                return
             db.execute("BEGIN")
             try:
-                if log:
-                    db.executemany("INSERT INTO call_log (run_id, records) VALUES (?, ?)", log)
-                if journal:
-                    db.executemany("INSERT OR REPLACE INTO journal VALUES (?, ?, ?, ?)", journal)
-                if events:
-                    db.executemany("INSERT INTO events (run_id, event) VALUES (?, ?)", events)
-                if state:
-                    db.executemany(
-                        "INSERT OR REPLACE INTO state VALUES (?, ?, ?)", [(a, s, v) for (a, s), v in state.items()]
-                    )
+                for sql, rows in statements:
+                    db.executemany(sql, rows)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
