@@ -29,6 +29,17 @@ def runtime(url: str, ns: str, **overrides) -> Runtime:
     return Runtime(bus=RedisBus(url, namespace=ns, **overrides), store=RedisStore(url, namespace=ns))
 
 
+async def reading(url: str, readers: int) -> bool:
+    """Whether `readers` workers wait in a blocking read (no other test's workers are alive)."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(url)
+    try:
+        return sum(c.get("cmd") == "xreadgroup" for c in await client.client_list()) >= readers
+    finally:
+        await client.aclose()
+
+
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "aiflows.cli", *args], cwd=REPO, env=worker_env(),
                           capture_output=True, text=True, timeout=60)
@@ -38,6 +49,7 @@ async def test_two_workers_share_an_address_and_status_lists_them(redis_url: str
     # At most 10 requests at a time each, so that neither worker can take the whole burst in one read.
     with WorkerProcess("redis_support:Echo", redis_url, ns, "--concurrency", "10") as a, \
             WorkerProcess("redis_support:Echo", redis_url, ns, "--concurrency", "10") as b:
+        await wait_for(lambda: reading(redis_url, 2))  # both read the inbox before the burst
         async with runtime(redis_url, ns) as rt:
             outputs = await asyncio.gather(*(rt.call("Echo", {"i": i}) for i in range(200)))
         assert [o["i"] for o in outputs] == list(range(200))
