@@ -378,8 +378,8 @@ class RedisBus:
             batch, self._events = self._events, []
             keys = [k for key, _ in batch for k in (key, self.keys.notify_of(key))]
             args = [self.settings.reply_maxlen, int(self.settings.reply_ttl), *(raw for _, raw in batch)]
-            await retrying(lambda: self.scripts.run(self.fast, EMIT, keys, args), what="writing events",
-                           closed=lambda: False, backoff_max=self.settings.backoff_max)
+            await retrying(lambda keys=keys, args=args: self.scripts.run(self.fast, EMIT, keys, args),
+                           what="writing events", closed=lambda: False, backoff_max=self.settings.backoff_max)
 
     async def drain_events(self) -> None:
         """Wait until every event published so far is in Redis (answers follow their events)."""
