@@ -109,3 +109,24 @@ async def test_subscribers_hear_messages_and_learn_of_a_loss(redis_url: str, ns:
     finally:
         await listener.aclose()
         await publisher.aclose()
+
+
+async def test_unix_socket_urls(redis_url: str, tmp_path) -> None:  # redis_url: redis-server is here (or the test skips)
+    import subprocess
+
+    sock = tmp_path / "redis.sock"
+    server = subprocess.Popen(["redis-server", "--port", "0", "--unixsocket", str(sock), "--save", "", "--appendonly", "no",
+                               "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    client = RespClient(f"unix://{sock}?db=2")
+    try:
+        for _ in range(100):
+            if sock.exists():
+                break
+            await asyncio.sleep(0.05)
+        assert await client.execute_command("SET", "k", "v") == b"OK"
+        info = (await client.execute_command("CLIENT", "INFO")).decode()
+        assert " db=2 " in info
+    finally:
+        await client.aclose()
+        server.terminate()
+        server.wait()
