@@ -176,19 +176,6 @@ class RespClient:
         proto.transport.write(b"".join([hiredis.pack_command(c) for c in commands]))
         return await future
 
-    def send_nowait(self, commands: list[tuple[Any, ...]]) -> asyncio.Future[list[Any]] | None:
-        """Write `commands` now and return the future of their replies (error replies in place, as
-        hiredis gives them); None when not connected (then use `execute_many`, which connects first)."""
-        import hiredis
-
-        proto = self._proto
-        if proto is None or proto.lost is not None or proto.transport is None or proto.transport.is_closing():
-            return None
-        future = asyncio.get_running_loop().create_future()
-        proto.waiters.append(_Batch(future, len(commands)))
-        proto.transport.write(b"".join([hiredis.pack_command(c) for c in commands]))
-        return future
-
     async def execute_command(self, *args: Any) -> Any:
         """Send one command and return its reply; an error reply raises redis-py's exception for it."""
         import hiredis

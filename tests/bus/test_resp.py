@@ -79,8 +79,7 @@ async def test_a_lost_connection_fails_waiters_and_the_next_command_reconnects(r
         with pytest.raises(rex.ConnectionError):
             await waiting
         assert await client.execute_command("PING") == b"PONG"  # connected again
-        sent = client.send_nowait([("PING",), ("ECHO", "x")])
-        assert sent is not None and await sent == [b"PONG", b"x"]
+        assert await client.execute_many([("PING",), ("ECHO", "x")]) == [b"PONG", b"x"]
     finally:
         await client.aclose()
         await blocked.aclose()

@@ -134,12 +134,12 @@ async def test_start_and_end_of_a_run_land_in_either_order(redis_url: str, ns: s
         await store.close()
 
 
-async def test_a_start_record_lost_with_its_connection_is_written_again(redis_url: str, ns: str) -> None:
+async def test_a_start_record_no_request_carried_is_written_by_flush(redis_url: str, ns: str) -> None:
     store = RedisStore(redis_url, namespace=ns)
     await store.open()
     try:
         await store.save_run(RunRecord(run_id="r3", address="a", created_at=time.time()))
-        store.client.disconnect()  # before the record went out
+        store.client.disconnect()  # flush connects again to write it
         await store.flush()
         record = await store.get_run("r3")
         assert record is not None and record.status == "running"

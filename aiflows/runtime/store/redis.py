@@ -67,9 +67,7 @@ class RedisStore:
         self._journal: list[tuple[str, str, bytes]] = []
         self._spans: list[tuple[str, bytes]] = []
         self._events: list[tuple[str, str]] = []
-        self._to_send: list[Carried] = []  # start records offered to requests, written at the next turn of the loop
-        self._sending: set[asyncio.Future[Any]] = set()  # start records written, not answered yet
-        self._unsent_starts: list[list[tuple[Any, ...]]] = []
+        self._starts: list[Carried] = []  # start records offered to requests; flush writes those none took
         self._flush_task: asyncio.Task[None] | None = None
         self._closed = False
         self._writing: set[asyncio.Future[Any]] = set()
@@ -118,8 +116,7 @@ class RedisStore:
 
     async def flush(self) -> None:
         """Write what is buffered, and wait for batches other callers are writing right now."""
-        if not (self._to_send or self._sending or self._unsent_starts or self._journal or self._spans or self._events
-                or self._writing):
+        if not (self._starts or self._journal or self._spans or self._events or self._writing):
             return  # the common case on a worker: its records went out with its answers
         await self._confirm_starts()
         await self._write()
@@ -176,8 +173,8 @@ class RedisStore:
 
     async def save_run(self, record: RunRecord) -> None:
         """Record a run's start. A new run's record is written without waiting for Redis: the run's first
-        request carries it (see `aiflows.bus._with_answer`), or the store writes it just behind that
-        request; one that did not land is written again by `flush()`."""
+        request carries it (see `aiflows.bus._with_answer`); one that no request took, or that did not
+        land, is written by the next flush (`flush_interval` later, or at once by a read of runs)."""
         key = self._key("run", record.run_id)
         commands: list[tuple[Any, ...]] = [("HSET", key, "start", record.model_dump_json()), *self._run_index(record)]
         if record.status != "running" or record.finished_at is not None:
@@ -192,47 +189,24 @@ class RedisStore:
                 self._created.popitem(last=False)
         start = Carried(self._deployment, commands, failed=lambda: self._write_again(commands))
         offer(start)  # the run's first request carries it, in the same write
-        if not self._to_send:
-            asyncio.get_running_loop().call_soon(self._send_starts)
-        self._to_send.append(start)
-
-    def _write_again(self, commands: list[tuple[Any, ...]]) -> None:
-        self._unsent_starts.append(commands)
+        self._starts.append(start)
         self._schedule()
 
-    def _send_starts(self) -> None:
-        """Write the start records no request carried, in one write, after the caller's task yielded."""
-        import hiredis
-
-        batch = [start.commands for start in self._to_send if not start.taken]
-        for start in self._to_send:
-            start.taken = True
-        self._to_send = []
-        if not batch or self.client is None:
-            self._unsent_starts.extend(batch)
-            return
-        sent = self.client.send_nowait([c for commands in batch for c in commands])
-        if sent is None:  # not connected (any more): `flush()` connects and writes them
-            self._unsent_starts.extend(batch)
-            self._schedule()
-            return
-
-        def check(sent: asyncio.Future[list[Any]]) -> None:
-            self._sending.discard(sent)
-            if sent.cancelled() or sent.exception() is not None or any(isinstance(r, hiredis.ReplyError) for r in sent.result()):
-                self._unsent_starts.extend(batch)
-                self._schedule()
-
-        self._sending.add(sent)
-        sent.add_done_callback(check)
+    def _write_again(self, commands: list[tuple[Any, ...]]) -> None:
+        """A start record its request carried did not land: the next flush writes it."""
+        self._starts.append(Carried(self._deployment, commands, failed=lambda: None))
+        self._schedule()
 
     async def _confirm_starts(self) -> None:
-        """Wait for the start records sent ahead; write again the ones a lost connection dropped."""
-        self._send_starts()
-        if self._sending:
-            await asyncio.wait(list(self._sending))
-        while self._unsent_starts:
-            await self._do_many("saving a run", self._unsent_starts.pop(0))
+        """Write the start records no request carried (all in one go)."""
+        if not self._starts:
+            return
+        untaken = [c for start in self._starts if not start.taken for c in start.commands]
+        for start in self._starts:
+            start.taken = True  # a request sent from now on does not carry it: it is written here
+        self._starts = []
+        if untaken:
+            await self._do_many("saving runs", untaken)
 
     async def finish_run(self, request: Message, answer: Message) -> None:
         status, output, error = outcome(answer)
