@@ -94,7 +94,7 @@ class RedisBus:
         if self.tls is not None and not url.startswith("rediss://"):
             raise ConfigError(f"TLS options were given but the URL '{redact(url)}' is not rediss://")
         self.keys = Keys(self.settings.namespace)
-        self._deployment = (url, self.settings.namespace)
+        self.deployment = (url, self.settings.namespace)  # what a store of the same Redis and namespace matches
         self.accept = accept
         self.client_id = f"{socket.gethostname()}-{os.getpid()}-{new_id()[:8]}"
         self.client: Any = None  # redis-py, for everything but the commands every request makes
@@ -239,7 +239,7 @@ class RedisBus:
             args += ["d", repr(deadline)]
         if is_fresh(msg.run_id):  # the run's first execution: the worker need not load its journal
             args += ["f", "1"]
-        carried = take_offered(self._deployment)  # e.g. a new run's start record: one write for both
+        carried = take_offered(self.deployment)  # e.g. a new run's start record: one write for both
         try:
             if carried is None:
                 entry = await self.fast.execute_command(*args)
