@@ -1,6 +1,6 @@
 """Per-hop framework overhead: aiflows vs LangGraph vs autogen-core, side by side in one run.
 
-    pip install -e ".[bench]" && python benchmarks/overhead.py [--steps 1000] [--repeat 5]
+    pip install -e ".[bench]" && python benchmarks/overhead.py [--steps 1000] [--rounds 9]
 
 Chain: 1000 no-op steps (our Sequential; LangGraph's 1000-node StateGraph; autogen-core's
 1000 agents each calling the next with send_message). Fan-out: 1000 no-op branches (our
@@ -8,7 +8,8 @@ Parallel; LangGraph's Send; autogen-core's concurrent sends). aiflows runs with 
 user gets: journal and tracing on, SQLite store, so every hop's span and journal entry is
 recorded and committed by the store's writer thread within the timed runs (a run's end flushes
 what the writer has not written yet). The journal's own cost is reported too ("journal off"
-still traces every hop). Prints microseconds per hop (median of repeats) and ends with one
+still traces every hop). All contenders share one event loop and take turns: each round times
+every one of them once. Prints microseconds per hop (median of the rounds) and ends with one
 RESULT line. It measures the aiflows of the checkout it lives in, whatever is installed.
 """
 
@@ -20,10 +21,13 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 from rich.console import Console
+from rich.progress import track
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout, not another installed copy
@@ -36,31 +40,24 @@ class Noop(AtomicFlow):
         return data
 
 
-async def _timed(fn: Any, repeat: int) -> float:
-    await fn()  # warm up: hosting, imports, first allocations
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        await fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+Runner = Callable[[], Awaitable[Any]]
 
 
-async def aiflows_chain(steps: int, repeat: int, home: Path, *, journal: bool = True) -> float:
+async def aiflows_chain(steps: int, home: Path, stack: AsyncExitStack, *, journal: bool = True) -> Runner:
     chain = Sequential(*[Noop(name=f"n{i}") for i in range(steps)], name="chain")
-    async with Runtime(store=SqliteStore(home / f"chain-{journal}.db"), journal=journal) as rt:
-        await rt.host(chain)
-        return await _timed(lambda: rt.run("chain", {"v": 1}), repeat) / steps
+    rt = await stack.enter_async_context(Runtime(store=SqliteStore(home / f"chain-{journal}.db"), journal=journal))
+    await rt.host(chain)
+    return lambda: rt.run("chain", {"v": 1})
 
 
-async def aiflows_fanout(width: int, repeat: int, home: Path) -> float:
+async def aiflows_fanout(width: int, home: Path, stack: AsyncExitStack) -> Runner:
     fan = Parallel([Noop(name=f"b{i}") for i in range(width)], name="fan")
-    async with Runtime(store=SqliteStore(home / "fan.db")) as rt:
-        await rt.host(fan)
-        return await _timed(lambda: rt.run("fan", {"v": 1}), repeat) / width
+    rt = await stack.enter_async_context(Runtime(store=SqliteStore(home / "fan.db")))
+    await rt.host(fan)
+    return lambda: rt.run("fan", {"v": 1})
 
 
-def langgraph_chain(steps: int, repeat: int) -> float:
+def langgraph_chain(steps: int) -> Runner:
     from langgraph.graph import END, START, StateGraph
 
     class State(TypedDict):
@@ -75,14 +72,10 @@ def langgraph_chain(steps: int, repeat: int) -> float:
     graph.add_edge(f"n{steps - 1}", END)
     app = graph.compile()
     config = {"recursion_limit": steps + 10}
-
-    async def once() -> None:
-        await app.ainvoke({"v": 1}, config)
-
-    return asyncio.run(_timed(once, repeat)) / steps
+    return lambda: app.ainvoke({"v": 1}, config)
 
 
-def langgraph_fanout(width: int, repeat: int) -> float:
+def langgraph_fanout(width: int) -> Runner:
     from langgraph.graph import END, START, StateGraph
     from langgraph.types import Send
 
@@ -94,14 +87,10 @@ def langgraph_fanout(width: int, repeat: int) -> float:
     graph.add_conditional_edges(START, lambda s: [Send("branch", {"i": i}) for i in range(width)], ["branch"])
     graph.add_edge("branch", END)
     app = graph.compile()
-
-    async def once() -> None:
-        await app.ainvoke({"results": []})
-
-    return asyncio.run(_timed(once, repeat)) / width
+    return lambda: app.ainvoke({"results": []})
 
 
-def autogen_chain(steps: int, repeat: int) -> float:
+async def autogen_chain(steps: int, stack: AsyncExitStack) -> Runner:
     from dataclasses import dataclass
 
     from autogen_core import AgentId, MessageContext, RoutedAgent, SingleThreadedAgentRuntime, message_handler
@@ -121,20 +110,15 @@ def autogen_chain(steps: int, repeat: int) -> float:
                 return await self.send_message(message, AgentId(f"link{self.index + 1}", "default"))
             return message
 
-    async def main() -> float:
-        runtime = SingleThreadedAgentRuntime()
-        for i in range(steps):
-            await Link.register(runtime, f"link{i}", lambda i=i: Link(i))
-        runtime.start()
-        try:
-            return await _timed(lambda: runtime.send_message(Hop(1), AgentId("link0", "default")), repeat)
-        finally:
-            await runtime.stop()
-
-    return asyncio.run(main()) / steps
+    runtime = SingleThreadedAgentRuntime()
+    for i in range(steps):
+        await Link.register(runtime, f"link{i}", lambda i=i: Link(i))
+    runtime.start()
+    stack.push_async_callback(runtime.stop)
+    return lambda: runtime.send_message(Hop(1), AgentId("link0", "default"))
 
 
-def autogen_fanout(width: int, repeat: int) -> float:
+async def autogen_fanout(width: int, stack: AsyncExitStack) -> Runner:
     from dataclasses import dataclass
 
     from autogen_core import AgentId, MessageContext, RoutedAgent, SingleThreadedAgentRuntime, message_handler
@@ -148,40 +132,61 @@ def autogen_fanout(width: int, repeat: int) -> float:
         async def on_ping(self, message: Ping, ctx: MessageContext) -> Ping:
             return message
 
-    async def main() -> float:
-        runtime = SingleThreadedAgentRuntime()
-        await Echo.register(runtime, "echo", lambda: Echo("echo"))
-        runtime.start()
+    runtime = SingleThreadedAgentRuntime()
+    await Echo.register(runtime, "echo", lambda: Echo("echo"))
+    runtime.start()
+    stack.push_async_callback(runtime.stop)
 
-        async def fan() -> None:
-            await asyncio.gather(*(runtime.send_message(Ping(i), AgentId("echo", str(i))) for i in range(width)))
+    async def fan() -> None:
+        await asyncio.gather(*(runtime.send_message(Ping(i), AgentId("echo", str(i))) for i in range(width)))
 
-        try:
-            return await _timed(fan, repeat)
-        finally:
-            await runtime.stop()
+    return fan
 
-    return asyncio.run(main()) / width
+
+async def measure(n: int, rounds: int, home: Path) -> dict[str, float]:
+    """Median seconds per run of each contender, timed in turns: every round times each of them once.
+
+    Taking turns spreads a change in the machine's load over all of them alike, so the ratios
+    compare runs made under the same conditions.
+    """
+    async with AsyncExitStack() as stack:
+        runners: dict[str, Runner] = {
+            "chain": await aiflows_chain(n, home, stack),
+            "chain_no_journal": await aiflows_chain(n, home, stack, journal=False),
+            "fanout": await aiflows_fanout(n, home, stack),
+            "langgraph_chain": langgraph_chain(n),
+            "langgraph_fanout": langgraph_fanout(n),
+            "autogen_chain": await autogen_chain(n, stack),
+            "autogen_fanout": await autogen_fanout(n, stack),
+        }
+        for run in runners.values():
+            await run()  # warm up: hosting, agent creation, first allocations
+        times: dict[str, list[float]] = {name: [] for name in runners}
+        order = list(runners)
+        for index in track(range(rounds), description="rounds"):
+            shift = index % len(order)  # rotate, so no contender always follows the same one
+            for name in order[shift:] + order[:shift]:
+                start = time.perf_counter()
+                await runners[name]()
+                times[name].append(time.perf_counter() - start)
+        return {name: statistics.median(values) for name, values in times.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=1000, help="chain length and fan-out width")
-    parser.add_argument("--repeat", type=int, default=5, help="timed repetitions (median is reported)")
+    parser.add_argument("--rounds", type=int, default=9, help="timed rounds; the median of each is reported")
     args = parser.parse_args()
-    n, r = args.steps, args.repeat
-    us = 1e6
+    n = args.steps
     with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp)
-        chain = asyncio.run(aiflows_chain(n, r, home)) * us
-        chain_no_journal = asyncio.run(aiflows_chain(n, r, home, journal=False)) * us
-        fanout = asyncio.run(aiflows_fanout(n, r, home)) * us
-    lg_chain = langgraph_chain(n, r) * us
-    lg_fanout = langgraph_fanout(n, r) * us
-    ag_chain = autogen_chain(n, r) * us
-    ag_fanout = autogen_fanout(n, r) * us
+        seconds = asyncio.run(measure(n, args.rounds, Path(tmp)))
+    us = {name: value / n * 1e6 for name, value in seconds.items()}
+    chain, fanout = us["chain"], us["fanout"]
+    lg_chain, lg_fanout = us["langgraph_chain"], us["langgraph_fanout"]
+    ag_chain, ag_fanout = us["autogen_chain"], us["autogen_fanout"]
+    chain_no_journal = us["chain_no_journal"]
 
-    table = Table(title=f"microseconds per hop ({n} steps, median of {r})")
+    table = Table(title=f"microseconds per hop ({n} steps, median of {args.rounds} rounds)")
     for column in ("", "aiflows", "LangGraph", "autogen-core"):
         table.add_column(column, justify="right")
     table.add_row("chain", f"{chain:.1f}", f"{lg_chain:.1f}", f"{ag_chain:.1f}")
