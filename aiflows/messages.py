@@ -12,6 +12,7 @@ import random
 import time
 from typing import Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .exceptions import FlowError, MessageError
@@ -191,6 +192,17 @@ class Message(BaseModel):
 
     def to_json(self) -> str:
         return self.model_dump_json()
+
+    def to_wire(self) -> bytes:
+        """The message as JSON bytes for a stream: orjson when it holds no model (the usual case, at
+        a third of pydantic's cost), pydantic otherwise. Either reads back with `from_json`."""
+        values = self.__dict__
+        if values["error"] is None:
+            try:
+                return orjson.dumps(values)
+            except orjson.JSONEncodeError:  # keys or values plain JSON cannot spell: pydantic decides
+                pass
+        return self.model_dump_json().encode()
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> Message:

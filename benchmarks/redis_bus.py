@@ -10,6 +10,7 @@ Measures, in one run against one redis-server:
   * throughput with 64 requests in flight, 1 worker vs 2 workers;
   * a 1000-step Sequential chain of served no-op flows (time per step);
   * a soak of --soak requests: Redis used_memory and stream lengths before and after.
+The ratios are the median over rounds of each round's p50 over the raw floor's p50 in that round.
 Last line: RESULT key=value ...
 """
 
@@ -71,6 +72,12 @@ def pct(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def round_ratios(lat: dict[str, list[list[float]]], name: str) -> list[float]:
+    """Each round's p50 of `name` over the raw floor's p50 in the same round: rounds are short, so
+    both saw the same load on the machine."""
+    return [pct(ours, 0.5) / pct(raw, 0.5) for ours, raw in zip(lat[name], lat["raw"], strict=True)]
+
+
 def env() -> dict[str, str]:
     e = dict(os.environ)
     e["PYTHONPATH"] = os.pathsep.join([str(REPO), str(Path(__file__).resolve().parent), e.get("PYTHONPATH", "")])
@@ -105,9 +112,9 @@ class RawCaller:
                 return
 
 
-async def latency(url: str, n: int, rounds: int = 10) -> dict[str, list[float]]:
+async def latency(url: str, n: int, rounds: int = 20) -> dict[str, list[list[float]]]:
     """Raw floor, Runtime.call and the bus alone, measured in interleaved rounds so that a change in
-    the machine's load in the middle of the run touches all three alike."""
+    the machine's load in the middle of the run touches all three alike. Samples come per round."""
     from aiflows import Runtime
     from aiflows.bus.redis import RedisBus
     from aiflows.messages import Message
@@ -118,7 +125,7 @@ async def latency(url: str, n: int, rounds: int = 10) -> dict[str, list[float]]:
     raw_worker.stdout.readline()
     worker = start_worker(url, "lat", "redis_bus:noop")
     raw = RawCaller(url)
-    samples: dict[str, list[float]] = {"raw": [], "rt": [], "bus": []}
+    samples: dict[str, list[list[float]]] = {"raw": [], "rt": [], "bus": []}
     try:
         async with Runtime(bus=RedisBus(url, namespace="lat"), store=RedisStore(url, namespace="lat")) as rt:
 
@@ -131,10 +138,12 @@ async def latency(url: str, n: int, rounds: int = 10) -> dict[str, list[float]]:
                     await call()
             for _ in range(rounds):
                 for name, call in calls.items():
+                    times = []
                     for _ in range(max(1, n // rounds)):
                         t = time.perf_counter()
                         await call()
-                        samples[name].append((time.perf_counter() - t) * 1e6)
+                        times.append((time.perf_counter() - t) * 1e6)
+                    samples[name].append(times)
     finally:
         raw_worker.kill()
         worker.terminate()
@@ -253,14 +262,16 @@ def main() -> None:
         if server is not None:
             server.terminate()
             server.wait()
-    raw50, raw99 = pct(lat["raw"], 0.5), pct(lat["raw"], 0.99)
-    r["rt_p50_us"], r["rt_p99_us"] = pct(lat["rt"], 0.5), pct(lat["rt"], 0.99)
-    r["bus_p50_us"], r["bus_p99_us"] = pct(lat["bus"], 0.5), pct(lat["bus"], 0.99)
+    pooled = {name: [t for round_ in rounds for t in round_] for name, rounds in lat.items()}
+    raw50, raw99 = pct(pooled["raw"], 0.5), pct(pooled["raw"], 0.99)
+    r["rt_p50_us"], r["rt_p99_us"] = pct(pooled["rt"], 0.5), pct(pooled["rt"], 0.99)
+    r["bus_p50_us"], r["bus_p99_us"] = pct(pooled["bus"], 0.5), pct(pooled["bus"], 0.99)
+    rt_ratios, bus_ratios = round_ratios(lat, "rt"), round_ratios(lat, "bus")
     print(f"raw redis-py request/reply: p50 {raw50:.0f} us  p99 {raw99:.0f} us")
     print(f"aiflows Runtime.call:       p50 {r['rt_p50_us']:.0f} us  p99 {r['rt_p99_us']:.0f} us  "
-          f"({r['rt_p50_us'] / raw50:.2f}x raw)")
+          f"({pct(rt_ratios, 0.5):.2f}x raw; rounds {min(rt_ratios):.2f}-{max(rt_ratios):.2f})")
     print(f"aiflows RedisBus.request:   p50 {r['bus_p50_us']:.0f} us  p99 {r['bus_p99_us']:.0f} us  "
-          f"({r['bus_p50_us'] / raw50:.2f}x raw)")
+          f"({pct(bus_ratios, 0.5):.2f}x raw; rounds {min(bus_ratios):.2f}-{max(bus_ratios):.2f})")
     print(f"64 in flight: {r['inflight64_rps_1w']:.0f} req/s with 1 worker, {r['inflight64_rps_2w']:.0f} with 2")
     print(f"1000-step chain: {r['chain1000_ms']:.0f} ms ({r['chain_step_us']:.0f} us per step)")
     if "soak_rps" in r:
@@ -268,8 +279,8 @@ def main() -> None:
               f"{r['soak_mem_after_kb']:.0f} KiB without the run's trace ({r['soak_mem_with_trace_kb']:.0f} KiB with it); inbox length {r['soak_inbox_len']:.0f}, "
               f"reply stream length {r['soak_reply_len']:.0f}")
     fields = {
-        "rr_p50_us": r["rt_p50_us"], "raw_p50_us": raw50, "ratio_p50": r["rt_p50_us"] / raw50,
-        "rr_p99_us": r["rt_p99_us"], "bus_p50_us": r["bus_p50_us"], "bus_ratio_p50": r["bus_p50_us"] / raw50,
+        "rr_p50_us": r["rt_p50_us"], "raw_p50_us": raw50, "ratio_p50": pct(rt_ratios, 0.5),
+        "rr_p99_us": r["rt_p99_us"], "bus_p50_us": r["bus_p50_us"], "bus_ratio_p50": pct(bus_ratios, 0.5),
         "inflight64_rps_1w": r["inflight64_rps_1w"], "inflight64_rps_2w": r["inflight64_rps_2w"],
         "chain1000_ms": r["chain1000_ms"],
     }

@@ -234,7 +234,7 @@ class RedisBus:
 
     async def _enqueue(self, msg: Message, deadline: float | None) -> str | None:
         """XADD the request to its inbox; None when no worker ever served the address."""
-        args: list[Any] = ["XADD", self.keys.inbox(msg.recipient), "NOMKSTREAM", "*", "m", msg.to_json()]
+        args: list[Any] = ["XADD", self.keys.inbox(msg.recipient), "NOMKSTREAM", "*", "m", msg.to_wire()]
         if deadline is not None:
             args += ["d", repr(deadline)]
         if is_fresh(msg.run_id):  # the run's first execution: the worker need not load its journal
@@ -369,7 +369,7 @@ class RedisBus:
             self._server.forward_event(event, event.correlation_id)
 
     def write_event(self, reply_key: str, event: Message) -> None:
-        self._events.append((reply_key, event.to_json()))
+        self._events.append((reply_key, event.to_wire()))
         if self._event_task is None or self._event_task.done():
             self._event_task = asyncio.get_running_loop().create_task(self._flush_events(), name="redisbus:events")
 

@@ -18,7 +18,7 @@ from ..context import to_payload
 from ..exceptions import ConfigError, RunNotFound
 from ..flow import Flow
 from ..messages import Message, new_id
-from ..records import RunRecord, RunResult
+from ..records import RunRecord, RunResult, trusted
 from .host import Host
 from .run import ActiveRun
 from .settings import default_store_path
@@ -122,14 +122,7 @@ class Runtime:
         address = await self.host(target) if isinstance(target, Flow) else target
         if run_id is not None and await self.store.get_run(run_id) is not None:
             return await self.resume(run_id, on_event=on_event)
-        record = RunRecord(
-            run_id=run_id or new_id(),
-            address=address,
-            session=session,
-            input=to_payload(data if data is not None else {}),
-            created_at=time.time(),
-            spec=spec or {},
-        )
+        record = _new_record(run_id or new_id(), address, session, to_payload(data if data is not None else {}), spec or {})
         await self.store.save_run(record)
         return await self._execute(record, on_event)
 
@@ -189,7 +182,7 @@ class Runtime:
             if run.users == 0:
                 self._release_run(run)
         status, output, error = outcome(answer)
-        return RunResult(run_id=record.run_id, status=status, output=output, error=error)
+        return trusted(RunResult, {"run_id": record.run_id, "status": status, "output": output, "error": error})
 
     async def _finish_run(self, request: Message, answer: Message) -> None:
         """Record how a run ended; the host of its root request calls this, wherever it runs."""
@@ -212,3 +205,13 @@ class Runtime:
         if self.tracing:
             self.store.record_event(event)
         self.bus.publish(event)
+
+
+def _new_record(run_id: str, address: str, session: str, data: dict[str, Any], spec: dict[str, Any]) -> RunRecord:
+    """A new run's record: validated only when a value the caller gave has not the type it needs
+    (validating costs more than the rest of a run's bookkeeping on the caller)."""
+    values = {"run_id": run_id, "address": address, "session": session, "input": data, "status": "running",
+              "output": None, "error": None, "created_at": time.time(), "finished_at": None, "spec": spec}
+    if type(run_id) is str and type(session) is str and type(spec) is dict and all(type(k) is str for k in data):
+        return trusted(RunRecord, values)
+    return RunRecord(**values)

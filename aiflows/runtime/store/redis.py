@@ -66,7 +66,7 @@ class RedisStore:
         self._deployment = (url, namespace)
         self._journal: list[tuple[str, str, bytes]] = []
         self._spans: list[tuple[str, bytes]] = []
-        self._events: list[tuple[str, str]] = []
+        self._events: list[tuple[str, bytes]] = []
         self._starts: list[Carried] = []  # start records offered to requests; flush writes those none took
         self._flush_task: asyncio.Task[None] | None = None
         self._closed = False
@@ -176,9 +176,11 @@ class RedisStore:
         request carries it (see `aiflows.bus._with_answer`); one that no request took, or that did not
         land, is written by the next flush (`flush_interval` later, or at once by a read of runs)."""
         key = self._key("run", record.run_id)
-        commands: list[tuple[Any, ...]] = [("HSET", key, "start", record.model_dump_json()), *self._run_index(record)]
+        fields = record.__dict__
+        raw = dumps(fields) if fields["error"] is None else record.model_dump_json()  # orjson, when it holds no model
+        commands: list[tuple[Any, ...]] = [("HSET", key, "start", raw), *self._run_index(record)]
         if record.status != "running" or record.finished_at is not None:
-            commands.append(("HSET", key, "end", record.model_dump_json()))
+            commands.append(("HSET", key, "end", raw))
             await self._do_many("saving a run", commands)
             return
         if record.run_id not in self._created:
@@ -288,7 +290,7 @@ class RedisStore:
         self._schedule()
 
     def record_event(self, event: Message) -> None:
-        self._events.append((event.run_id, event.to_json()))
+        self._events.append((event.run_id, event.to_wire()))
         self._schedule()
 
     async def spans(self, run_id: str) -> list[Span]:
