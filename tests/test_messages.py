@@ -5,7 +5,7 @@ import json
 import pytest
 
 from aiflows import Message, MessageError
-from aiflows.messages import SCHEMA_VERSION
+from aiflows.messages import SCHEMA_VERSION, ErrorInfo
 
 
 def request() -> Message:
@@ -42,3 +42,13 @@ def test_a_newer_schema_version_is_named():
     newer = {**json.loads(request().to_json()), "v": SCHEMA_VERSION + 1, "new_field": 1}
     with pytest.raises(MessageError, match=f"schema v{SCHEMA_VERSION + 1} is newer"):
         Message.from_json(json.dumps(newer))
+
+
+def test_the_wire_form_is_the_json_form_and_falls_back_to_pydantic():
+    msg = request()
+    assert msg.to_wire() == msg.to_json().encode()
+    assert Message.from_json(msg.to_wire()) == msg
+    failed = msg.fail(ErrorInfo(address="b", type="Boom", message="no"))
+    assert Message.from_json(failed.to_wire()) == failed
+    odd = msg.reply({"k": {1: "non-string key"}})  # plain JSON cannot spell it: pydantic writes it
+    assert json.loads(odd.to_wire())["data"] == {"k": {"1": "non-string key"}}

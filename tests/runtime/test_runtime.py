@@ -69,3 +69,20 @@ async def test_the_trace_tree_shows_calls_errors_and_llm_usage():
     assert "ValueError: bad <b>markup</b> [red]" in text
     messages = list(trace_messages(spans, events))
     assert [m["kind"] for m in messages].count("event") == 1
+
+
+async def test_a_run_record_is_what_validation_would_make_and_bad_values_are_refused(tmp_path):
+    from pydantic import ValidationError
+
+    from aiflows.records import RunRecord
+
+    async with Runtime(store=SqliteStore(tmp_path / "r.db")) as rt:
+        result = await rt.run(counted, {"x": 2}, session="s1", spec={"import": "m:f"})
+        record = await rt.get_run(result.run_id)
+        assert record == RunRecord.model_validate(record.model_dump())
+        assert (record.session, record.input, record.spec, record.status) == ("s1", {"x": 2}, {"import": "m:f"}, "done")
+        assert result == type(result).model_validate(result.model_dump())
+        with pytest.raises(ValidationError, match="session"):
+            await rt.run(counted, {"x": 3}, session=7)  # type: ignore[arg-type]
+        with pytest.raises(ValidationError, match="input"):
+            await rt.run(counted, {1: 3})
