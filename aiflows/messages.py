@@ -173,12 +173,7 @@ class Message(BaseModel):
         values["created_at"] = _time()
         values["data"] = data
         values["error"] = error
-        msg = _new(Message)  # _trusted(values), inlined
-        _set_dict(msg, values)
-        _set_fields_set(msg, _ALL_FIELDS)
-        _set_extra(msg, None)
-        _set_private(msg, None)
-        return msg
+        return _trusted(values)
 
     def reply(self, data: dict[str, Any]) -> Message:
         return self._answer("reply", data, None)
