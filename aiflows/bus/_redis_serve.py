@@ -1,9 +1,9 @@
 """The serving half of `RedisBus`: take requests from inbox streams, run handlers, answer, ack.
 
-One blocking XREADGROUP loop reads every served inbox at once; each request runs in its own
-task (the reading task itself handles the first request of a read, and a new one reads on). A maintenance loop says the worker is alive, keeps the requests it is still working on
-(so nobody takes them over), takes over requests whose worker went silent (XAUTOCLAIM), and
-dead-letters those that killed their workers too often.
+Blocking XREADGROUPs read the served inboxes, a few dozen each (`_redis_read`); each request
+runs in its own task. A maintenance loop says the worker is alive, keeps the requests it is
+still working on (so nobody takes them over), takes over requests whose worker went silent
+(XAUTOCLAIM), and dead-letters those that killed their workers too often.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from redis.exceptions import NoScriptError
 from ..exceptions import MessageError
 from ..messages import ErrorInfo, Message
 from . import _with_answer
-from ._redis_conn import TRANSIENT, Keys, connect_lean, retrying, stop_tasks
+from ._journal_hint import mark_fresh
+from ._redis_conn import TRANSIENT, Keys, retrying, stop_tasks
+from ._redis_read import Reader, Reading
 from ._redis_recover import Maintenance
 from ._redis_scripts import ACK, DEAD
-from ._journal_hint import mark_fresh
-from ._resp import fields_of
 from .base import Handler
 from .deadline import reset_deadline, set_deadline
 
@@ -46,7 +46,7 @@ class _Inflight:
     cancelled: bool = False
 
 
-class Server(Maintenance):
+class Server(Maintenance, Reading):
     def __init__(self, bus: RedisBus) -> None:
         self.bus = bus
         self.keys = bus.keys
@@ -59,9 +59,8 @@ class Server(Maintenance):
         self._tasks: set[asyncio.Task[None]] = set()
         self._slot = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
+        self._readers: list[Reader] = []
         self._stopping = False
-        self._read_args: list[bytes] | None = None
-        self._reader = connect_lean(bus.url, bus.tls)  # its own socket: the read blocks it
         self._started_at = time.time()
 
     # -- setup ------------------------------------------------------------------------------
@@ -72,19 +71,15 @@ class Server(Maintenance):
             raise ConfigError(f"address '{address}' is already served by another flow in this worker")
         await self._ensure_group(self.keys.inbox(address))
         self.handlers[address] = handler
-        self._read_args = None
         self.entries.setdefault(address, {})
         await self._heartbeat(live=True, addresses=[address])
+        await self._read_inbox(address)
         if not self._loops:
-            await self._ensure_group(self.keys.wake(self.consumer), "$")
             loop = asyncio.get_running_loop()
             self._loops = [
-                loop.create_task(self._read_loop(), name="redisbus:read"),
                 loop.create_task(self._maintain(), name="redisbus:maintain"),
                 loop.create_task(self._listen_cancels(), name="redisbus:cancels"),
             ]
-        else:  # the reader is blocked on the old list of inboxes: wake it so it reads this one too
-            await self.bus.client.xadd(self.keys.wake(self.consumer), {"w": address}, maxlen=10)
 
     async def _ensure_group(self, key: str, start: str = "0") -> None:
         import redis.exceptions as rex
@@ -101,16 +96,13 @@ class Server(Maintenance):
 
     async def close(self, grace: float) -> None:
         self._stopping = True
-        reader = self._loops[0] if self._loops else None
-        if reader is not None:
-            reader.cancel()
-        self._reader.disconnect()
+        reads = self._stop_reading()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=grace)
         for task in list(self._tasks):
             task.cancel()  # unfinished requests stay pending: another worker takes them over
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await stop_tasks(self.bus.client, self._loops)
+        await stop_tasks(self.bus.client, [*self._loops, *reads])
         try:
             await self._deregister()
         except TRANSIENT:
@@ -120,7 +112,7 @@ class Server(Maintenance):
         client = self.bus.client
         pipe = client.pipeline(transaction=False)
         pipe.srem(self.keys.workers, self.consumer)
-        pipe.delete(self.keys.worker(self.consumer), self.keys.wake(self.consumer))
+        pipe.delete(self.keys.worker(self.consumer), *(reader.wake for reader in self._readers))
         await pipe.execute()
         for address in self.handlers:
             key = self.keys.inbox(address)
@@ -128,72 +120,7 @@ class Server(Maintenance):
             if not summary:
                 await client.xgroup_delconsumer(key, GROUP, self.consumer)
 
-    # -- reading ----------------------------------------------------------------------------
-    def _free(self) -> int:
-        return self.settings.concurrency - len(self._tasks)
-
-    async def _read_loop(self) -> None:
-        import redis.exceptions as rex
-
-        client = self.bus.client
-        reader = self._reader
-        wake = self.keys.wake(self.consumer)
-        delay = 0.02
-        while not self._stopping:
-            free = self._free()
-            if free <= 0:
-                self._slot.clear()
-                await self._slot.wait()
-                continue
-            if self._read_args is None:  # encoded once per change of the served set: it is long for big trees
-                keys = [wake.encode(), *(self.keys.inbox(a).encode() for a in self.handlers)]
-                self._read_args = [b"STREAMS", *keys, *([b">"] * len(keys))]
-            streams = self._read_args
-            try:
-                response = await reader.execute_command(
-                    "XREADGROUP", b"GROUP", GROUP.encode(), self.consumer.encode(), b"COUNT", free,
-                    b"BLOCK", self.settings.block_ms, *streams)
-                delay = 0.02
-            except TRANSIENT as exc:
-                if self._stopping:
-                    return
-                log.warning("worker lost redis (%s); retrying in %.2fs", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.settings.backoff_max)
-                continue
-            except rex.ResponseError as exc:
-                if "NOGROUP" not in str(exc):
-                    raise
-                for address in list(self.handlers):  # Redis lost our groups (a restart without persistence)
-                    await self._ensure_group(self.keys.inbox(address))
-                await self._ensure_group(wake, "$")
-                continue
-            arrived: list[tuple[str, str, dict[bytes, bytes]]] = []
-            for stream, entries in response or ():
-                key = stream.decode()
-                if key == wake:
-                    await client.xack(wake, GROUP, *[e[0] for e in entries])
-                    continue
-                address = self.keys.address_of(key)
-                arrived += [(address, entry_id.decode(), fields_of(flat)) for entry_id, flat in entries]
-            if arrived:
-                for address, entry_id, fields in arrived[1:]:
-                    self._start(address, entry_id, fields, 1)
-                await self._read_on_and_handle(*arrived[0])
-                return
-
-    async def _read_on_and_handle(self, address: str, entry_id: str, fields: dict[bytes, bytes]) -> None:
-        """Hand reading over to a new task and handle this request in this one: it starts at once
-        rather than one event-loop turn later, a sizable part of a short request's time."""
-        task = asyncio.current_task()
-        assert task is not None
-        self._loops[0] = asyncio.get_running_loop().create_task(self._read_loop(), name="redisbus:read")
-        task.set_name(f"redisbus:{address}:{entry_id}")
-        self.entries[address][entry_id] = time.monotonic()
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-        await self._process(address, entry_id, fields, 1)
-
+    # -- reading (see `_redis_read`) -------------------------------------------------------
     def _start(self, address: str, entry_id: str, fields: dict[bytes, bytes] | None, deliveries: int) -> None:
         self.entries[address][entry_id] = time.monotonic()
         task = asyncio.get_running_loop().create_task(
@@ -265,7 +192,7 @@ class Server(Maintenance):
                 raise  # the worker is shutting down: leave the request pending for another
             task.uncancel()
             return request.fail(self._error(request, "Cancelled", "the caller cancelled the request"))
-        except Exception as exc:  # noqa: BLE001 - a host never raises for a flow's failure; this is a bug
+        except Exception as exc:
             log.exception("the handler of %s raised", address)
             return request.fail(ErrorInfo.from_exception(exc, address=address, run_id=request.run_id, path=request.path))
         finally:

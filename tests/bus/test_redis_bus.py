@@ -279,3 +279,26 @@ async def test_answers_written_while_the_caller_was_not_listening_still_arrive(r
     finally:
         await admin.aclose()
     assert heard == [{"slept": 0}] * 3
+
+
+@flow
+def increment(x: int) -> dict:
+    return {"x": x + 1}
+
+
+async def test_a_worker_reads_more_inboxes_than_one_read_holds(redis_url: str, ns: str) -> None:
+    from aiflows.bus._redis_read import READ_CHUNK
+
+    steps = 2 * READ_CHUNK + 5  # three reads; the last inboxes join reads that are already blocked
+    chain = Sequential(*[increment] * steps, name="long")
+    async with runtime(redis_url, ns) as rt:
+        assert await rt.call(await rt.host(chain), {"x": 1}) == {"x": 1 + steps}
+        server = rt.bus._server
+        assert [len(r.addresses) for r in server._readers] == [READ_CHUNK, READ_CHUNK, 6]
+        late = Sequential(double, name="late")  # served after every read is running: a wake makes one read it
+        assert await rt.call(await rt.host(late), {"x": 5}) == {"x": 10}
+        assert [len(r.addresses) for r in server._readers] == [READ_CHUNK, READ_CHUNK, 8]
+        client = aioredis.Redis.from_url(redis_url)
+        assert [await client.xlen(f"{ns}:in:{a}") for a in server.handlers] == [0] * len(server.handlers)
+        await client.aclose()
+    assert all(r.task is None or r.task.done() for r in server._readers)
