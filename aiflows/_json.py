@@ -19,8 +19,18 @@ def dumps(value: Any) -> bytes:
         pass
     try:
         return orjson.dumps(value, default=str, option=_OPTIONS)
-    except orjson.JSONEncodeError:  # integers beyond 64 bits, for one: the standard library spells them
-        return json.dumps(value, default=str).encode()
+    except orjson.JSONEncodeError:  # integers beyond 64 bits, or keys like tuples
+        return json.dumps(_spelled(value), default=str).encode()
+
+
+def _spelled(value: Any) -> Any:
+    """`value` with every dict key JSON cannot spell written as text: a record is kept, not refused."""
+    if isinstance(value, dict):
+        return {(k if isinstance(k, str | int | float | bool) or k is None else str(k)): _spelled(v)
+                for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_spelled(v) for v in value]
+    return value
 
 
 def loads(raw: bytes | str) -> Any:

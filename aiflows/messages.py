@@ -197,7 +197,10 @@ class Message(BaseModel):
                 return orjson.dumps(values)
             except orjson.JSONEncodeError:  # keys or values plain JSON cannot spell: pydantic decides
                 pass
-        return self.model_dump_json().encode()
+        try:
+            return self.model_dump_json().encode()
+        except ValueError as exc:  # pydantic's serialization error: a value no JSON can carry
+            raise MessageError(f"a {self.kind} to '{self.recipient}' cannot be written as JSON: {exc}") from None
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> Message:

@@ -23,3 +23,7 @@ def test_values_plain_json_cannot_spell_are_still_written():
 
 def test_integers_beyond_64_bits_are_written_exactly():
     assert loads(dumps({"x": 2**70, "y": [1.5]})) == {"x": 2**70, "y": [1.5]}
+
+
+def test_keys_json_cannot_spell_are_written_as_text_beside_big_integers():
+    assert loads(dumps({"k": {(1, 2): [2**70]}})) == {"k": {"(1, 2)": [2**70]}}

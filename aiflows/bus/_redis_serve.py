@@ -168,10 +168,11 @@ class Server(Maintenance, Reading):
             writes = _with_answer.begin(self.bus.deployment)
             answer = await self._run(address, request, reply_key, deadline, fresh)
             await self.bus.drain_events()
-            await self._ack(address, entry_id, reply_key, answer.to_wire() if reply_key else "", request.id, writes.take())
+            await self._ack(address, entry_id, reply_key, _wire(request, answer) if reply_key else "", request.id,
+                            writes.take())
             return
         await self.bus.drain_events()
-        await self._ack(address, entry_id, reply_key, answer.to_wire() if reply_key else "", request.id)
+        await self._ack(address, entry_id, reply_key, _wire(request, answer) if reply_key else "", request.id)
 
     async def _run(self, address: str, request: Message, reply_key: str, deadline: float | None, fresh: bool) -> Message:
         task = asyncio.current_task()
@@ -305,3 +306,13 @@ def _peek(raw: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         return {}
     return {k: value[k] for k in ("id", "reply_to", "run_id", "path") if isinstance(value.get(k), str)}
+
+
+def _wire(request: Message, answer: Message) -> bytes:
+    """The answer as sent; an error naming the flow when its output is no JSON (it cannot travel)."""
+    try:
+        return answer.to_wire()
+    except MessageError as exc:
+        info = ErrorInfo(address=request.recipient, type="SchemaError", message=f"the output is not JSON: {exc}",
+                         run_id=request.run_id, path=request.path)
+        return request.fail(info).to_wire()

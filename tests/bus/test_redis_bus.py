@@ -8,7 +8,7 @@ import json
 import pytest
 import redis.asyncio as aioredis
 
-from aiflows import ConfigError, FlowError, Runtime, Sequential, flow
+from aiflows import AtomicFlow, ConfigError, FlowError, MessageError, Runtime, Sequential, flow
 from aiflows.bus.deadline import within
 from aiflows.bus.redis import RedisBus, RedisBusError
 from aiflows.messages import Message
@@ -302,3 +302,19 @@ async def test_a_worker_reads_more_inboxes_than_one_read_holds(redis_url: str, n
         assert [await client.xlen(f"{ns}:in:{a}") for a in server.handlers] == [0] * len(server.handlers)
         await client.aclose()
     assert all(r.task is None or r.task.done() for r in server._readers)
+
+
+class Opaque(AtomicFlow):
+    async def handle(self, ctx, data):
+        return {"thing": object()} if ctx.input.get("odd") else {"ok": True}
+
+
+async def test_an_output_no_json_can_carry_gets_a_clear_error_and_the_worker_serves_on(redis_url: str, ns: str) -> None:
+    async with runtime(redis_url, ns) as rt:
+        await rt.host(Opaque(name="opaque"))
+        with pytest.raises(FlowError, match="opaque.*output is not JSON"):
+            await rt.call("opaque", {"odd": True})
+        assert await rt.call("opaque", {}) == {"ok": True}
+        with pytest.raises(MessageError, match="cannot be written as JSON"):
+            await rt.call("opaque", {"arg": object()})
+        assert await rt.call("opaque", {}) == {"ok": True}

@@ -86,3 +86,16 @@ async def test_a_run_record_is_what_validation_would_make_and_bad_values_are_ref
             await rt.run(counted, {"x": 3}, session=7)  # type: ignore[arg-type]
         with pytest.raises(ValidationError, match="input"):
             await rt.run(counted, {1: 3})
+
+
+async def test_an_output_json_cannot_spell_is_still_recorded_and_recording_goes_on(tmp_path):
+    class Odd(AtomicFlow):
+        async def handle(self, ctx, data):
+            return {"k": {(1, 2): 2**70}}
+
+    async with Runtime(store=SqliteStore(tmp_path / "r.db")) as rt:
+        odd = await rt.run(Odd(name="odd"), {})
+        assert odd.output == {"k": {(1, 2): 2**70}}  # in process, the value itself
+        after = await rt.run(counted, {"x": 4})
+        assert list((await rt.get_run(odd.run_id)).output["k"].values()) == [2**70]  # its key spelled as text
+        assert [s.status for s in await rt.store.spans(after.run_id)] == ["ok"]
