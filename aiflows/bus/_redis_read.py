@@ -10,12 +10,12 @@ its own: a request wakes only the read that names its inbox, and only that one i
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from ._redis_conn import TRANSIENT, Keys, connect_lean
+from ._redis_conn import Keys, RedisBusError, connect_lean, retrying
 from ._resp import fields_of
 
 if TYPE_CHECKING:
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 __all__ = ["READ_CHUNK", "Reader", "Reading"]
 
-log = logging.getLogger("aiflows.bus.redis")
 GROUP = Keys.GROUP
 READ_CHUNK = 32  # inboxes per blocking read
 
@@ -64,7 +63,6 @@ class Reading:
     async def _read_loop(self: Server, reader: Reader) -> None:
         import redis.exceptions as rex
 
-        delay = 0.02
         while not self._stopping:
             free = self._free()
             if free <= 0:
@@ -75,18 +73,13 @@ class Reading:
                 keys = [reader.wake.encode(), *(self.keys.inbox(a).encode() for a in reader.addresses)]
                 reader.args = [b"STREAMS", *keys, *([b">"] * len(keys))]
             count = max(1, free // len(self._readers))  # the reads share the worker's free slots
+            read = partial(reader.client.execute_command, "XREADGROUP", b"GROUP", GROUP.encode(),
+                           self.consumer.encode(), b"COUNT", count, b"BLOCK", self.settings.block_ms, *reader.args)
             try:
-                response = await reader.client.execute_command(
-                    "XREADGROUP", b"GROUP", GROUP.encode(), self.consumer.encode(), b"COUNT", count,
-                    b"BLOCK", self.settings.block_ms, *reader.args)
-                delay = 0.02
-            except TRANSIENT as exc:
-                if self._stopping:
-                    return
-                log.warning("worker lost redis (%s); retrying in %.2fs", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.settings.backoff_max)
-                continue
+                response = await retrying(read, what="reading inboxes", closed=lambda: self._stopping,
+                                          backoff_max=self.settings.backoff_max)
+            except RedisBusError:  # the worker is stopping
+                return
             except rex.ResponseError as exc:
                 if "NOGROUP" not in str(exc):
                     raise

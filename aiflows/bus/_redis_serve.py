@@ -193,7 +193,7 @@ class Server(Maintenance, Reading):
                 raise  # the worker is shutting down: leave the request pending for another
             task.uncancel()
             return request.fail(self._error(request, "Cancelled", "the caller cancelled the request"))
-        except Exception as exc:
+        except Exception as exc:  # a host never raises for a flow's failure: this is a bug, answered as an error
             log.exception("the handler of %s raised", address)
             return request.fail(ErrorInfo.from_exception(exc, address=address, run_id=request.run_id, path=request.path))
         finally:
