@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, Field
 
 from .messages import ErrorInfo
 
-__all__ = ["JournalEntry", "RunRecord", "RunResult", "RunStatus", "Span", "trusted"]
+__all__ = ["JournalEntry", "RunRecord", "RunResult", "RunStatus", "Span"]
 
 RunStatus = Literal["running", "done", "failed", "suspended"]
-Model = TypeVar("Model", bound=BaseModel)
 
 
 class RunRecord(BaseModel):
@@ -46,27 +45,6 @@ class RunResult(BaseModel):
         if self.error is not None:
             raise self.error.to_exception()
         return self.output or {}
-
-
-_slots = BaseModel.__dict__  # pydantic's slot setters, called directly
-_set_dict = _slots["__dict__"].__set__
-_set_fields_set = _slots["__pydantic_fields_set__"].__set__
-_set_extra = _slots["__pydantic_extra__"].__set__
-_set_private = _slots["__pydantic_private__"].__set__
-
-
-def trusted(model: type[Model], values: dict[str, Any]) -> Model:
-    """`model` from values the runtime made itself, every field given in order, without validation.
-
-    For records made once per run on a caller's hot path, where validating costs more than the
-    rest of the bookkeeping (and `model_construct` more than validating).
-    """
-    record = object.__new__(model)
-    _set_dict(record, values)
-    _set_fields_set(record, set(values))
-    _set_extra(record, None)
-    _set_private(record, None)
-    return record
 
 
 @dataclass(slots=True)

@@ -17,8 +17,8 @@ from ..bus import Bus, LocalBus
 from ..context import to_payload
 from ..exceptions import ConfigError, RunNotFound
 from ..flow import Flow
-from ..messages import Message, new_id
-from ..records import RunRecord, RunResult, trusted
+from ..messages import Message, new_id, trusted
+from ..records import RunRecord, RunResult
 from .host import Host
 from .run import ActiveRun
 from .settings import default_store_path
