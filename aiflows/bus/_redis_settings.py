@@ -15,7 +15,9 @@ class RedisBusSettings(BaseModel):
     namespace: str = "aiflows"  # prefix of every key: two deployments on one Redis use two namespaces
     visibility_timeout: float = Field(30.0, gt=0)  # a request held this long by a silent worker is taken over
     max_deliveries: int = Field(3, ge=1)  # deliveries (worker deaths) before a request is dead-lettered
-    concurrency: int = Field(256, ge=1)  # requests one worker handles at once
+    # Requests one worker handles at once. Its inboxes are read 32 to a read, and every read takes at
+    # least one, so a worker serving more than 32 addresses may take one more per further read.
+    concurrency: int = Field(256, ge=1)
     processed_ttl: float = Field(600.0, gt=0)  # how long an answer is kept for redelivered duplicates
     reply_maxlen: int = Field(10_000, ge=100)  # reply streams are trimmed to about this many entries
     reply_ttl: float = Field(3600.0, gt=0)  # the reply stream of a client that went away expires

@@ -42,7 +42,7 @@ def register(sub: Any) -> None:
                        help="serve only these addresses of the flow tree (repeatable; e.g. 'pipeline/*')")
     serve.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                        help="do not serve these addresses: another worker does (repeatable)")
-    serve.add_argument("--concurrency", type=int, default=256, help="requests handled at once")
+    serve.add_argument("--concurrency", type=int, default=256, help="requests handled at once (with more than 32 addresses, up to one more per 32 further addresses)")
     serve.add_argument("--visibility-timeout", type=float, default=30.0,
                        help="seconds after which a silent worker's requests are taken over")
     serve.add_argument("--max-deliveries", type=int, default=3,
