@@ -40,7 +40,10 @@ class Parallel(CompositeFlow):
 
     async def handle(self, ctx: Context, data: Any) -> dict[str, Any]:
         current = ctx.input
-        calls: list[Call] = [ctx.call(s.name, s.input_for(current)) for s in self.branches]  # type: ignore[misc]
+        calls: list[Call] = [
+            ctx.call(s.name, current if s.inputs is None else s.input_for(current))  # type: ignore[misc]
+            for s in self.branches
+        ]
         outputs = await gather_calls(calls, self.max_concurrency)
         return {
             s.name: (s.outputs.apply(out) if s.outputs is not None else out)  # type: ignore[union-attr]

@@ -24,7 +24,7 @@ class Sequential(CompositeFlow):
 
     async def handle(self, ctx: Context, data: Any) -> dict[str, Any]:
         current = dict(ctx.input)
-        for step in self.steps:
-            output = await ctx.call(step.name, step.input_for(current))  # type: ignore[arg-type]
-            current = step.merge_output(current, output)
+        for step in self.steps:  # steps without key maps skip the calls that apply them: this is every hop
+            output = await ctx.call(step.name, current if step.inputs is None else step.input_for(current))  # type: ignore[arg-type]
+            current = {**current, **output} if step.outputs is None else step.merge_output(current, output)
         return current
