@@ -53,6 +53,32 @@ async def test_store_round_trips(tmp_path: Path) -> None:
         await store.close()
 
 
+async def test_a_run_ends_in_its_stored_record(tmp_path: Path) -> None:
+    """The outcome is written into the start record in place; a run with no start record gets one."""
+    from aiflows.messages import ErrorInfo
+
+    store = SqliteStore(tmp_path / "runs.db")
+    await store.open()
+    try:
+        start = RunRecord(run_id="r1", address="a", input={"x": 1}, created_at=1.0, spec={"import": "m:f"})
+        await store.save_run(start)
+        request = Message.request(sender="c", recipient="a", data={"x": 1}, run_id="r1")
+        await store.finish_run(request, request.reply({"y": [1, 2.5, None], "big": 2**70, (1, 2): "odd key"}))
+        done = await store.get_run("r1")
+        assert done is not None and done.status == "done" and done.finished_at is not None
+        assert done.output == {"y": [1, 2.5, None], "big": 2**70, "(1, 2)": "odd key"}
+        assert done.model_copy(update={"status": "running", "output": None, "finished_at": None}) == start
+
+        info = ErrorInfo(address="a", type="ValueError", message="bad x", run_id="r2")
+        lost = Message.request(sender="c", recipient="a", data={"x": 2}, run_id="r2", session="s")
+        await store.finish_run(lost, lost.fail(info))  # no start record: made from the request
+        failed = await store.get_run("r2")
+        assert failed is not None and (failed.status, failed.error, failed.output) == ("failed", info, None)
+        assert (failed.address, failed.session, failed.input) == ("a", "s", {"x": 2})
+    finally:
+        await store.close()
+
+
 async def test_a_call_recorded_again_replaces_the_earlier_one(tmp_path: Path) -> None:
     async with Runtime(store=SqliteStore(tmp_path / "runs.db")) as rt:
         store = rt.store
