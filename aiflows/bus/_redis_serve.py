@@ -16,8 +16,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from redis.exceptions import NoScriptError
-
 from ..exceptions import MessageError
 from ..messages import ErrorInfo, Message
 from . import _with_answer
@@ -25,14 +23,14 @@ from ._journal_hint import mark_fresh
 from ._redis_conn import TRANSIENT, Keys, retrying, stop_tasks
 from ._redis_read import Reader, Reading
 from ._redis_recover import Maintenance
-from ._redis_scripts import ACK, DEAD
+from ._redis_scripts import DEAD
 from .base import Handler
 from .deadline import reset_deadline, set_deadline
 
 if TYPE_CHECKING:
     from .redis import RedisBus
 
-__all__ = ["Server"]
+__all__ = ["Server", "answer_commands"]
 
 log = logging.getLogger("aiflows.bus.redis")
 GROUP = Keys.GROUP
@@ -205,28 +203,26 @@ class Server(Maintenance, Reading):
 
     async def _ack(self, address: str, entry_id: str, reply_key: str, reply: bytes | str, request_id: str,
                    records: list[tuple[Any, ...]] | None = None) -> None:
-        """Answer and ack in one atomic script, behind the request's records in the same write: the
+        """Answer and ack in one transaction, behind the request's records in the same write: the
         records land before the answer or not at all (Redis runs a connection's commands in order)."""
-        inbox = self.keys.inbox(address)
         s = self.settings
-        keys = [reply_key or inbox, inbox, self.keys.done(request_id), self.keys.notify_of(reply_key) if reply_key else inbox]
-        args: list[Any] = [reply, s.reply_maxlen, int(s.reply_ttl), entry_id, int(s.processed_ttl * 1000), GROUP]
-        if records:
-            commands = [*records, self.bus.scripts.call(ACK, keys, args)]
-            try:
-                replies = await self.bus.fast.execute_many(commands, raise_errors=False)
-            except TRANSIENT:
-                replies = await retrying(lambda: self.bus.fast.execute_many(commands, raise_errors=False),
-                                         what="answering a request", closed=lambda: False, backoff_max=s.backoff_max)
-            failed = [r for r in replies[:-1] if isinstance(r, Exception)]
-            if failed:
-                log.error("%d records of %s on %s were not written: %s", len(failed), request_id, address, failed[0])
-            if not isinstance(replies[-1], Exception):
-                return
-            if not isinstance(replies[-1], NoScriptError):
-                raise replies[-1]
-        await retrying(lambda: self.bus.scripts.run(self.bus.fast, ACK, keys, args), what="answering a request",
-                       closed=lambda: False, backoff_max=s.backoff_max)
+        channel = self.keys.notify_of(reply_key) if reply_key else ""
+        commands = [*(records or ()), *answer_commands(self.keys, address, entry_id, channel, reply, request_id,
+                                                        int(s.processed_ttl * 1000))]
+        try:
+            replies = await self.bus.fast.execute_many(commands, raise_errors=False)
+        except TRANSIENT:  # nothing of a transaction that did not reach EXEC ran: send it all again
+            replies = await retrying(lambda: self.bus.fast.execute_many(commands, raise_errors=False),
+                                     what="answering a request", closed=lambda: False, backoff_max=s.backoff_max)
+        done = replies[-1]
+        failed = [r for r in replies[: len(records or ())] if isinstance(r, Exception)]
+        if failed:
+            log.error("%d records of %s on %s were not written: %s", len(failed), request_id, address, failed[0])
+        if isinstance(done, Exception):  # the transaction was refused (EXECABORT): the request stays pending
+            raise done
+        for reply_of_step in done:
+            if isinstance(reply_of_step, Exception):
+                raise reply_of_step
 
     async def dead_letter(self, address: str, entry_id: str, raw: bytes, kind: str, text: str, deliveries: int) -> None:
         """Move a request that cannot be handled to `{ns}:dead:{address}` and tell its caller why."""
@@ -242,10 +238,9 @@ class Server(Maintenance, Reading):
                 created_at=time.time(), data={}, error=info, v=1,
             ).to_json()
         inbox = self.keys.inbox(address)
-        keys = [self.keys.dead(address), inbox, reply_key or inbox, self.keys.done(str(peek.get("id") or entry_id)),
+        keys = [self.keys.dead(address), inbox, self.keys.done(str(peek.get("id") or entry_id)),
                 self.keys.notify_of(reply_key) if reply_key else inbox]
-        args = [raw, info.model_dump_json(), entry_id, GROUP, s.dead_maxlen, reply, s.reply_maxlen, int(s.reply_ttl),
-                deliveries, int(s.processed_ttl * 1000)]
+        args = [raw, info.model_dump_json(), entry_id, GROUP, s.dead_maxlen, reply, deliveries, int(s.processed_ttl * 1000)]
         log.warning("dead-lettered %s on %s: %s: %s", entry_id, address, kind, text)
         await retrying(lambda: self.bus.scripts.run(self.bus.fast, DEAD, keys, args), what="dead-lettering a request",
                        closed=lambda: False, backoff_max=s.backoff_max)
@@ -316,3 +311,15 @@ def _wire(request: Message, answer: Message) -> bytes:
         info = ErrorInfo(address=request.recipient, type="SchemaError", message=f"the output is not JSON: {exc}",
                          run_id=request.run_id, path=request.path)
         return request.fail(info).to_wire()
+
+
+def answer_commands(keys: Keys, address: str, entry_id: str, channel: str, reply: bytes | str, request_id: str,
+                    processed_ttl_ms: int) -> list[tuple[Any, ...]]:
+    """Answer a request and ack it, as one MULTI/EXEC: keep the answer under the request's `done` key
+    (for the caller, should it miss the message, and for redelivered duplicates), publish it on the
+    caller's channel, then ack and delete the inbox entry. With no reply (nobody waits), only the ack."""
+    inbox = keys.inbox(address)
+    answer: list[tuple[Any, ...]] = []
+    if reply:
+        answer = [("SET", keys.done(request_id), reply, "PX", processed_ttl_ms), ("PUBLISH", channel, reply)]
+    return [("MULTI",), *answer, ("XACK", inbox, GROUP, entry_id), ("XDEL", inbox, entry_id), ("EXEC",)]

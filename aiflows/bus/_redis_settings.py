@@ -18,9 +18,9 @@ class RedisBusSettings(BaseModel):
     # Requests one worker handles at once. Its inboxes are read 32 to a read, and every read takes at
     # least one, so a worker serving more than 32 addresses may take one more per further read.
     concurrency: int = Field(256, ge=1)
-    processed_ttl: float = Field(600.0, gt=0)  # how long an answer is kept for redelivered duplicates
-    reply_maxlen: int = Field(10_000, ge=100)  # reply streams are trimmed to about this many entries
-    reply_ttl: float = Field(3600.0, gt=0)  # the reply stream of a client that went away expires
+    processed_ttl: float = Field(600.0, gt=0)  # answers are kept this long: for callers that missed them, for duplicates
+    reply_maxlen: int = Field(10_000, ge=100)  # the event streams of callers are trimmed to about this many entries
+    reply_ttl: float = Field(3600.0, gt=0)  # the event stream of a client that went away expires
     dead_maxlen: int = Field(10_000, ge=10)  # dead-letter streams are trimmed to about this many entries
     heartbeat: float = Field(1.0, gt=0)  # how often a worker says it is alive and keeps its requests
     wait_for_worker: float | None = Field(10.0, gt=0)  # fail a request nobody live serves after this long

@@ -3,9 +3,10 @@
 Layout (every key under the deployment's namespace `{ns}`):
 
     {ns}:in:{address}     stream, consumer group "workers": requests; each worker is a consumer
-    {ns}:reply:{client}   stream: answers and events for one client (one `RedisBus`), read by one task
+    {ns}:notify:{client}  channel: answers and events for one client (one `RedisBus`), as they are written
+    {ns}:reply:{client}   stream: the events, for a client that was not listening when they were written
+    {ns}:done:{request}   the answer of a handled request, kept a while for its caller and for redelivered duplicates
     {ns}:dead:{address}   stream: requests that could not be handled, with the reason
-    {ns}:done:{request}   the answer of a handled request, kept a while for redelivered duplicates
     {ns}:live:{address}   set (with expiry) while some worker serves the address
 
 A request is acknowledged only after its answer is written, in the same atomic step; a worker
@@ -280,7 +281,7 @@ class RedisBus:
     # -- answers and events coming back -----------------------------------------------------
     async def _read_replies(self) -> None:
         """Hear answers and events on this client's channel, as Redis writes them; after every
-        (re)subscription, read what the reply stream got while nobody listened."""
+        (re)subscription, take what was written while nobody listened."""
         key, channel = self.keys.reply(self.client_id), self.keys.notify(self.client_id)
         delay = 0.02
         while not self.closed:
@@ -300,6 +301,11 @@ class RedisBus:
                 self._reply_reader.disconnect()
 
     async def _catch_up(self, key: str) -> None:
+        """Take the answers of waiting requests from their `done` keys and the events from the reply
+        stream. The answers are read first and dispatched last: every event written before an answer
+        is in the stream by then, so a request's events still come before its answer."""
+        waiting = [self.keys.done(request_id) for request_id in list(self._pending)]
+        answers = await self.fast.execute_command("MGET", *waiting) if waiting else []
         while True:
             response = await self.fast.execute_command("XREAD", "COUNT", 1000, "STREAMS", key, self._last)
             entries = response[0][1] if response else []
@@ -307,22 +313,32 @@ class RedisBus:
                 self._accept(entry_id, fields_of(flat).get(b"m", b""))
             if len(entries) < 1000:
                 break
+        for raw in answers:
+            if raw is not None:
+                self._dispatch(raw)  # an answer also heard is dispatched once: the second finds its request done
         heard, self._catching_up = self._catching_up or [], None
-        for entry_id, raw in heard:
-            self._accept(entry_id, raw)
+        for payload in heard:
+            self._take(payload)
 
     def _heard(self, payload: bytes) -> None:
-        entry_id, _, raw = payload.partition(b" ")
         if self._catching_up is not None:
-            self._catching_up.append((entry_id, raw))
+            self._catching_up.append(payload)
             return
+        self._take(payload)
+
+    def _take(self, payload: bytes) -> None:
+        """A message from the channel: an answer is its JSON alone, an event comes with its stream id."""
         try:
+            if payload[:1] == b"{":
+                self._dispatch(payload)
+                return
+            entry_id, _, raw = payload.partition(b" ")
             self._accept(entry_id, raw)
         except Exception:  # noqa: BLE001 - this runs inside the connection's reader: never break it
-            log.exception("could not take an answer from %s", self.keys.reply(self.client_id))
+            log.exception("could not take a message from %s", self.keys.notify(self.client_id))
 
     def _accept(self, entry_id: bytes, raw: bytes) -> None:
-        """Dispatch a reply-stream entry once, whether it was heard, read, or both."""
+        """Dispatch an event of the reply stream once, whether it was heard, read, or both."""
         ms, _, seq = entry_id.partition(b"-")
         position = (int(ms), int(seq or 0))
         if position <= self._position:
@@ -344,7 +360,7 @@ class RedisBus:
         try:
             msg = Message.from_json(raw or b"")
         except MessageError as exc:
-            log.warning("dropped an unreadable answer on %s: %s", self.keys.reply(self.client_id), exc)
+            log.warning("dropped an unreadable answer on %s: %s", self.keys.notify(self.client_id), exc)
             return
         if msg.kind == "event":
             self._on_event(msg)
