@@ -107,30 +107,29 @@ class Context:
         if address is None:
             known = ", ".join(self._host.subflow_addresses) or "none"
             raise ConfigError(f"flow '{self.address}' has no subflow '{name}' (its subflows: {known})")
-        path = f"{self.request.path}/{self._calls}"
+        asked = self.request.__dict__  # read once: attribute reads on a pydantic model pass through its __getattr__ hook
+        path = f"{asked['path']}/{self._calls}"
         self._calls += 1
-        return self._call(address, path, data, session)
-
-    async def _call(self, address: str, path: str, data: Any, session: str | None) -> dict[str, Any]:
         run = self._run
         if run.journaling:
             entry = run.journal.get(path)
             if entry is not None:
-                return self._replay(entry, address, path)
-        asked = self.request.__dict__  # read once: attribute reads on a pydantic model pass through its __getattr__ hook
-        request = make_request(
-            self._host.address,
-            address,
-            data if type(data) is dict else to_payload(data),
-            asked["run_id"],
-            session or asked["session"],
-            path,
-            asked["id"],
-        )
-        answer = await self._host.runtime.bus.request(request)  # its host journals the answer
-        if answer.kind == "error" and answer.error is not None:
-            raise answer.error.to_exception()
-        return answer.data
+                return self._replayed(entry, address, path)
+        if type(data) is not dict:
+            return self._call(address, path, data, session)
+        request = make_request(self._host.address, address, data, asked["run_id"], session or asked["session"], path,
+                               asked["id"])
+        return self._host.runtime.bus.call(request)  # its host journals the answer
+
+    async def _call(self, address: str, path: str, data: Any, session: str | None) -> dict[str, Any]:
+        """A call with data that is not a dict yet: converted when awaited, so a bad value fails the call."""
+        asked = self.request.__dict__
+        request = make_request(self._host.address, address, to_payload(data), asked["run_id"],
+                               session or asked["session"], path, asked["id"])
+        return await self._host.runtime.bus.call(request)
+
+    async def _replayed(self, entry: JournalEntry, address: str, path: str) -> dict[str, Any]:
+        return self._replay(entry, address, path)
 
     def _replay(self, entry: JournalEntry, address: str, path: str) -> dict[str, Any]:
         """The journaled answer of this call, raised again if it was an error."""

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ..messages import Message
 
-__all__ = ["Bus", "EventListener", "Handler", "Listeners"]
+__all__ = ["Bus", "Caller", "EventListener", "Handler", "Listeners", "unwrap"]
 
 log = logging.getLogger("aiflows.bus")
 
 Handler = Callable[[Message], Awaitable[Message]]
 """Takes a request, returns its reply or error message. Never raises for a flow's own failure."""
+
+Caller = Callable[[Message], Awaitable[dict[str, Any]]]
+"""Takes a request, returns its output; raises `FlowError` for the flow's failure."""
 
 EventListener = Callable[[Message], None]
 
@@ -30,11 +33,15 @@ class Bus(Protocol):
 
     async def close(self) -> None: ...
 
-    async def serve(self, address: str, handler: Handler) -> None:
-        """Route requests for `address` to `handler`."""
+    async def serve(self, address: str, handler: Handler, *, call: Caller | None = None) -> None:
+        """Route requests for `address` to `handler`; `call`, when given, is the same handler giving the
+        output itself (or raising), for callers in this process."""
 
     async def request(self, message: Message) -> Message:
         """Deliver a request and wait for its reply or error."""
+
+    def call(self, message: Message) -> Awaitable[dict[str, Any]]:
+        """Deliver a request and wait for its output; its error is raised as `FlowError`."""
 
     async def send(self, message: Message) -> None:
         """Deliver a request and do not wait: its answer is dropped (the trace keeps it)."""
@@ -71,3 +78,10 @@ class Listeners:
                 listener(event)
             except Exception:  # noqa: BLE001 - one bad listener must not stop the others, nor the bus
                 log.exception("an event listener of run %s failed", event.run_id)
+
+
+def unwrap(answer: Message) -> dict[str, Any]:
+    """What a caller gets from an answer: its output, or its error raised as `FlowError`."""
+    if answer.kind == "error" and answer.error is not None:
+        raise answer.error.to_exception()
+    return answer.data

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from ..exceptions import ConfigError
 from ..messages import ErrorInfo, Message
-from .base import EventListener, Handler, Listeners
+from .base import Caller, EventListener, Handler, Listeners, unwrap
 
 __all__ = ["LocalBus"]
 
@@ -25,6 +26,7 @@ class LocalBus:
 
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
+        self._callers: dict[str, Caller] = {}
         self._listeners = Listeners()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -38,10 +40,11 @@ class LocalBus:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def serve(self, address: str, handler: Handler) -> None:
+    async def serve(self, address: str, handler: Handler, *, call: Caller | None = None) -> None:
         if self._handlers.get(address, handler) is not handler:
             raise ConfigError(f"address '{address}' is already served by another flow")
         self._handlers[address] = handler
+        self._callers[address] = call if call is not None else _caller_of(handler)
 
     def serves(self, address: str) -> bool:
         return address in self._handlers
@@ -52,6 +55,13 @@ class LocalBus:
         if handler is None:
             return _answered(message.fail(self._unknown(message)))
         return handler(message)
+
+    def call(self, message: Message) -> Awaitable[dict[str, Any]]:
+        """The recipient's output, from the caller that its host gave (no answer message in between)."""
+        caller = self._callers.get(message.recipient)
+        if caller is None:
+            return _raised(self._unknown(message))
+        return caller(message)
 
     async def send(self, message: Message) -> None:
         if self._closed:
@@ -84,3 +94,14 @@ class LocalBus:
 
 async def _answered(answer: Message) -> Message:
     return answer
+
+
+async def _raised(error: ErrorInfo) -> dict[str, Any]:
+    raise error.to_exception()
+
+
+def _caller_of(handler: Handler) -> Caller:
+    async def call(message: Message) -> dict[str, Any]:
+        return unwrap(await handler(message))
+
+    return call

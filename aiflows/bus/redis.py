@@ -37,7 +37,7 @@ from ._redis_settings import RedisBusSettings
 from ._with_answer import take_offered
 from ._resp import fields_of
 from ._journal_hint import is_fresh, mark_fresh
-from .base import EventListener, Handler, Listeners
+from .base import Caller, EventListener, Handler, Listeners, unwrap
 from .deadline import current_deadline
 
 __all__ = ["RedisBus", "RedisBusError", "RedisBusSettings", "RedisTLS"]
@@ -186,8 +186,9 @@ class RedisBus:
         task.add_done_callback(self._tasks.discard)
 
     # -- serving -----------------------------------------------------------------------------
-    async def serve(self, address: str, handler: Handler) -> None:
-        """Take requests for `address` from Redis (unless `accept` says another worker serves it)."""
+    async def serve(self, address: str, handler: Handler, *, call: Caller | None = None) -> None:
+        """Take requests for `address` from Redis (unless `accept` says another worker serves it).
+        Every call goes through Redis, whoever makes it: `call` is not needed."""
         self._check_open()
         if self.accept is not None and not self.accept(address):
             return
@@ -225,6 +226,10 @@ class RedisBus:
             raise
         finally:
             self._pending.pop(msg.id, None)
+
+    async def call(self, message: Message) -> dict[str, Any]:
+        """The request's output; its error raised as `FlowError`."""
+        return unwrap(await self.request(message))
 
     async def send(self, message: Message) -> None:
         """Queue the request and do not wait; nobody is answered (the trace keeps the outcome)."""

@@ -4,8 +4,9 @@ Load the state for (address, session), validate the input, run the handler under
 time limit, save the state, answer. Whatever the handler does, the caller gets a reply or a
 typed error; only cancellation (the caller gave up) propagates as an exception.
 
-A local call runs `handle` inline in the caller's task, so it is the hot path of every call:
-it is one coroutine (state, time limit and recording are branches, not extra awaits).
+A local call runs `serve` inline in the caller's task, so it is the hot path of every call:
+it is one coroutine (state, time limit and recording are branches, not extra awaits), and a
+caller in this process gets the output itself (`call`), with no answer message made for it.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from __future__ import annotations
 import asyncio
 import time
 import weakref
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from ..bus.base import unwrap
 from ..context import Context, _current
 from ..exceptions import FlowTimeout, SchemaError
 from ..flow import Data, Flow, _free_form, _plain_values, describe_errors
@@ -24,7 +27,6 @@ from ..messages import ErrorInfo, Message
 from ..records import Span
 
 if TYPE_CHECKING:
-    from .run import ActiveRun
     from .runtime import Runtime
 
 __all__ = ["Host"]
@@ -48,13 +50,25 @@ class Host:
         self._free_input = flow.Input is Data and kind.validate_input is Flow.validate_input
         self._free_output = flow.Output is Data and kind.dump_output is Flow.dump_output
 
-    async def handle(self, request: Message) -> Message:
+    def handle(self, request: Message) -> Awaitable[Message]:
+        """The bus's handler: the answer as a message (for a run's root, and callers in other processes)."""
+        return self.serve(request, False)
+
+    def call(self, request: Message) -> Awaitable[dict[str, Any]]:
+        """For a caller in this process: the output itself, or the flow's error raised as `FlowError`.
+        No answer message is made: it would be read once, for these two things."""
+        return self.serve(request, True)
+
+    async def serve(self, request: Message, unwrapping: bool) -> Any:
         runtime = self.runtime
         flow = self.flow
         run = runtime._runs.get(request.run_id) or await runtime._load_run(request.run_id)
         run.users += 1
         started = _time()
-        answer: Message | None = None
+        status: str = "cancelled"  # until the handler ends one way or the other
+        output: dict[str, Any] | None = None
+        error: ErrorInfo | None = None
+        ended = 0.0
         lock: asyncio.Lock | None = None
         try:
             state: BaseModel | None = None
@@ -63,8 +77,8 @@ class Host:
                 if lock is None:
                     lock = self._locks[request.session] = asyncio.Lock()
                 await lock.acquire()
-                state, answer = await self._load_state(request)
-            if answer is None:
+                state, error = await self._load_state(request)
+            if error is None:
                 ctx = Context(self, run, request, state)
                 token = _set_current(ctx)
                 try:
@@ -73,25 +87,32 @@ class Host:
                         result = await flow.handle(ctx, data)
                     else:
                         result = await self._handle_within_limit(ctx, data)
-                    output = None
                     if self._free_output:
                         kind = type(result)
                         output = result if kind is dict else _plain_values(result) if kind is Data else None
-                    answer = request.reply(output if output is not None else flow.dump_output(result, self.address))
-                except Exception as exc:  # noqa: BLE001 - every failure becomes a typed error reply
-                    answer = request.fail(
-                        ErrorInfo.from_exception(exc, address=self.address, run_id=request.run_id, path=request.path)
-                    )
+                    if output is None:
+                        output = flow.dump_output(result, self.address)
+                    status = "ok"
+                except Exception as exc:  # noqa: BLE001 - every failure becomes a typed error
+                    error = ErrorInfo.from_exception(exc, address=self.address, run_id=request.run_id, path=request.path)
                 finally:
                     _reset_current(token)
-                if state is not None and answer.kind == "reply":
+                if state is not None and error is None:
                     await runtime.store.save_state(self.address, request.session, state.model_dump(mode="json"))
+            if error is not None:
+                status = "error"
+            ended = _time()
             if lock is not None:
                 lock.release()
                 lock = None
+            if unwrapping and request.path:
+                if error is not None:
+                    raise error.to_exception()
+                return output
+            answer = request.reply(output) if error is None else request.fail(error)  # type: ignore[arg-type]
             if not request.path:
                 await runtime._finish_run(request, answer)
-            return answer
+            return unwrap(answer) if unwrapping else answer
         finally:
             if lock is not None:
                 lock.release()
@@ -99,10 +120,10 @@ class Host:
             if run.users == 0:
                 runtime._release_run(run)
             if runtime.tracing or runtime.journaling:
-                self._record(request, answer, started, run)
+                self._record(request, status, output, error, started, ended or _time())
 
-    async def _load_state(self, request: Message) -> tuple[BaseModel | None, Message | None]:
-        """The flow's saved state for the request's session, or the error answer if it no longer fits the schema."""
+    async def _load_state(self, request: Message) -> tuple[BaseModel | None, ErrorInfo | None]:
+        """The flow's saved state for the request's session, or the error if it no longer fits the schema."""
         schema = self.flow.State
         assert schema is not None
         saved = await self.runtime.store.load_state(self.address, request.session)
@@ -110,8 +131,7 @@ class Host:
             return (schema.model_validate(saved) if saved is not None else schema()), None
         except ValidationError as exc:
             error = SchemaError(f"stored state does not fit {schema.__qualname__}: {describe_errors(exc)}", address=self.address)
-            info = ErrorInfo.from_exception(error, address=self.address, run_id=request.run_id, path=request.path)
-            return None, request.fail(info)
+            return None, ErrorInfo.from_exception(error, address=self.address, run_id=request.run_id, path=request.path)
 
     async def _handle_within_limit(self, ctx: Context, data: Any) -> Any:
         """The handler's result; `FlowTimeout` when it runs past the flow's time limit."""
@@ -130,7 +150,8 @@ class Host:
                 path=ctx.path,
             ) from None
 
-    def _record(self, request: Message, answer: Message | None, started: float, run: ActiveRun) -> None:
+    def _record(self, request: Message, status: str, output: dict[str, Any] | None, error: ErrorInfo | None,
+                started: float, ended: float) -> None:
         """The span of this request, which is also the journal entry of the caller's call.
 
         The host records the journal entry, not the caller: it knows the answer first, and over
@@ -138,18 +159,12 @@ class Host:
         """
         runtime = self.runtime
         fields = request.__dict__  # read once: attribute reads on a pydantic model pass through its __getattr__ hook
-        if answer is None:
-            status, output, error, journal, ended = "cancelled", None, None, False, _time()
-        else:
-            answered = answer.__dict__
-            ended = answered["created_at"]  # the answer was made when the handler ended
-            if answered["kind"] == "reply":
-                status, output, error, journal = "ok", answered["data"], None, runtime.journaling
-            else:
-                info = answered["error"]
-                status, output, error = "error", None, info.model_dump() if info is not None else None
-                journal = runtime.journaling and not (info is not None and info.type == "Suspended")  # a wait is no outcome
         path = fields["path"]
+        if status == "ok":
+            journal = runtime.journaling
+        else:  # a cancelled call has no outcome, and a wait is none either
+            journal = runtime.journaling and status == "error" and error is not None and error.type != "Suspended"
+            output = None
         journal = journal and path != ""  # the root's answer is the run record
         if not (journal or runtime.tracing):
             return
@@ -157,8 +172,9 @@ class Host:
             _new_span(
                 Span,
                 (fields["run_id"], path, self.address, fields["session"], fields["id"], fields["parent_id"],
-                 started, ended, status, fields["data"], output, error, ()),
+                 started, ended, status, fields["data"], output, error.model_dump() if error is not None else None, ()),
             ),
             trace=runtime.tracing,
             journal=journal,
         )
+

@@ -95,7 +95,7 @@ class Runtime:
             subflow_addresses[name] = sub if isinstance(sub, str) else await self.host(sub, f"{address}/{name}")
         host = Host(self, flow, address, subflow_addresses)
         self._hosts[address] = host
-        await self.bus.serve(address, host.handle)
+        await self.bus.serve(address, host.handle, call=host.call)
         return address
 
     def hosted(self, address: str) -> Flow | None:

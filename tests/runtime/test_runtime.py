@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import BaseModel
 from rich.console import Console
 
-from aiflows import AtomicFlow, ConfigError, FlowError, MemoryStore, Runtime, SqliteStore, flow
+from aiflows import AtomicFlow, CompositeFlow, ConfigError, FlowError, MemoryStore, Runtime, SqliteStore, flow
+from aiflows.messages import ErrorInfo
 from aiflows.runtime.trace import render_tree, trace_messages
 
 calls = {"n": 0}
@@ -99,3 +101,41 @@ async def test_an_output_json_cannot_spell_is_still_recorded_and_recording_goes_
         after = await rt.run(counted, {"x": 4})
         assert list((await rt.get_run(odd.run_id)).output["k"].values()) == [2**70]  # its key spelled as text
         assert [s.status for s in await rt.store.spans(after.run_id)] == ["ok"]
+
+
+class Caller(CompositeFlow):
+    """Calls the subflow `to` with the data found under `send`, as the test gives it."""
+
+    async def handle(self, ctx, data):
+        return await ctx.call("to", ctx.input["send"])
+
+
+class Point(BaseModel):
+    x: int
+
+
+async def test_calls_in_process_get_outputs_and_errors_whoever_serves_the_address():
+    from aiflows.messages import Message
+
+    async with Runtime(store=MemoryStore()) as rt:
+        await rt.host(counted, "counted")
+        assert await rt.call(Caller(subflows={"to": "counted"}, name="a"), {"send": {"x": 3}}) == {"x": 3}
+        # data that is not a dict yet: a pydantic model is dumped, anything else fails the call
+        assert await rt.call(Caller(subflows={"to": "counted"}, name="b"), {"send": Point(x=4)}) == {"x": 4}
+        with pytest.raises(FlowError, match="must be a dict or a pydantic model"):
+            await rt.call(Caller(subflows={"to": "counted"}, name="c"), {"send": [1]})
+
+        # an address nobody serves here: the caller's error names it
+        result = await rt.run(Caller(subflows={"to": "ghost"}, name="d"), {"send": {}})
+        assert result.status == "failed" and result.error.type == "UnknownAddress" and "'ghost'" in result.error.message
+
+        # a plain handler served on the bus without a way to call it for its output alone
+        async def doubled(request: Message) -> Message:
+            if request.data["x"] < 0:
+                return request.fail(ErrorInfo(address="plain", type="ValueError", message="negative"))
+            return request.reply({"x": 2 * request.data["x"]})
+
+        await rt.bus.serve("plain", doubled)
+        assert await rt.call(Caller(subflows={"to": "plain"}, name="e"), {"send": {"x": 5}}) == {"x": 10}
+        failed = await rt.run(Caller(subflows={"to": "plain"}, name="f"), {"send": {"x": -1}})
+        assert (failed.error.type, failed.error.message, failed.error.address) == ("ValueError", "negative", "plain")
