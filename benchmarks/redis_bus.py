@@ -277,7 +277,7 @@ def main() -> None:
     if "soak_rps" in r:
         print(f"soak of {args.soak}: {r['soak_rps']:.0f} req/s; used_memory {r['soak_mem_before_kb']:.0f} KiB -> "
               f"{r['soak_mem_after_kb']:.0f} KiB without the run's trace ({r['soak_mem_with_trace_kb']:.0f} KiB with it); inbox length {r['soak_inbox_len']:.0f}, "
-              f"reply stream length {r['soak_reply_len']:.0f}")
+              f"event stream length {r['soak_reply_len']:.0f}")
     fields = {
         "rr_p50_us": r["rt_p50_us"], "raw_p50_us": raw50, "ratio_p50": pct(rt_ratios, 0.5),
         "rr_p99_us": r["rt_p99_us"], "bus_p50_us": r["bus_p50_us"], "bus_ratio_p50": pct(bus_ratios, 0.5),

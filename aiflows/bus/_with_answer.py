@@ -1,9 +1,9 @@
 """Records that travel with a message instead of costing a round trip of their own.
 
-With an answer: a worker answers a request with one atomic script (reply, remembered answer,
-ack). A store on the same Redis deployment hands the records of that request (journal entry,
-span, a root request's run end) to the worker instead of writing them itself: they go out in
-the same write, just before the script, and land with the answer (Redis runs one connection's
+With an answer: a worker answers a request with one transaction (remembered answer, published
+answer, ack). A store on the same Redis deployment hands the records of that request (journal
+entry, span, a root request's run end) to the worker instead of writing them itself: they go out
+in the same write, just before the transaction, and land with the answer (Redis runs one connection's
 commands in order): a crash before that write reruns the request and writes them then; nothing
 after it can lose them.
 
