@@ -189,24 +189,7 @@ class Message(BaseModel):
         return _trusted(values)
 
     def reply(self, data: dict[str, Any]) -> Message:
-        asked = self.__dict__  # _answer("reply", data, None), inlined: every call answers with one
-        values = asked.copy()
-        values["v"] = SCHEMA_VERSION
-        values["id"] = _randbits(96).to_bytes(12, "big").hex()
-        values["kind"] = "reply"
-        values["sender"] = asked["recipient"]
-        values["recipient"] = asked["reply_to"] or asked["sender"]
-        values["reply_to"] = None
-        values["correlation_id"] = asked["id"]
-        values["created_at"] = _time()
-        values["data"] = data
-        values["error"] = None
-        msg = _new(Message)
-        _set_dict(msg, values)
-        _set_fields_set(msg, _ALL_FIELDS)
-        _set_extra(msg, None)
-        _set_private(msg, None)
-        return msg
+        return self._answer("reply", data, None)
 
     def fail(self, error: ErrorInfo) -> Message:
         return self._answer("error", {}, error)
