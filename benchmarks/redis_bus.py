@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -85,8 +86,10 @@ def env() -> dict[str, str]:
 
 
 def start_worker(url: str, ns: str, target: str, *extra: str) -> subprocess.Popen[str]:
+    # No stdin or stdout of ours: a worker left behind must not hold the pipe this script writes to.
     proc = subprocess.Popen([sys.executable, "-m", "aiflows.cli", "serve", target, "--redis", url, "--namespace", ns,
-                             *extra], env=env(), stderr=subprocess.PIPE, text=True, cwd=REPO)
+                             *extra], env=env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, cwd=REPO)
     assert proc.stderr is not None
     line = proc.stderr.readline()
     if not line.startswith("serving"):
@@ -244,6 +247,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000, help="sequential requests per latency measurement")
     parser.add_argument("--soak", type=int, default=100_000, help="requests in the memory soak (0: skip)")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped from outside: the finally blocks stop the workers
     server = None
     url = args.redis
     if url is None:
