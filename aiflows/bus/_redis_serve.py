@@ -23,7 +23,6 @@ from ._journal_hint import mark_fresh
 from ._redis_conn import TRANSIENT, Keys, retrying, stop_tasks
 from ._redis_read import Reader, Reading
 from ._redis_recover import Maintenance
-from ._redis_scripts import DEAD
 from .base import Handler
 from .deadline import reset_deadline, set_deadline
 
@@ -209,20 +208,17 @@ class Server(Maintenance, Reading):
         channel = self.keys.notify_of(reply_key) if reply_key else ""
         commands = [*(records or ()), *answer_commands(self.keys, address, entry_id, channel, reply, request_id,
                                                         int(s.processed_ttl * 1000))]
-        try:
-            replies = await self.bus.fast.execute_many(commands, raise_errors=False)
-        except TRANSIENT:  # nothing of a transaction that did not reach EXEC ran: send it all again
-            replies = await retrying(lambda: self.bus.fast.execute_many(commands, raise_errors=False),
-                                     what="answering a request", closed=lambda: False, backoff_max=s.backoff_max)
-        done = replies[-1]
+        replies = await self._write(commands, "answering a request")
         failed = [r for r in replies[: len(records or ())] if isinstance(r, Exception)]
         if failed:
             log.error("%d records of %s on %s were not written: %s", len(failed), request_id, address, failed[0])
-        if isinstance(done, Exception):  # the transaction was refused (EXECABORT): the request stays pending
-            raise done
-        for reply_of_step in done:
-            if isinstance(reply_of_step, Exception):
-                raise reply_of_step
+        _check_transaction(replies[-1])
+
+    async def _write(self, commands: list[tuple[Any, ...]], what: str) -> list[Any]:
+        """Send commands in one write, again while Redis is away (a transaction that did not reach
+        EXEC ran nothing); error replies come back in place."""
+        return await retrying(lambda: self.bus.fast.execute_many(commands, raise_errors=False), what=what,
+                              closed=lambda: False, backoff_max=self.settings.backoff_max)
 
     async def dead_letter(self, address: str, entry_id: str, raw: bytes, kind: str, text: str, deliveries: int) -> None:
         """Move a request that cannot be handled to `{ns}:dead:{address}` and tell its caller why."""
@@ -237,13 +233,13 @@ class Server(Maintenance, Reading):
                 correlation_id=str(peek["id"]), parent_id=None, run_id=info.run_id, session="default", path=info.path,
                 created_at=time.time(), data={}, error=info, v=1,
             ).to_json()
-        inbox = self.keys.inbox(address)
-        keys = [self.keys.dead(address), inbox, self.keys.done(str(peek.get("id") or entry_id)),
-                self.keys.notify_of(reply_key) if reply_key else inbox]
-        args = [raw, info.model_dump_json(), entry_id, GROUP, s.dead_maxlen, reply, deliveries, int(s.processed_ttl * 1000)]
+        dead = ("XADD", self.keys.dead(address), "MAXLEN", "~", s.dead_maxlen, "*", "m", raw,
+                "error", info.model_dump_json(), "entry", entry_id, "deliveries", deliveries)
+        commands = answer_commands(self.keys, address, entry_id, self.keys.notify_of(reply_key) if reply_key else "",
+                                   reply, str(peek.get("id") or entry_id), int(s.processed_ttl * 1000))
+        commands.insert(1, dead)  # in the same transaction as the answer and the ack
         log.warning("dead-lettered %s on %s: %s: %s", entry_id, address, kind, text)
-        await retrying(lambda: self.bus.scripts.run(self.bus.fast, DEAD, keys, args), what="dead-lettering a request",
-                       closed=lambda: False, backoff_max=s.backoff_max)
+        _check_transaction((await self._write(commands, "dead-lettering a request"))[-1])
 
     # -- events -----------------------------------------------------------------------------
     def forward_event(self, event: Message, request_id: str | None) -> bool:
@@ -323,3 +319,12 @@ def answer_commands(keys: Keys, address: str, entry_id: str, channel: str, reply
     if reply:
         answer = [("SET", keys.done(request_id), reply, "PX", processed_ttl_ms), ("PUBLISH", channel, reply)]
     return [("MULTI",), *answer, ("XACK", inbox, GROUP, entry_id), ("XDEL", inbox, entry_id), ("EXEC",)]
+
+
+def _check_transaction(done: Any) -> None:
+    """Raise the error of a refused transaction (EXECABORT), or of a command in it that failed."""
+    if isinstance(done, Exception):
+        raise done
+    for reply in done:
+        if isinstance(reply, Exception):
+            raise reply
