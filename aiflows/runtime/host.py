@@ -177,4 +177,3 @@ class Host:
             trace=runtime.tracing,
             journal=journal,
         )
-

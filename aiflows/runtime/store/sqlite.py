@@ -158,9 +158,9 @@ class SqliteStore:
     # -- runs -------------------------------------------------------------------------------------
     async def save_run(self, record: RunRecord) -> None:
         fields = record.__dict__  # orjson when the record holds no model: a run's output can be large
-        raw = dumps(fields) if fields["error"] is None else record.model_dump_json().encode()
+        raw = dumps(fields).decode() if fields["error"] is None else record.model_dump_json()
         with self._lock:
-            self.db.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?)", (record.run_id, record.created_at, raw.decode()))
+            self.db.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?)", (record.run_id, record.created_at, raw))
 
     async def finish_run(self, request: Message, answer: Message) -> None:
         await self.save_run(ended_record(await self.get_run(request.run_id), request, answer))
