@@ -207,8 +207,8 @@ class RespClient:
         right where it is read (no task hop). Returns a future that completes when the connection
         is lost; subscribe again then (messages sent meanwhile are gone: keep a durable copy)."""
         proto = await self._connection()
+        proto.on_message = on_message  # before the confirmation: a message may come right behind it
         await self._send(proto, [("SUBSCRIBE", channel)])
-        proto.on_message = on_message
         return proto.closed
 
     def disconnect(self) -> None:

@@ -110,6 +110,38 @@ async def test_subscribers_hear_messages_and_learn_of_a_loss(redis_url: str, ns:
         await publisher.aclose()
 
 
+async def test_a_message_right_behind_the_subscription_is_heard(redis_url: str, ns: str) -> None:
+    """A message published in the same turn of Redis as the subscription arrives in the same read
+    as the confirmation: it must reach the listener, not be taken for a reply."""
+    channel = f"{ns}:busy"
+    busy, listener, publisher = RespClient(redis_url), RespClient(redis_url), RespClient(redis_url)
+    heard: list[bytes] = []
+    try:
+        for client in (busy, listener, publisher):
+            await client.execute_command("PING")
+        # Hold Redis in a script for a moment: the subscription and then the message queue up behind
+        # it, and Redis takes both in its next turn, in the order they came.
+        spin = "local t = redis.call('TIME') local stop = t[1] * 1e6 + t[2] + 200000 " \
+               "repeat t = redis.call('TIME') until t[1] * 1e6 + t[2] > stop return 1"
+        held = asyncio.ensure_future(busy.execute_command("EVAL", spin, 0))
+        await asyncio.sleep(0.05)
+        subscribing = asyncio.ensure_future(listener.subscribe(channel, heard.append))
+        await asyncio.sleep(0.02)
+        published = asyncio.ensure_future(publisher.execute_command("PUBLISH", channel, "right behind"))
+        assert await held == 1
+        lost = await subscribing
+        assert await published == 1  # the subscription came first
+        for _ in range(100):
+            if heard:
+                break
+            await asyncio.sleep(0.01)
+        assert heard == [b"right behind"]
+        assert not lost.done(), "the subscription was dropped"
+    finally:
+        for client in (busy, listener, publisher):
+            await client.aclose()
+
+
 async def test_unix_socket_urls(redis_url: str, tmp_path) -> None:  # redis_url: redis-server is here (or the test skips)
     import subprocess
 
