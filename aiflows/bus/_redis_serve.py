@@ -162,7 +162,7 @@ class Server(Maintenance, Reading):
             answer = request.fail(self._error(request, "Timeout", "the request's deadline passed before a worker started it"))
         else:
             fresh = deliveries == 1 and b"f" in fields and b"x" not in fields
-            writes = _with_answer.begin(self.bus.deployment)
+            writes = _with_answer.begin(self.bus.deployment, request.run_id if b"s" in fields else None)
             answer = await self._run(address, request, reply_key, deadline, fresh)
             await self.bus.drain_events()
             await self._ack(address, entry_id, reply_key, _wire(request, answer) if reply_key else "", request.id,

@@ -9,7 +9,9 @@ after it can lose them.
 
 With a request: a caller's store hands a new run's start record to the run's first request,
 which carries it in the same write as the XADD. If no request of that deployment takes it, the
-store writes it itself a moment later.
+store writes it itself a moment later. The request says it carried one (field `s`): the start
+landed before the request did, so the worker's store need not guard the run's index and expiry
+when it writes the run's end.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["AnswerWrites", "Carried", "begin", "defer", "offer", "take_offered"]
+__all__ = ["AnswerWrites", "Carried", "begin", "defer", "offer", "start_came_with", "take_offered"]
 
 
 @dataclass(slots=True)
@@ -29,6 +31,7 @@ class AnswerWrites:
     deployment: tuple[str, str]  # (Redis URL, namespace) the answer goes to
     commands: list[tuple[Any, ...]] = field(default_factory=list)
     open: bool = True
+    start_of: str | None = None  # the run whose start record came in the same write as the request
 
     def take(self) -> list[tuple[Any, ...]]:
         """Close the batch (later records are written by their store) and return it."""
@@ -40,11 +43,19 @@ class AnswerWrites:
 _writes: ContextVar[AnswerWrites | None] = ContextVar("aiflows_answer_writes", default=None)
 
 
-def begin(deployment: tuple[str, str]) -> AnswerWrites:
-    """Start collecting the records of the request handled in this task."""
-    writes = AnswerWrites(deployment)
+def begin(deployment: tuple[str, str], start_of: str | None = None) -> AnswerWrites:
+    """Start collecting the records of the request handled in this task (`start_of`: the run whose
+    start record the request carried)."""
+    writes = AnswerWrites(deployment, start_of=start_of)
     _writes.set(writes)
     return writes
+
+
+def start_came_with(deployment: tuple[str, str], run_id: str) -> bool:
+    """Whether the request handled here came in one write with `run_id`'s start record, which has
+    landed then: the start set the run's expiry and put it in the index."""
+    writes = _writes.get()
+    return writes is not None and writes.start_of == run_id and writes.deployment == deployment
 
 
 def defer(deployment: tuple[str, str], *commands: tuple[Any, ...]) -> bool:

@@ -250,7 +250,8 @@ class RedisBus:
             if carried is None:
                 entry = await self.fast.execute_command(*args)
             else:
-                *records, entry = await self.fast.execute_many([*carried.commands, tuple(args)], raise_errors=False)
+                *records, entry = await self.fast.execute_many([*carried.commands, (*args, "s", "1")],
+                                                               raise_errors=False)
                 if any(isinstance(r, Exception) for r in records):
                     carried.failed()
                 if isinstance(entry, Exception):

@@ -167,6 +167,33 @@ async def test_a_new_runs_start_record_travels_with_its_first_request(redis_url:
         await raw.aclose()
 
 
+async def test_a_run_is_indexed_and_expires_whether_or_not_its_start_came_with_its_request(redis_url: str,
+                                                                                           ns: str) -> None:
+    """A worker leaves the index and expiry of a run to the start record its request carried; it
+    sets them itself when no start came with the request, or when the start's expiry is near."""
+
+    @flow(name="nap")
+    async def nap(seconds: float = 0.0) -> dict:
+        await asyncio.sleep(seconds)
+        return {"woke": True}
+
+    raw = aioredis.Redis.from_url(redis_url)
+    try:
+        async with Runtime(bus=RedisBus(redis_url, namespace=ns), store=RedisStore(redis_url, namespace=ns, ttl=5)) as rt:
+            address = await rt.host(nap)
+            carried = await rt.run(address, {})  # a new run: its start travels with its request
+            lonely = Message.request(sender="c", recipient=address, data={}, run_id="no-start", path="")
+            assert (await rt.bus.request(lonely)).data == {"woke": True}  # nobody saved this run's start
+            slow = await rt.run(address, {"seconds": 0.6})  # longer than a tenth of the ttl: the end sets it again
+            for run_id in (carried.run_id, "no-start", slow.run_id):
+                assert await raw.zscore(f"{ns}:runs", run_id) is not None, run_id
+                assert 0 < await raw.pttl(f"{ns}:run:{run_id}") <= 5000, run_id
+                assert (await rt.get_run(run_id)).status == "done"
+            assert await raw.pttl(f"{ns}:run:{slow.run_id}") > 4700  # set when the run ended, not when it started
+    finally:
+        await raw.aclose()
+
+
 async def test_the_run_index_keeps_about_max_runs(redis_url: str, ns: str) -> None:
     store = RedisStore(redis_url, namespace=ns, max_runs=10)
     await store.open()

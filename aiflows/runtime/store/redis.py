@@ -24,7 +24,7 @@ from typing import Any
 from ..._json import dumps, loads
 from ...bus._journal_hint import is_fresh, mark_fresh
 from ...bus._redis_conn import Keys, RedisTLS, connect_lean, ping, retrying
-from ...bus._with_answer import Carried, defer, offer
+from ...bus._with_answer import Carried, defer, offer, start_came_with
 from ...messages import Message
 from ...records import JournalEntry, RunRecord, Span
 from .base import outcome
@@ -216,9 +216,11 @@ class RedisStore:
         end = {"run_id": request.run_id, "address": request.recipient, "session": request.session, "input": request.data,
                "status": status, "output": output, "error": error.model_dump(mode="json") if error else None,
                "created_at": request.created_at, "finished_at": time.time(), "spec": {}}
-        runs, key = f"{self.keys.ns}:runs", self._key("run", request.run_id)
-        commands = [("HSET", key, "end", dumps(end)), ("EXPIRE", key, self.ttl),
-                    ("ZADD", runs, "NX", request.created_at, request.run_id)]  # the start trims the index
+        key = self._key("run", request.run_id)
+        commands: list[tuple[Any, ...]] = [("HSET", key, "end", dumps(end))]
+        landed = start_came_with(self._deployment, request.run_id)  # it indexed the run and set its expiry
+        if not landed or end["finished_at"] - request.created_at > self.ttl / 10:  # or that expiry is near
+            commands += [("EXPIRE", key, self.ttl), ("ZADD", f"{self.keys.ns}:runs", "NX", request.created_at, request.run_id)]
         if not defer(self._deployment, *commands):
             await self._do_many("saving a run's end", commands)
 
