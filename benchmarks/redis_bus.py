@@ -10,7 +10,8 @@ Measures, in one run against one redis-server:
   * throughput with 64 requests in flight, 1 worker vs 2 workers;
   * a 1000-step Sequential chain of served no-op flows (time per step);
   * a soak of --soak requests: Redis used_memory and stream lengths before and after.
-The ratios are the median over rounds of each round's p50 over the raw floor's p50 in that round.
+The ratios are the median over rounds of each round's p50 over the raw floor's p50 in that round
+(the order of the three alternates from round to round).
 Last line: RESULT key=value ...
 """
 
@@ -115,7 +116,7 @@ class RawCaller:
                 return
 
 
-async def latency(url: str, n: int, rounds: int = 20) -> dict[str, list[list[float]]]:
+async def latency(url: str, n: int, rounds: int = 60) -> dict[str, list[list[float]]]:
     """Raw floor, Runtime.call and the bus alone, measured in interleaved rounds so that a change in
     the machine's load in the middle of the run touches all three alike. Samples come per round."""
     from aiflows import Runtime
@@ -139,8 +140,9 @@ async def latency(url: str, n: int, rounds: int = 20) -> dict[str, list[list[flo
             for call in calls.values():  # warm up
                 for _ in range(200):
                     await call()
-            for _ in range(rounds):
-                for name, call in calls.items():
+            for round_ in range(rounds):
+                order = list(calls.items())
+                for name, call in order if round_ % 2 == 0 else order[::-1]:  # neither always goes first
                     times = []
                     for _ in range(max(1, n // rounds)):
                         t = time.perf_counter()
@@ -244,7 +246,8 @@ async def ours(url: str, soak: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--redis", default=None, help="use this Redis instead of a throwaway redis-server")
-    parser.add_argument("--n", type=int, default=2000, help="sequential requests per latency measurement")
+    parser.add_argument("--n", type=int, default=6000, help="sequential requests per latency measurement")
+    parser.add_argument("--rounds", type=int, default=60, help="interleaved rounds the latency requests are split into")
     parser.add_argument("--soak", type=int, default=100_000, help="requests in the memory soak (0: skip)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped from outside: the finally blocks stop the workers
@@ -260,12 +263,13 @@ def main() -> None:
         time.sleep(0.3)
         url = f"redis://127.0.0.1:{port}/0"
     try:
-        lat = asyncio.run(latency(url, args.n))
+        lat = asyncio.run(latency(url, args.n, args.rounds))
         r = asyncio.run(ours(url, args.soak))
     finally:
         if server is not None:
             server.terminate()
             server.wait()
+            shutil.rmtree(workdir, ignore_errors=True)
     pooled = {name: [t for round_ in rounds for t in round_] for name, rounds in lat.items()}
     raw50, raw99 = pct(pooled["raw"], 0.5), pct(pooled["raw"], 0.99)
     r["rt_p50_us"], r["rt_p99_us"] = pct(pooled["rt"], 0.5), pct(pooled["rt"], 0.99)
