@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any, Protocol
 
+from ..._json import dumps
 from ...messages import ErrorInfo, Message
 from ...records import JournalEntry, RunRecord, RunStatus, Span
 
-__all__ = ["Store", "ended_record", "outcome"]
+__all__ = ["Store", "ended_record", "outcome", "record_json"]
 
 
 class Store(Protocol):
@@ -75,3 +76,10 @@ def ended_record(stored: RunRecord | None, request: Message, answer: Message) ->
     record = stored or RunRecord(run_id=request.run_id, address=request.recipient, session=request.session,
                                  input=request.data, created_at=request.created_at)
     return record.model_copy(update={"status": status, "output": output, "error": error, "finished_at": time.time()})
+
+
+def record_json(record: RunRecord) -> bytes:
+    """A run record as JSON: by orjson when it holds no model (pydantic took about 300 us for a
+    fan-out's 1000-key output), by pydantic when it holds an error."""
+    fields = record.__dict__
+    return dumps(fields) if fields["error"] is None else record.model_dump_json().encode()

@@ -27,7 +27,7 @@ from ...bus._redis_conn import Keys, RedisTLS, connect_lean, ping, retrying
 from ...bus._with_answer import Carried, defer, offer, start_came_with
 from ...messages import Message
 from ...records import JournalEntry, RunRecord, Span
-from .base import outcome
+from .base import outcome, record_json
 
 __all__ = ["RedisStore"]
 
@@ -176,8 +176,7 @@ class RedisStore:
         request carries it (see `aiflows.bus._with_answer`); one that no request took, or that did not
         land, is written by the next flush (`flush_interval` later, or at once by a read of runs)."""
         key = self._key("run", record.run_id)
-        fields = record.__dict__
-        raw = dumps(fields) if fields["error"] is None else record.model_dump_json()  # orjson, when it holds no model
+        raw = record_json(record)
         commands: list[tuple[Any, ...]] = [("HSET", key, "start", raw), *self._run_index(record)]
         if record.status != "running" or record.finished_at is not None:
             commands.append(("HSET", key, "end", raw))

@@ -21,7 +21,7 @@ from ..._json import dumps, loads
 from ...messages import Message
 from ...records import JournalEntry, RunRecord, Span
 from . import _call_log
-from .base import ended_record
+from .base import ended_record, record_json
 
 __all__ = ["SqliteStore"]
 
@@ -157,8 +157,7 @@ class SqliteStore:
 
     # -- runs -------------------------------------------------------------------------------------
     async def save_run(self, record: RunRecord) -> None:
-        fields = record.__dict__  # orjson when the record holds no model: a run's output can be large
-        raw = dumps(fields).decode() if fields["error"] is None else record.model_dump_json()
+        raw = record_json(record).decode()
         with self._lock:
             self.db.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?)", (record.run_id, record.created_at, raw))
 
