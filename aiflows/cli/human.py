@@ -6,10 +6,16 @@
     aiflows human --resumer                # no questions: resume runs whose questions were answered
     aiflows ui --port 8765                 # a web page: sessions, live traces, answer forms
     aiflows ui --redis redis://host:6379/0 --no-resume
+    aiflows ui --host 10.0.0.5 --allow-host ui.example.org   # reachable from the network (token always on)
 
 Both open the same store the flows run with (the SQLite run store by default, or Redis), so a
 question asked by a worker elsewhere shows up here. After an answer the run is resumed from this
 process, unless --no-resume (workers elsewhere resume it) is given.
+
+`aiflows ui` prints the URL to open, with the server's secret token (`/?token=...`); every page,
+API call and the websocket need it (the browser keeps it in a cookie after the first visit; scripts
+send `Authorization: Bearer <token>`). Give a token with --token or $AIFLOWS_UI_TOKEN, else a new
+one is made on each start.
 """
 
 from __future__ import annotations
@@ -37,8 +43,16 @@ def register(sub: Any) -> None:
     human.set_defaults(func=cmd_human)
 
     ui = sub.add_parser("ui", help="serve a web page to watch runs and answer questions")
-    ui.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    ui.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1, loopback only)")
     ui.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
+    ui.add_argument(
+        "--token", default=None,
+        help="the secret every request must carry (default $AIFLOWS_UI_TOKEN, else a random one printed in the URL)",
+    )
+    ui.add_argument(
+        "--allow-host", action="append", default=[], metavar="NAME",
+        help="another Host name the page is reached by (e.g. a DNS name for --host 0.0.0.0); repeatable",
+    )
     _common(ui)
     ui.set_defaults(func=cmd_ui)
 
@@ -116,11 +130,19 @@ def cmd_ui(args: argparse.Namespace) -> int:
     try:
         import uvicorn
 
-        from ..human.web import create_app
+        from ..human import web
     except ImportError as exc:
         raise ConfigError(f"the web page needs starlette, uvicorn and websockets ({exc}): pip install starlette uvicorn websockets") from None
-    app = create_app(runtime_factory(args), resume=not args.no_resume)
-    print(f"aiflows ui on http://{args.host}:{args.port}/", file=sys.stderr, flush=True)
+    token = web.ui_token(args.token)
+    hosts = web.allowed_hosts(args.host, args.port, args.allow_host)
+    app = web.create_app(runtime_factory(args), token=token, allowed_hosts=hosts, resume=not args.no_resume)
+    if not web.is_loopback(args.host):
+        print(
+            f"warning: aiflows ui listens on {args.host}, not only loopback: anyone who can reach {args.host}:{args.port} "
+            f"and has the token can answer your flows' questions (Host names answered: {', '.join(hosts)})",
+            file=sys.stderr, flush=True,
+        )
+    print(f"aiflows ui on {web.browse_url(args.host, args.port, token)}", file=sys.stderr, flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws="auto")
     return 0
 

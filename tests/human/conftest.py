@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -56,11 +58,13 @@ def cli(env: dict[str, str], *args: str, cwd: Path | None = None, timeout: float
 
 
 class UiServer:
-    """`aiflows ui` in a child process, on a free port."""
+    """`aiflows ui` in a child process, on a free port; `browse_url` and `token` as it printed them."""
 
     def __init__(self, env: dict[str, str], store: Path, *extra: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.browse_url = ""
+        self.token = ""
         self.log = store.parent / f"ui-{self.port}.log"
         where = [] if "--redis" in extra else ["--store", str(store)]
         self.process = subprocess.Popen(
@@ -71,12 +75,31 @@ class UiServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"aiflows ui exited: {self.log.read_text()}")
+            printed = re.search(r"aiflows ui on (http://\S+)", self.log.read_text())
+            if printed is None:
+                time.sleep(0.1)
+                continue
+            self.browse_url = printed.group(1)
+            self.token = parse_qs(urlsplit(self.browse_url).query)["token"][0]
             try:
-                urllib.request.urlopen(self.url + "/", timeout=1).read()
+                self.open("/", timeout=1).read()
                 return
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError(f"aiflows ui did not start: {self.log.read_text()}")
+
+    @property
+    def auth(self) -> dict[str, str]:
+        """The header a script sends instead of the browser's cookie."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def page_url(self, path: str) -> str:
+        """`path` with the token, as a first visit from a browser opens it."""
+        return f"{self.url}{path}{'&' if '?' in path else '?'}token={self.token}"
+
+    def open(self, path: str, timeout: float = 10) -> Any:
+        """GET `path` with the token in a header."""
+        return urllib.request.urlopen(urllib.request.Request(self.url + path, headers=self.auth), timeout=timeout)
 
     def stop(self) -> None:
         self.process.terminate()

@@ -25,9 +25,10 @@ def start_run(env: dict[str, str], store: Path, target: str, data: dict, session
     return done.stderr.split()[1]
 
 
-def post(url: str, body: Any) -> tuple[int, dict]:
+def post(server: Any, path: str, body: Any) -> tuple[int, dict]:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=raw, headers={"content-type": "application/json"}, method="POST")
+    headers = {"content-type": "application/json", **server.auth}
+    req = urllib.request.Request(server.url + path, data=raw, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(req, timeout=10) as res:
             return res.status, json.loads(res.read())
@@ -35,8 +36,8 @@ def post(url: str, body: Any) -> tuple[int, dict]:
         return err.code, json.loads(err.read())
 
 
-def get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=10) as res:
+def get_json(server: Any, path: str) -> Any:
+    with server.open(path) as res:
         return json.loads(res.read())
 
 
@@ -63,7 +64,7 @@ def pending_card(driver: Any, question: str) -> Any:
 def wait_status(server: Any, run_id: str, status: str) -> None:
     deadline = time.monotonic() + WAIT
     while time.monotonic() < deadline:
-        with urllib.request.urlopen(f"{server.url}/runs/{run_id}", timeout=10) as res:
+        with server.open(f"/runs/{run_id}") as res:
             if f'data-status="{status}"' in res.read().decode():
                 return
         time.sleep(0.2)
@@ -78,7 +79,7 @@ def test_answer_plan_edit_and_approve_from_the_page(
     server = ui_server()
     run_id = start_run(env, store_path, "human_sample_flows:app", {"problem": "add two numbers"}, "web")
     driver = browser()
-    driver.get(server.url + "/")
+    driver.get(server.browse_url)
     wait_for(driver, "#conn", "live")
     link = wait_for(driver, "table.list a", "web")
     row = link.find_element(By.XPATH, "./ancestor::tr")
@@ -127,7 +128,7 @@ def test_html_in_messages_is_shown_as_text(
     server = ui_server()
     run_id = start_run(env, store_path, "human_sample_flows:ask", {"question": f"Why {evil}?", "note": evil}, "s<i>x</i>")
     driver = browser()
-    driver.get(server.url + "/")
+    driver.get(server.browse_url)
     wait_for(driver, "table.list a", "s<i>x</i>").click()
     card = pending_card(driver, "Why <script>")
     assert evil in card.find_element(By.CSS_SELECTOR, ".question").text
@@ -152,7 +153,7 @@ def test_two_watchers_one_answers_the_other_is_told(
     start_run(env, store_path, "human_sample_flows:ask", {"question": "Which heap?"}, "pair")
     first, second = browser(), browser()
     for driver, name in ((first, "ada"), (second, "bo")):
-        driver.get(f"{server.url}/sessions/pair")
+        driver.get(server.page_url("/sessions/pair"))
         wait_for(driver, "#conn", "live")
         driver.find_element(By.ID, "who").send_keys(name)
         pending_card(driver, "Which heap?").find_element(By.NAME, "text").send_keys(f"{name}'s heap")
@@ -162,10 +163,10 @@ def test_two_watchers_one_answers_the_other_is_told(
     # bo's page is told, live, who answered; a late send is refused naming the winner
     told = wait_for(second, "article.card.answered", "answered by ada")
     assert "ada's heap" in told.text
-    [waiting] = [r for r in get_json(f"{server.url}/api/pending?session=pair")] or [None]
+    [waiting] = [r for r in get_json(server, "/api/pending?session=pair")] or [None]
     assert waiting is None
     request_id = told.get_attribute("data-request")
-    status, body = post(f"{server.url}/api/requests/{request_id}", {"value": "bo's heap", "by": "bo"})
+    status, body = post(server, f"/api/requests/{request_id}", {"value": "bo's heap", "by": "bo"})
     assert status == 409 and body["error"] == "AlreadyAnswered" and body["answered_by"] == "ada"
     assert "already answered by ada" in body["message"]
 
@@ -176,14 +177,14 @@ def test_closed_browser_loses_nothing(
     server = ui_server()
     run_id = start_run(env, store_path, "human_sample_flows:ask", {"question": "Still there?"}, "gone")
     driver = browser()
-    driver.get(f"{server.url}/sessions/gone")
+    driver.get(server.page_url("/sessions/gone"))
     wait_for(driver, "#conn", "live")
     pending_card(driver, "Still there?")
     driver.quit()  # the tab and its websocket go away mid-session
     time.sleep(1.0)
     assert server.process.poll() is None
-    [waiting] = get_json(f"{server.url}/api/pending?session=gone")
-    status, body = post(f"{server.url}/api/requests/{waiting['id']}", {"value": "yes", "by": "api"})
+    [waiting] = get_json(server, "/api/pending?session=gone")
+    status, body = post(server, f"/api/requests/{waiting['id']}", {"value": "yes", "by": "api"})
     assert status == 200 and body["request"]["answer"] == {"text": "yes"}
     wait_status(server, run_id, "done")
     assert "Traceback" not in server.log.read_text()
@@ -195,13 +196,13 @@ def test_unknown_session_run_and_request_are_clear(
     server = ui_server()
     start_run(env, store_path, "human_sample_flows:ask", {"question": "?"}, "known")
     driver = browser()
-    driver.get(f"{server.url}/sessions/nope")
+    driver.get(server.page_url("/sessions/nope"))
     assert "no session 'nope' is known here (sessions: known)" in wait_for(driver, ".error-text").text
     for path in ("/sessions/nope", "/runs/nope"):
         with pytest.raises(urllib.error.HTTPError) as missing:
-            urllib.request.urlopen(server.url + path, timeout=10)
+            server.open(path)
         assert missing.value.code == 404
-    status, body = post(f"{server.url}/api/requests/nope", {"value": "x"})
+    status, body = post(server, "/api/requests/nope", {"value": "x"})
     assert status == 404 and body["error"] == "UnknownRequest" and "no request 'nope'" in body["message"]
 
 
@@ -210,8 +211,8 @@ def test_answer_api_refuses_bad_bodies_and_keeps_the_request(
 ) -> None:
     server = ui_server("--no-resume")
     start_run(env, store_path, "human_sample_flows:pick", {}, "api")
-    [waiting] = get_json(f"{server.url}/api/pending?session=api")
-    url = f"{server.url}/api/requests/{waiting['id']}"
+    [waiting] = get_json(server, "/api/pending?session=api")
+    url = f"/api/requests/{waiting['id']}"
     cases = [
         (b"{not json", "the body is not JSON"),
         ({"answer": "python"}, 'send a JSON object {"value"'),
@@ -219,10 +220,10 @@ def test_answer_api_refuses_bad_bodies_and_keeps_the_request(
         ({"value": "rust"}, "'rust' is not one of the choices (python, c++)"),
     ]
     for body, problem in cases:
-        status, reply = post(url, body)
+        status, reply = post(server, url, body)
         assert status == 400 and reply["error"] == "InvalidAnswer" and problem in reply["message"], reply
-    assert [r["id"] for r in get_json(f"{server.url}/api/pending?session=api")] == [waiting["id"]]
-    status, reply = post(url, {"value": "c++", "by": "ada"})
+    assert [r["id"] for r in get_json(server, "/api/pending?session=api")] == [waiting["id"]]
+    status, reply = post(server, url, {"value": "c++", "by": "ada"})
     assert status == 200 and reply["request"]["answered_by"] == "ada"
 
 
@@ -234,13 +235,13 @@ def test_run_page_follows_the_run_live(
     server = ui_server()
     run_id = start_run(env, store_path, "human_sample_flows:app", {"problem": "live"}, "watch")
     driver = browser()
-    driver.get(f"{server.url}/runs/{run_id}")
+    driver.get(server.page_url(f"/runs/{run_id}"))
     wait_for(driver, "#conn", "live")
     wait_for(driver, "#run-status", "suspended")
     marker = driver.find_element(By.ID, "live-trace")
     driver.execute_script("arguments[0].dataset.loaded = 'first'", marker)
-    [waiting] = get_json(f"{server.url}/api/pending?session=watch")
-    status, _ = post(f"{server.url}/api/requests/{waiting['id']}", {"value": "stay live", "by": "eve"})
+    [waiting] = get_json(server, "/api/pending?session=watch")
+    status, _ = post(server, f"/api/requests/{waiting['id']}", {"value": "stay live", "by": "eve"})
     assert status == 200
     # no reload: the websocket brings the answer, the coder's messages and the next question
     wait_for(driver, "article.card.answered", "answered by eve")
@@ -285,11 +286,11 @@ def test_page_answers_runs_served_by_workers_over_redis(
         server = ui_server(*where)
         run_id = asyncio.run(send())
         deadline = time.monotonic() + WAIT
-        while not (pending := get_json(f"{server.url}/api/pending?session=remote")) and time.monotonic() < deadline:
+        while not (pending := get_json(server, "/api/pending?session=remote")) and time.monotonic() < deadline:
             time.sleep(0.1)
         [waiting] = pending
         assert waiting["run_id"] == run_id and waiting["choices"] == ["python", "c++"]
-        status, _ = post(f"{server.url}/api/requests/{waiting['id']}", {"value": "python", "by": "ada"})
+        status, _ = post(server, f"/api/requests/{waiting['id']}", {"value": "python", "by": "ada"})
         assert status == 200
         wait_status(server, run_id, "done")  # the page's resumer sent the run back to the worker
     finally:

@@ -1,12 +1,14 @@
 """The web page: sessions, runs with their live message trace, and forms to answer questions.
 
-    app = create_app(lambda: Runtime(store=SqliteStore(path)))
-    uvicorn.run(app, port=8765)
+    app = create_app(lambda: Runtime(store=SqliteStore(path)), token=ui_token(None),
+                     allowed_hosts=allowed_hosts("127.0.0.1", 8765))
+    uvicorn.run(app, host="127.0.0.1", port=8765)
 
 Pages are rendered on the server (autoescaped); a websocket per open page sends the parts that
 changed (questions, runs, trace, status) every `refresh_s`. Answers are JSON posts to
 `/api/requests/{id}`; the first one wins and a later one gets 409 naming who answered. With
 `resume` on, the app's `HumanDesk` resumes runs as their questions are answered or time out.
+Every route, the websocket included, sits behind `Guard` (token, Host, Origin, JSON writes).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +30,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from .._desk import HumanDesk
 from .._errors import AlreadyAnswered, InvalidAnswer, UnknownRequest
+from ._guard import Guard
 from ._render import Renderer
 from ._views import Views
 
@@ -41,11 +44,23 @@ log = logging.getLogger("aiflows.human.web")
 _STATIC = Path(__file__).parent / "static"
 
 
-def create_app(make_runtime: Callable[[], Runtime], *, resume: bool = True, refresh_s: float = 0.5) -> Starlette:
+def create_app(
+    make_runtime: Callable[[], Runtime],
+    *,
+    token: str,
+    allowed_hosts: Iterable[str],
+    resume: bool = True,
+    refresh_s: float = 0.5,
+) -> Guard:
     """The web app over the runtime `make_runtime()` builds (opened at start-up, closed at shutdown).
+
+    There is no unguarded variant: any page the user's browser visits could otherwise answer
+    their flows' questions and read them.
 
     Args:
         make_runtime: builds the runtime whose store (and bus) the flows use.
+        token: the secret every request must carry (`?token=`, `Authorization: Bearer`, or the cookie).
+        allowed_hosts: the Host header values (`name:port`) the server answers to; see `allowed_hosts()`.
         resume: resume runs from this process as their questions are answered or time out
             (leave it off when workers elsewhere run a resumer).
         refresh_s: how often an open page is brought up to date.
@@ -156,7 +171,7 @@ def create_app(make_runtime: Callable[[], Runtime], *, resume: bool = True, refr
         WebSocketRoute("/ws", live),
         Mount("/static", StaticFiles(directory=_STATIC), name="static"),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Guard(Starlette(routes=routes, lifespan=lifespan), token=token, allowed_hosts=allowed_hosts)
 
 
 def _error(code: int, kind: str, message: str, **extra: Any) -> JSONResponse:
