@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 
 from aiflows.judge._models import Limits, RunResult
-from aiflows.judge._sandbox import SandboxView, bwrap_path
+from aiflows.judge._sandbox import SandboxView, bwrap_path, seccomp_fd
 
 __all__ = ["run_direct"]
 
@@ -66,11 +66,13 @@ def run_direct(
     """
     cmd = list(argv)
     drop_uid = uid
+    filter_fd = None
     if view is not None:
         exe = bwrap_path()
         if exe is None:
             raise FileNotFoundError("bwrap")
-        cmd = [exe, *view.bwrap_args(cwd)]
+        filter_fd = seccomp_fd()
+        cmd = [exe, *view.bwrap_args(cwd, seccomp_fd=filter_fd)]
         for key, value in (env or {}).items():
             cmd += ["--setenv", key, value]
         if uid is not None and os.geteuid() == 0:
@@ -82,16 +84,21 @@ def run_direct(
     # loaded here, not in the child: dlopen after fork in a threaded process may deadlock
     libc = ctypes.CDLL(None, use_errno=True) if view is None and os.geteuid() == 0 else None
     started = time.monotonic()
-    proc = subprocess.Popen(
-        cmd,
-        stdin=stdin,
-        stdout=stdout,
-        stderr=stderr,
-        cwd=None if view is not None else cwd,
-        env=env if view is None else None,
-        start_new_session=True,
-        preexec_fn=lambda: _preexec(limits, drop_uid, libc),  # noqa: PLW1509 - limits must be set in the child
-    )
+    try:
+        proc = subprocess.Popen(
+            cmd,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            cwd=None if view is not None else cwd,
+            env=env if view is None else None,
+            start_new_session=True,
+            pass_fds=() if filter_fd is None else (filter_fd,),
+            preexec_fn=lambda: _preexec(limits, drop_uid, libc),  # noqa: PLW1509 - limits must be set in the child
+        )
+    finally:
+        if filter_fd is not None:
+            os.close(filter_fd)
     timed_out = False
     try:
         _pid, status, ru = _wait4(proc.pid, limits.wall_s)

@@ -3,6 +3,9 @@
 One executor serves a whole `Judge`: the sandbox view does not depend on the problem (test
 data is never bound in), so one warm server runs every Python program and compiled binary.
 A problem stored inside a visible system path gets its own server with that path hidden.
+
+There is no silent fallback: without a working bubblewrap the executor refuses to start
+unless the caller asked for `sandbox="none"` in so many words.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from aiflows.judge._direct import run_direct
 from aiflows.judge._errors import SandboxError
 from aiflows.judge._forkserver import PROGRAMS_IN_SANDBOX, ForkServer, Program
 from aiflows.judge._models import Limits, RunResult
-from aiflows.judge._sandbox import SandboxView, bwrap_works, others_can_run, python_executable
+from aiflows.judge._sandbox import SandboxView, bwrap_problem, others_can_run, python_executable
 
 __all__ = ["Executor", "RunHandle"]
 
@@ -46,7 +49,8 @@ class RunHandle:
 class Executor:
     """Runs programs under limits, `jobs` at a time.
 
-    `mode`: "auto" (bwrap when it works, else unsandboxed with a warning), "bwrap", "none".
+    `mode`: "auto" or "bwrap" (bubblewrap, or `SandboxError` saying how to get it), "none"
+    (no filesystem isolation: only rlimits, a uid of its own and, as root, no network).
     """
 
     def __init__(
@@ -91,20 +95,24 @@ class Executor:
                 "rlimits, a separate uid and (as root) an empty network namespace remain"
             )
             return False
-        if bwrap_works():
+        problem = bwrap_problem()
+        if problem is None:
             return True
-        if mode == "bwrap":
-            raise SandboxError("bubblewrap (bwrap) is not installed or cannot create namespaces here")
-        log.warning(
-            "bubblewrap unavailable: programs run with rlimits, their own process group and (as root) their "
-            "own uid and an empty network namespace; the filesystem is NOT isolated: they see every file "
-            "their uid may read, answer files included, and may write wherever that uid may"
+        raise SandboxError(
+            f"{problem}. The judge will not run programs without isolation. Install bubblewrap "
+            "(`apt-get install bubblewrap` on Debian/Ubuntu, `dnf install bubblewrap` on Fedora) and allow "
+            "it to create namespaces, or, to judge with no filesystem isolation at all (programs then see "
+            "every file their uid may read, answer files included), pass `--sandbox none` "
+            "(JudgeConfig(sandbox='none'))"
         )
-        return False
 
     @property
     def view(self) -> SandboxView | None:
         return self.base_view if self.sandboxed else None
+
+    def compile_view(self, hidden: tuple[str, ...]) -> SandboxView | None:
+        """What the compiler sees: what programs see (the same data hidden), or None unsandboxed."""
+        return self.view_hiding(hidden) if self.sandboxed else None
 
     def view_hiding(self, hidden: tuple[str, ...]) -> SandboxView:
         return self.base_view.model_copy(update={"hidden": (*self.base_view.hidden, *hidden)})
@@ -162,9 +170,9 @@ class Executor:
             view = None
             path = program.path.replace(PROGRAMS_IN_SANDBOX, str(self.programs_dir))
             if self.sandboxed:
-                view = self.view_hiding(hidden).model_copy(
-                    update={"ro_binds": ((str(self.programs_dir), PROGRAMS_IN_SANDBOX),)}
-                )
+                # only the run's own program folder: the others hold other submissions' code
+                own = () if program.folder is None else ((str(self.programs_dir / program.folder), program.folder_in_sandbox),)
+                view = self.view_hiding(hidden).model_copy(update={"ro_binds": own})
                 path = program.path
             rest = [
                 a if self.sandboxed else a.replace(PROGRAMS_IN_SANDBOX, str(self.programs_dir))

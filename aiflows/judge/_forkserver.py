@@ -18,7 +18,7 @@ from pathlib import Path
 
 from aiflows.judge._errors import SandboxError
 from aiflows.judge._models import Limits, RunResult
-from aiflows.judge._sandbox import SandboxView, bwrap_path, python_executable
+from aiflows.judge._sandbox import SandboxView, bwrap_path, python_executable, seccomp_fd
 
 __all__ = ["ForkServer", "Program"]
 
@@ -30,14 +30,23 @@ PROGRAMS_IN_SANDBOX = "/judge/programs"
 
 
 class Program:
-    """What to run: Python source run warm in the server, or a file to exec (`argv`)."""
+    """What to run: Python source run warm in the server, or a file to exec (`argv`).
 
-    def __init__(self, mode: str, path: str, argv: list[str] | None = None) -> None:
+    `folder` names the submission's folder under the programs dir: a fresh sandbox binds only
+    that one (the warm server shows the whole dir, unlistable, with unguessable folder names).
+    """
+
+    def __init__(self, mode: str, path: str, argv: list[str] | None = None, folder: str | None = None) -> None:
         if mode not in ("python", "exec"):
             raise ValueError(f"unknown program mode {mode!r}")
         self.mode = mode
         self.path = path  # as seen inside the sandbox
         self.argv = argv or [path]
+        self.folder = folder
+
+    @property
+    def folder_in_sandbox(self) -> str:
+        return f"{PROGRAMS_IN_SANDBOX}/{self.folder}"
 
 
 class ForkServer:
@@ -85,7 +94,7 @@ class ForkServer:
         if self._start_error is not None:
             raise SandboxError(f"the fork server did not start: {self._start_error}") from self._start_error
 
-    def _argv(self, fd: int) -> list[str]:
+    def _argv(self, fd: int, filter_fd: int | None) -> list[str]:
         py = python_executable()
         tail = [py, "-u", SERVER_IN_SANDBOX if self.sandboxed else str(SERVER_FILE), str(fd)]
         tail += [str(self.uid_base), str(self.slots), "/tmp" if self.sandboxed else str(self.scratch_dir)]
@@ -103,14 +112,16 @@ class ForkServer:
                 )
             }
         )
-        return [exe, *view.bwrap_args(), *view.server_cap_args(), "--", *tail]
+        return [exe, *view.bwrap_args(seccomp_fd=filter_fd), *view.server_cap_args(), "--", *tail]
 
     def _main(self) -> None:
+        filter_fd = seccomp_fd() if self.sandboxed else None
         try:
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            extra = () if filter_fd is None else (filter_fd,)
             self._proc = subprocess.Popen(
-                self._argv(theirs.fileno()),
-                pass_fds=(theirs.fileno(),),
+                self._argv(theirs.fileno(), filter_fd),
+                pass_fds=(theirs.fileno(), *extra),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
@@ -122,6 +133,9 @@ class ForkServer:
             self._start_error = exc
             self._started.set()
             return
+        finally:
+            if filter_fd is not None:
+                os.close(filter_fd)
         self._started.set()
         self._read_replies(ours)
 

@@ -33,6 +33,7 @@ from aiflows.judge._models import Judgement, Limits, TestResult, Verdict
 from aiflows.judge._programs import KeyedLocks, build_program, normalize_language
 from aiflows.judge._sandbox import SandboxView
 from aiflows.judge._testrun import ScratchPool, TestContext, run_test
+from aiflows.judge._validator_sandbox import ValidatorSandbox
 from aiflows.judge._validators import Validator, build_validator
 from aiflows.problems.model import Problem, TestCase
 
@@ -47,7 +48,7 @@ class JudgeConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     jobs: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1, le=64)  # programs run at once
-    sandbox: Literal["auto", "bwrap", "none"] = "auto"  # auto: bwrap when it works, else warn
+    sandbox: Literal["auto", "bwrap", "none"] = "auto"  # auto, bwrap: bubblewrap or SandboxError; none: no isolation
     fork_server: bool = True  # warm fork server; False: a fresh process per run
     fresh_python: bool = False  # run Python as `python3 file` even with the fork server
     time_limit_cap: float | None = Field(default=None, gt=0)  # clip problems' limits (benchmarks)
@@ -58,6 +59,7 @@ class JudgeConfig(BaseModel):
     work_dir: Path | None = None  # default: a private temporary folder, removed on close
     tmp_size_mb: int = Field(default=256, ge=1)  # the sandbox's private /tmp (scratch)
     extra_ro_paths: tuple[str, ...] = ()  # more read-only paths programs may see
+    hidden_paths: tuple[str, ...] = ()  # folders always hidden from programs (problem sets under a visible path)
 
 
 class Judge:
@@ -72,7 +74,8 @@ class Judge:
         self.work_dir = root
         for sub in ("programs", "validators", "runs"):
             (root / sub).mkdir(exist_ok=True)
-            (root / sub).chmod(0o755 if sub == "programs" else 0o700)
+            # programs: traversable by the runs' uids (each needs its own folder), listable by none
+            (root / sub).chmod(0o711 if sub == "programs" else 0o700)
         view = SandboxView(extra_ro=self.config.extra_ro_paths, tmp_size_mb=self.config.tmp_size_mb)
         self.executor = Executor(
             root / "programs",
@@ -142,12 +145,19 @@ class Judge:
             raise RuntimeError("this Judge is closed")
         lang = normalize_language(language)
         if problem.kind == "function":
-            return self._judge_function(problem, code, lang, samples_only)
+            judgement = self._judge_function(problem, code, lang, samples_only)
+        else:
+            judgement = self._judge_io(problem, code, lang, samples_only)
+        return judgement.model_copy(update={"sandbox": "bwrap" if self.executor.sandboxed else "none"})
+
+    def _judge_io(self, problem: Problem, code: str | Mapping[str, str], lang: str, samples_only: bool) -> Judgement:
+        tests = self._tests(problem, samples_only)
+        hidden = self._hidden(problem, problem.tests)  # every test's data, whichever are run
         built = build_program(
             code,
             lang,
             self.work_dir / "programs",
-            view=self.executor.view,
+            view=self.executor.compile_view(hidden),
             uid=self.executor.compile_uid,
             locks=self.build_locks,
         )
@@ -160,7 +170,6 @@ class Judge:
                 samples_only=samples_only,
             )
         program = built.program(fresh_python=self.config.fresh_python)
-        tests = self._tests(problem, samples_only)
         ctx = TestContext(
             problem_id=problem.id,
             executor=self.executor,
@@ -171,7 +180,7 @@ class Judge:
             validator_args=list(problem.validator_flags) if problem.validation != "default" else [],
             interactive=problem.interactive,
             passes=_passes(problem),
-            hidden=self._hidden(problem, tests),
+            hidden=hidden,
             scratch=self.scratch,
             output_limit=problem.output_limit_mb << 20,
         )
@@ -231,19 +240,24 @@ class Judge:
         with self._lock:
             if key not in self._validators:
                 cache = self.work_dir / "validators"
+                # problem code: built in the sandbox, seeing none of the problem's data
+                sandbox = ValidatorSandbox.for_executor(self.executor, self._hidden(problem, problem.tests))
                 self._validators[key] = (
-                    build_codejam_validator(problem, cache)
+                    build_codejam_validator(problem, cache, sandbox=sandbox)
                     if is_codejam_validator(problem)
-                    else build_validator(problem.id, problem.output_validator, cache)
+                    else build_validator(problem.id, problem.output_validator, cache, sandbox=sandbox)
                 )
             return self._validators[key]
 
     def _hidden(self, problem: Problem, tests: list[TestCase]) -> tuple[str, ...]:
-        """Data that would be visible in the sandbox (stored under a system path) gets hidden."""
+        """What programs (and the compiler) must not see that a visible path would show: the
+        problem's data and its neighbours (see `SandboxView.data_to_hide`), the judge's own
+        work folder and the configured `hidden_paths`."""
         view = self.executor.base_view
         paths = {problem.root} if problem.root else set()
         paths |= {t.input_path.parent for t in tests} | {t.answer_path.parent for t in tests}
-        return tuple(sorted(str(p.resolve()) for p in paths if p is not None and view.is_visible(p)))
+        paths |= {self.work_dir, *(Path(p) for p in self.config.hidden_paths)}
+        return view.data_to_hide(p for p in paths if p is not None)
 
 
 def _release(executor: Executor, own_dir: Path | None) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -110,6 +110,7 @@ class Judgement(BaseModel):
     total_tests: int = 0  # tests the problem has in the judged set (some may be skipped)
     compile_output: str = ""
     samples_only: bool = False
+    sandbox: Literal["bwrap", "none"] = "bwrap"  # "none": judged with no isolation (asked for explicitly)
 
     @property
     def accepted(self) -> bool:

@@ -1,12 +1,17 @@
 """Turn submitted source into something runnable: Python as is, C and C++ compiled (sandboxed).
 
-Each submission gets a content-addressed folder under the judge's programs dir, which the
-sandbox sees read-only at /judge/programs; the same code is compiled only once.
+Each submission gets a folder of its own under the judge's programs dir, named by a keyed hash
+of its code (the same code is compiled only once). A running program must not find the others
+(they hold other people's code): the dir is not listable by the runs' uids, the key is random
+per process, so a folder's name cannot be derived from its code, and an exec'd program's argv[0]
+does not name its folder. The compiler runs in the same sandbox as the programs, with the same
+problem data hidden, seeing only the submission's own files and the toolchain.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import shutil
 import threading
@@ -52,6 +57,8 @@ class KeyedLocks:
             return self._locks.setdefault(key, threading.Lock())
 
 
+FOLDER_KEY = os.urandom(32)  # names of program folders cannot be computed from their code
+EXEC_ARGV0 = "prog"  # what an exec'd program sees as argv[0] (and other runs in /proc/PID/cmdline)
 COMPILE_LIMITS = Limits(cpu_s=30, wall_s=60, memory_mb=2048, processes=64, output_mb=64, file_mb=256)
 
 
@@ -65,9 +72,11 @@ class Built(BaseModel):
     compile_error: str | None = None
 
     def program(self, fresh_python: bool = False) -> Program:
+        folder = self.host_dir.name if self.host_dir is not None else None
         if self.program_mode == "python" and fresh_python:
-            return Program("exec", python_executable(), [python_executable(), self.path])
-        return Program(self.program_mode, self.path, self.argv or [self.path])
+            return Program("exec", python_executable(), [python_executable(), self.path], folder=folder)
+        argv = self.argv or [EXEC_ARGV0 if self.program_mode == "exec" else self.path]
+        return Program(self.program_mode, self.path, argv, folder=folder)
 
 
 def normalize_language(language: str) -> str:
@@ -78,11 +87,15 @@ def normalize_language(language: str) -> str:
     return LANGUAGES[key]
 
 
-def _digest(language: str, files: Mapping[str, str]) -> str:
-    h = hashlib.sha256(language.encode())
+def _digest(language: str, files: Mapping[str, str], hidden: tuple[str, ...]) -> str:
+    """The folder's name: keyed, and per set of hidden data (a binary built where some problem's
+    data was visible must not be reused where it is hidden)."""
+    h = hmac.new(FOLDER_KEY, language.encode(), hashlib.sha256)
     for name in sorted(files):
         h.update(b"\0" + name.encode() + b"\0" + files[name].encode())
-    return h.hexdigest()[:24]
+    for path in hidden:
+        h.update(b"\1" + path.encode())
+    return h.hexdigest()[:32]
 
 
 def build_program(
@@ -101,7 +114,7 @@ def build_program(
     """
     lang = normalize_language(language)
     files = dict(code) if isinstance(code, Mapping) else {_default_name(lang): code}
-    folder = programs_dir / _digest(lang, files)
+    folder = programs_dir / _digest(lang, files, view.hidden if view is not None else ())
     with locks.get(folder.name):
         return _build(lang, files, folder, view=view, uid=uid)
 

@@ -14,12 +14,24 @@ import shutil
 import stat
 import subprocess
 import sys
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["SandboxView", "bwrap_path", "bwrap_works", "others_can_run", "python_executable"]
+from aiflows.judge._seccomp import filter_fd
+
+__all__ = [
+    "SandboxView",
+    "bwrap_path",
+    "bwrap_problem",
+    "bwrap_works",
+    "data_to_hide",
+    "others_can_run",
+    "python_executable",
+    "seccomp_fd",
+]
 
 log = logging.getLogger("aiflows.judge")
 
@@ -51,22 +63,58 @@ def bwrap_path() -> str | None:
     return shutil.which("bwrap")
 
 
-@cache
 def bwrap_works() -> bool:
     """True when bubblewrap can build our namespaces here (containers may forbid them)."""
+    return bwrap_problem() is None
+
+
+@cache
+def bwrap_problem() -> str | None:
+    """Why bubblewrap cannot sandbox programs here, or None when it can."""
     exe = bwrap_path()
     if exe is None:
+        return "bubblewrap (bwrap) is not installed (not found on PATH)"
+    why = _try_bwrap(exe, None)
+    if why is not None:
+        log.warning("bwrap is installed but failed: %s", why)
+        return f"bubblewrap ({exe}) is installed but cannot create the sandbox's namespaces here: {why}"
+    return None
+
+
+@cache
+def _seccomp_works() -> bool:
+    exe = bwrap_path()
+    fd = filter_fd()
+    if exe is None or fd is None:
+        log.warning("no seccomp filter for this architecture: sandboxed programs may call ptrace, unshare, ...")
         return False
+    try:
+        why = _try_bwrap(exe, fd)
+    finally:
+        os.close(fd)
+    if why is not None:
+        log.warning("bwrap cannot load the seccomp filter (%s): the sandbox runs without it", why)
+    return why is None
+
+
+def seccomp_fd() -> int | None:
+    """A fresh fd holding the seccomp filter for `bwrap --seccomp`, or None when unavailable."""
+    return filter_fd() if _seccomp_works() else None
+
+
+def _try_bwrap(exe: str, seccomp: int | None) -> str | None:
     view = SandboxView()
     try:
         done = subprocess.run(
-            [exe, *view.bwrap_args(), "--", "/bin/true"], capture_output=True, timeout=20, check=False
+            [exe, *view.bwrap_args(seccomp_fd=seccomp), "--", "/bin/true"],
+            capture_output=True,
+            timeout=20,
+            check=False,
+            pass_fds=() if seccomp is None else (seccomp,),
         )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    if done.returncode != 0:
-        log.warning("bwrap is installed but failed: %s", done.stderr.decode(errors="replace").strip())
-    return done.returncode == 0
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return str(exc)
+    return None if done.returncode == 0 else done.stderr.decode(errors="replace").strip() or f"exit {done.returncode}"
 
 
 class SandboxView(BaseModel):
@@ -102,7 +150,30 @@ class SandboxView(BaseModel):
             return False
         return any(_inside(real, r) for r in self.visible_roots())
 
-    def bwrap_args(self, cwd: str = "/tmp") -> list[str]:
+    def data_to_hide(self, paths: Iterable[Path]) -> tuple[str, ...]:
+        """The folders to hide so that problem data under a visible path stays out of sight.
+
+        Each visible path is hidden with its siblings: its parent folder when that lies strictly
+        inside a visible root and holds none of the roots (a problem set under a venv or /opt),
+        else every sibling that looks like a problem package (problem.yaml or data/).
+        """
+        roots = self.visible_roots()
+        hidden: set[str] = set()
+        for path in paths:
+            real = Path(os.path.realpath(path))
+            if not self.is_visible(real):
+                continue
+            hidden.add(str(real))
+            parent = str(real.parent)
+            strictly_inside = any(_inside(parent, r) and parent != r for r in roots)
+            if strictly_inside and not any(_inside(r, parent) for r in roots):
+                hidden.add(parent)
+                continue
+            hidden.update(str(s) for s in _problem_like_children(real.parent) if not any(_inside(r, str(s)) for r in roots))
+        return tuple(sorted(hidden))
+
+    def bwrap_args(self, cwd: str = "/tmp", seccomp_fd: int | None = None) -> list[str]:
+        """bwrap's options for this view; `seccomp_fd` (see `seccomp_fd()`) adds the syscall filter."""
         args = [
             "--die-with-parent",
             "--new-session",
@@ -131,6 +202,8 @@ class SandboxView(BaseModel):
         for path in self.hidden:
             args += ["--tmpfs", path]
         args += ["--chdir", cwd, "--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin"]
+        if seccomp_fd is not None:
+            args += ["--seccomp", str(seccomp_fd)]
         return args
 
     def server_cap_args(self) -> list[str]:
@@ -175,6 +248,14 @@ def _parents(path: str, made: set[str]) -> list[str]:
             made.add(str(parent))
             args += ["--perms", "0755", "--dir", str(parent)]
     return args
+
+
+def _problem_like_children(folder: Path) -> list[Path]:
+    try:
+        children = [c for c in folder.iterdir() if c.is_dir() and not c.is_symlink()]
+    except OSError:
+        return []
+    return [c for c in children if (c / "problem.yaml").is_file() or (c / "data").is_dir()]
 
 
 def _inside(path: str, root: str) -> bool:
