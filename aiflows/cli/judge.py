@@ -3,7 +3,10 @@
     aiflows judge ../shared/data/cc/kattis-examples/hello hello.py
     aiflows judge path/to/problem sol.cpp --samples          # public samples only
     aiflows judge path/to/problem sol.c --language c --json  # the Judgement as JSON
+    aiflows judge path/to/problem sol.py --show-secret       # also the data of failed secret tests
 
+The data of secret (hidden) tests, their input, answer, the program's output and stderr and the
+checker's words, is not shown unless `--show-secret` is given: samples show everything.
 The exit code is 0 when the program is accepted, 1 otherwise (2 for bad usage).
 """
 
@@ -30,15 +33,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--sandbox",
         choices=("auto", "bwrap", "none"),
         default="auto",
-        help="sandbox to use (default auto: bwrap if it works)",
+        help="sandbox to use (default auto: bubblewrap, or an error saying how to install it; "
+        "none: no isolation at all)",
     )
     parser.add_argument("--json", action="store_true", help="print the Judgement as JSON")
+    parser.add_argument(
+        "--show-secret",
+        action="store_true",
+        help="show the data of secret tests too (input, answer, output, stderr); samples always show it",
+    )
     parser.set_defaults(func=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     from aiflows.judge import Judge, JudgeConfig, PackageError, Verdict
     from aiflows.judge._programs import SUFFIXES
+    from aiflows.judge._redact import without_secret_data
     from aiflows.problems import load_package
 
     source: Path = args.submission
@@ -55,12 +65,16 @@ def handle(args: argparse.Namespace) -> int:
         judgement = (
             judger.judge_samples(problem, code, language) if args.samples else judger.judge(problem, code, language)
         )
+    if not args.show_secret:
+        judgement = without_secret_data(judgement)
     if args.json:
         print(judgement.model_dump_json(indent=2))
     else:
         for test in judgement.tests:
             print(f"{test.verdict:>4}  {test.name:30} {test.time_s:6.2f} s  {test.message}")
         print(judgement.feedback())
+        if getattr(judgement, "sandbox", "bwrap") == "none":
+            print("Judged WITHOUT a sandbox (--sandbox none): the program could read and write any file.")
     return 0 if judgement.verdict == Verdict.AC else 1
 
 

@@ -11,7 +11,8 @@ turned back into Python 2 division (`/` floors two ints), and a small prelude re
 `cmp`, Python 2 `round` and byte-transparent `open`. When the judge ships its own self-test
 (`judge -2`), the converted judge must pass it before it is used. C++ judges are compiled once
 per problem and cached; Java and Go judges are built when their toolchain is installed. A judge
-that cannot be made to run raises `ValidatorError` naming the file and why.
+that cannot be made to run raises `ValidatorError` naming the file and why. Judges are problem
+code: they are built and run in the sandbox (see `_validator_sandbox`).
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ import ast
 import hashlib
 import re
 import shutil
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 from typing import Literal
@@ -30,7 +29,19 @@ from pydantic import BaseModel
 
 from aiflows.judge._errors import ValidatorError
 from aiflows.judge._models import Verdict
-from aiflows.judge._validators import BUILD_TIMEOUT_S, CPP_SUFFIXES, Validator
+from aiflows.judge._sandbox import python_executable
+from aiflows.judge._validator_sandbox import (
+    ANSWER,
+    ATTEMPT,
+    FEEDBACK,
+    HOME,
+    INPUT,
+    UNSANDBOXED,
+    ValidatorSandbox,
+    read_written,
+    run_limits,
+)
+from aiflows.judge._validators import CPP_SUFFIXES, READY, Validator, build_in_sandbox, copy_source
 from aiflows.problems.model import Problem
 
 __all__ = [
@@ -111,9 +122,9 @@ def is_codejam_validator(problem: Problem) -> bool:
     return str(problem.metadata.get("validator_protocol", "")).startswith("codejam")
 
 
-def build_codejam_validator(problem: Problem, cache_dir: Path) -> Validator:
-    """Make the problem's Code Jam judge runnable (cached by content under `cache_dir`). Not
-    thread-safe for one judge in one `cache_dir`: the Judge builds under its lock.
+def build_codejam_validator(problem: Problem, cache_dir: Path, *, sandbox: ValidatorSandbox = UNSANDBOXED) -> Validator:
+    """Make the problem's Code Jam judge runnable in `sandbox` (cached by content under
+    `cache_dir`). Not thread-safe for one judge in one `cache_dir`: the Judge builds under its lock.
 
     Raises:
         ValidatorError: naming the file and why when the judge cannot be run.
@@ -132,13 +143,13 @@ def build_codejam_validator(problem: Problem, cache_dir: Path) -> Validator:
     text = main.read_text(encoding="utf-8", errors="replace")
     suffix = main.suffix.lower()
     if suffix in (".py", ".py3"):
-        return _build_python(problem.id, main, text, cache_dir)
+        return _build_python(problem.id, main, text, cache_dir, sandbox)
     if suffix in CPP_SUFFIXES or suffix == ".c":
-        return _build_cpp(problem.id, main, text, cache_dir)
+        return _build_cpp(problem.id, main, text, cache_dir, sandbox)
     if suffix == ".java":
-        return _build_java(problem.id, main, text, cache_dir)
+        return _build_java(problem.id, main, text, cache_dir, sandbox)
     if suffix == ".go":
-        return _build_go(problem.id, main, cache_dir)
+        return _build_go(problem.id, main, cache_dir, sandbox)
     raise ValidatorError(problem.id, f"no way to run a Code Jam judge written in {suffix!r}", file=main)
 
 
@@ -160,12 +171,13 @@ def _cache(cache_dir: Path, kind: str, text: str) -> Path:
 # -- Python ------------------------------------------------------------------------------------
 
 
-def _build_python(problem_id: str, main: Path, text: str, cache_dir: Path) -> Validator:
+def _build_python(problem_id: str, main: Path, text: str, cache_dir: Path, sandbox: ValidatorSandbox) -> Validator:
     """Python 3 judges run as they are; Python 2 ones (by syntax) are converted and self-tested."""
     python2 = _PY2_HINT.search(text) is not None or not _compiles(text)
     out = _cache(cache_dir, "py2" if python2 else "py3", text)
-    judge, runner, ready = out / "judge.py", out / "run.py", out / "ready"
-    validator = Validator(argv=[sys.executable, str(runner), str(judge)], source=main, protocol="codejam")
+    judge, runner, ready = out / "judge.py", out / "run.py", out / READY
+    argv = [python_executable(), str(runner), str(judge)]
+    validator = Validator(argv=argv, source=main, home=out, protocol="codejam")
     if ready.exists():
         return validator
     shutil.rmtree(out, ignore_errors=True)
@@ -178,7 +190,7 @@ def _build_python(problem_id: str, main: Path, text: str, cache_dir: Path) -> Va
     judge.write_text(code)
     runner.write_text(_RUNNER)
     if python2 and _SELF_TEST.search(text):
-        _self_test(problem_id, validator, out, converted=True)
+        _self_test(problem_id, validator, sandbox, converted=True)
     ready.touch()
     return validator
 
@@ -249,20 +261,21 @@ def _as_load(target: ast.expr) -> ast.expr:
 # -- compiled judges ---------------------------------------------------------------------------
 
 
-def _build_cpp(problem_id: str, main: Path, text: str, cache_dir: Path) -> Validator:
+def _build_cpp(problem_id: str, main: Path, text: str, cache_dir: Path, sandbox: ValidatorSandbox) -> Validator:
     """C++17 (the archive's era), compiled once per content; then its self-test, once."""
     out = _cache(cache_dir, "cpp", text)
-    exe, ready = out / "judge", out / "ready"
+    ready = out / READY
     protocol: Protocol = "codejam-status" if "status: VALID" in text else "codejam"
-    validator = Validator(argv=[str(exe)], source=main, protocol=protocol)
+    validator = Validator(argv=[str(out / "judge")], source=main, home=out, protocol=protocol)
     if ready.exists():
         return validator
-    out.mkdir(parents=True, exist_ok=True)
+    copy_source(main.parent, out, sandbox)
     std = "-std=gnu17" if main.suffix.lower() == ".c" else "-std=gnu++17"
     compiler = "gcc" if main.suffix.lower() == ".c" else "g++"
-    _toolchain(problem_id, main, [compiler, "-O2", std, "-I", str(main.parent), str(main), "-o", str(exe)], compiler)
+    cmd = [compiler, "-O2", std, "-I", f"{HOME}/src", f"{HOME}/src/{main.name}", "-o", f"{HOME}/judge"]
+    _toolchain(problem_id, main, cmd, compiler, out, sandbox)
     if _SELF_TEST.search(text):
-        _self_test(problem_id, validator, out)
+        _self_test(problem_id, validator, sandbox)
     ready.touch()
     return validator
 
@@ -270,38 +283,47 @@ def _build_cpp(problem_id: str, main: Path, text: str, cache_dir: Path) -> Valid
 # -- Java and Go -------------------------------------------------------------------------------
 
 
-def _build_java(problem_id: str, main: Path, text: str, cache_dir: Path) -> Validator:
+def _build_java(problem_id: str, main: Path, text: str, cache_dir: Path, sandbox: ValidatorSandbox) -> Validator:
     if shutil.which("javac") is None or shutil.which("java") is None:
         raise ValidatorError(
             problem_id, "the judge is Java, and no Java toolchain (javac, java) is installed", file=main
         )
     out = _cache(cache_dir, "java", text)
-    validator = Validator(argv=["java", "-cp", str(out), main.stem], source=main, protocol="codejam")
-    if (out / f"{main.stem}.class").exists():
+    # a heap of its own: the JVM's default reserves a quarter of the machine, past the memory limit
+    argv = ["java", "-Xmx1g", "-Xss64m", "-XX:CompressedClassSpaceSize=64m", "-cp", str(out), main.stem]
+    validator = Validator(argv=argv, source=main, home=out, protocol="codejam")
+    if (out / READY).exists():
         return validator
-    out.mkdir(parents=True, exist_ok=True)
-    _toolchain(problem_id, main, ["javac", "-nowarn", "-d", str(out), str(main)], "javac")
+    copy_source(main.parent, out, sandbox)
+    javac = ["javac", "-J-Xmx1g", "-nowarn", "-d", HOME, f"{HOME}/src/{main.name}"]
+    _toolchain(problem_id, main, javac, "javac", out, sandbox)
+    (out / READY).touch()
     return validator
 
 
-def _build_go(problem_id: str, main: Path, cache_dir: Path) -> Validator:
+def _build_go(problem_id: str, main: Path, cache_dir: Path, sandbox: ValidatorSandbox) -> Validator:
     if shutil.which("go") is None:
         raise ValidatorError(problem_id, "the judge is Go, and no Go toolchain (go) is installed", file=main)
     out = _cache(cache_dir, "go", main.read_text(errors="replace"))
-    exe = out / "judge"
-    if not exe.exists():
-        out.mkdir(parents=True, exist_ok=True)
-        _toolchain(problem_id, main, ["go", "build", "-o", str(exe), str(main)], "go build")
-    return Validator(argv=[str(exe)], source=main, protocol="codejam")
+    if not (out / READY).exists():
+        copy_source(main.parent, out, sandbox)
+        _toolchain(
+            problem_id,
+            main,
+            ["go", "build", "-o", f"{HOME}/judge", f"{HOME}/src/{main.name}"],
+            "go build",
+            out,
+            sandbox,
+        )
+        (out / READY).touch()
+    return Validator(argv=[str(out / "judge")], source=main, home=out, protocol="codejam")
 
 
-def _toolchain(problem_id: str, main: Path, cmd: list[str], what: str) -> None:
-    try:
-        done = subprocess.run(cmd, capture_output=True, timeout=BUILD_TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired:
-        raise ValidatorError(problem_id, f"{what} took over {BUILD_TIMEOUT_S} s", file=main) from None
-    if done.returncode != 0:
-        err = (done.stdout + done.stderr).decode(errors="replace").strip()
+def _toolchain(problem_id: str, main: Path, cmd: list[str], what: str, out: Path, sandbox: ValidatorSandbox) -> None:
+    """Build in the sandbox (`cmd` names `out` as HOME); a failure says which error, or which
+    missing package, stopped it."""
+    err = build_in_sandbox(problem_id, cmd, out, sandbox, what=what, file=main)
+    if err is not None:
         missing = sorted(set(re.findall(r"package ([\w.]+) does not exist", err)))
         errors = [line for line in err.splitlines() if ": error:" in line][:5] or err.splitlines()[-20:]
         why = f"it needs {', '.join(missing)}, which the archive does not ship" if missing else "\n".join(errors)
@@ -311,15 +333,20 @@ def _toolchain(problem_id: str, main: Path, cmd: list[str], what: str) -> None:
 # -- running -----------------------------------------------------------------------------------
 
 
-def _self_test(problem_id: str, validator: Validator, work: Path, *, converted: bool = False) -> None:
+def _self_test(problem_id: str, validator: Validator, sandbox: ValidatorSandbox, *, converted: bool = False) -> None:
     """`judge -2` runs the judge's own unit tests; a judge that fails them is not used."""
-    try:
-        done = subprocess.run(
-            [*validator.argv, "-2"], capture_output=True, timeout=SELF_TEST_TIMEOUT_S, cwd=work, check=False
-        )
-        code, said = done.returncode, (done.stdout + done.stderr).decode(errors="replace").strip()
-    except subprocess.TimeoutExpired:
-        code, said = None, f"it ran over {SELF_TEST_TIMEOUT_S} s"
+    done = sandbox.run(
+        sandbox.argv([*validator.argv, "-2"], validator.home),
+        run_limits(SELF_TEST_TIMEOUT_S),
+        capture=True,
+        home=(validator.home, False) if validator.home else None,
+        cwd=(validator.home, "/tmp"),
+    )
+    code, said = done.code, done.output.decode(errors="replace").strip()
+    if done.timed_out:
+        said = f"it ran over {SELF_TEST_TIMEOUT_S} s"
+    elif done.signal is not None:
+        said = f"killed by signal {done.signal}: {said}"
     if code != 0:
         after = " after conversion to Python 3" if converted else ""
         raise ValidatorError(
@@ -330,23 +357,44 @@ def _self_test(problem_id: str, validator: Validator, work: Path, *, converted: 
 
 
 def run_codejam_validator(
-    validator: Validator, input_path: Path, attempt: Path, answer: Path, work_dir: Path, timeout: float
+    validator: Validator,
+    input_path: Path,
+    attempt: Path,
+    answer: Path,
+    work_dir: Path,
+    timeout: float,
+    *,
+    sandbox: ValidatorSandbox = UNSANDBOXED,
+    scratch: Path | None = None,
 ) -> CodeJamOutcome:
-    """Run the judge on one attempt (the program's output file) and read its verdict."""
-    if validator.argv[0] == sys.executable and not _is_utf8(attempt):
+    """Run the judge on one attempt (the program's output file) and read its verdict. In the
+    sandbox it sees the three files read-only and `work_dir` as its writable working folder;
+    `scratch` (default `work_dir`) takes copies of files its uid could not read."""
+    if validator.argv[0] == python_executable() and not _is_utf8(attempt):
         return CodeJamOutcome(verdict=Verdict.WA, message="the output is not valid UTF-8 text")
+    scratch = scratch or work_dir
+    sandbox.own(work_dir)
+    files = [(input_path, INPUT, "judge-input"), (attempt, ATTEMPT, "judge-attempt"), (answer, ANSWER, "judge-answer")]
+    ro = [(sandbox.readable(host, scratch, copy), inside) for host, inside, copy in files]
+    argv = [*sandbox.argv(validator.argv, validator.home), *(sandbox.path(host, inside) for host, inside in ro)]
     status = work_dir / "judge_status.txt"
-    argv = [*validator.argv, str(input_path), str(attempt), str(answer)]
     if validator.protocol == "codejam-status":
-        argv.append(str(status))
-    try:
-        done = subprocess.run(argv, capture_output=True, timeout=timeout, cwd=work_dir, check=False)
-    except subprocess.TimeoutExpired:
+        argv.append(sandbox.path(status, f"{FEEDBACK}/judge_status.txt"))
+    done = sandbox.run(
+        argv,
+        run_limits(timeout),
+        capture=True,
+        home=(validator.home, False) if validator.home else None,
+        ro=ro,
+        rw=[(work_dir, FEEDBACK)],
+        cwd=(work_dir, FEEDBACK),
+    )
+    if done.timed_out:
         return _fault(f"the judge ran over {timeout:g} s")
-    said = (done.stdout + done.stderr).decode(errors="replace").strip()[-2000:]
-    code = done.returncode
-    if code < 0:
-        return _fault(f"the judge was killed by signal {-code}: {said or 'no message'}")
+    said = done.output.decode(errors="replace").strip()[-2000:]
+    code = done.code
+    if code is None:
+        return _fault(f"the judge was killed by signal {done.signal}: {said or 'no message'}")
     if code == CRASH_EXIT:
         return _fault(f"the judge crashed: {said or 'no message'}")
     if validator.protocol == "codejam-status":
@@ -359,7 +407,7 @@ def run_codejam_validator(
 
 
 def _read_status(status: Path, code: int, said: str) -> CodeJamOutcome:
-    text = status.read_text(errors="replace") if status.exists() else ""
+    text = (read_written(status, 1 << 16) or b"").decode(errors="replace")
     found = re.search(r"^status:\s*(\w+)", text, re.MULTILINE)
     if code != 0 or found is None:
         return _fault(f"the judge exited with {code} and wrote no status: {said or 'no message'}")

@@ -8,6 +8,7 @@ import queue
 import select
 import shutil
 import signal
+import stat
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from aiflows.judge._errors import ValidatorError
 from aiflows.judge._executor import Executor, RunHandle
 from aiflows.judge._forkserver import Program
 from aiflows.judge._models import Limits, RunResult, TestResult, Verdict
+from aiflows.judge._validator_sandbox import ANSWER, FEEDBACK, INPUT, ValidatorSandbox, kill, run_limits
 from aiflows.judge._validators import ACCEPT, REJECT, Validator, read_feedback
 from aiflows.problems.model import TestCase
 
@@ -76,6 +78,15 @@ class TestContext:
     hidden: tuple[str, ...]
     scratch: ScratchPool
     output_limit: int = field(default=0)
+    # where the validator runs: the executor's sandbox, with this judgement's hidden paths
+    validator_sandbox: ValidatorSandbox = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.validator_sandbox = ValidatorSandbox.for_executor(self.executor, self.hidden)
+
+    @property
+    def validator_wall_s(self) -> float:
+        return max(30.0, self.limits.wall_s * 4)
 
 
 def _excerpt(data: bytes, limit: int = EXCERPT) -> str:
@@ -140,11 +151,16 @@ def _run_passes(ctx: TestContext, test: TestCase, tmp: Path) -> TestResult:
     for index in range(ctx.passes):
         if ctx.validator is not None:
             feedback_dir.mkdir(exist_ok=True)
+            ctx.validator_sandbox.own(feedback_dir)
         result = _one_pass(ctx, test, input_path, tmp, feedback_dir)
         slowest = max(slowest, (result.time_s, result.wall_s))
         next_input = feedback_dir / "nextpass.in"
-        if result.verdict != Verdict.AC or index + 1 >= ctx.passes or not next_input.exists():
+        if result.verdict != Verdict.AC or index + 1 >= ctx.passes or not os.path.lexists(next_input):
             break
+        if not stat.S_ISREG(os.lstat(next_input).st_mode):  # a link would feed the program any host file
+            why = f"the validator's nextpass.in is not a regular file (pass {index + 1})"
+            err = ValidatorError(ctx.problem_id, why, file=ctx.validator.source if ctx.validator else None)
+            return result.model_copy(update={"verdict": Verdict.JE, "message": str(err)})
         input_path = tmp / f"pass{index + 2}.in"
         shutil.move(str(next_input), input_path)
     if index > 0:  # report the slowest pass, and which pass failed
@@ -190,20 +206,37 @@ def _one_pass(ctx: TestContext, test: TestCase, input_path: Path, tmp: Path, fee
         )
     if ctx.validator.protocol != "kattis":
         return _codejam_checked(ctx, test, base, input_path, out_path, feedback_dir)
-    with open(out_path, "rb") as fout:
-        try:
-            done = subprocess.run(
-                [*ctx.validator.argv, str(input_path), str(test.answer_path), str(feedback_dir), *ctx.validator_args],
-                stdin=fout,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                timeout=max(30.0, ctx.limits.wall_s * 4),
-                check=False,
-            )
-            code, stderr = done.returncode, done.stderr
-        except subprocess.TimeoutExpired:
-            code, stderr = None, b"the validator timed out"
-    return _validated(ctx, base, code, stderr, feedback_dir, out_path)
+    with open(out_path, "rb") as fout, open(tmp / "val_err", "w+b") as val_err:
+        argv, where = _kattis_call(ctx, input_path, test.answer_path, feedback_dir, tmp)
+        done = ctx.validator_sandbox.run(
+            argv, run_limits(ctx.validator_wall_s), stdin=fout.fileno(), stderr=val_err.fileno(), **where
+        )
+        val_err.seek(0)
+        stderr = val_err.read(1 << 16)
+    if done.timed_out:
+        stderr = b"the validator timed out"
+    elif done.signal is not None:
+        stderr = f"killed by signal {done.signal}: ".encode() + stderr
+    return _validated(ctx, base, done.code, stderr, feedback_dir, out_path)
+
+
+def _kattis_call(
+    ctx: TestContext, input_path: Path, answer_path: Path, feedback_dir: Path, tmp: Path
+) -> tuple[list[str], dict[str, object]]:
+    """The validator's command line (`validator input answer feedback_dir [flags]`, paths as the
+    validator sees them) and what its sandbox binds."""
+    assert ctx.validator is not None
+    sandbox = ctx.validator_sandbox
+    ro = [(sandbox.readable(input_path, tmp, "val.in"), INPUT), (sandbox.readable(answer_path, tmp, "val.ans"), ANSWER)]
+    argv = [
+        *sandbox.argv(ctx.validator.argv, ctx.validator.home),
+        sandbox.path(input_path, INPUT),
+        sandbox.path(answer_path, ANSWER),
+        sandbox.path(feedback_dir, FEEDBACK),
+        *ctx.validator_args,
+    ]
+    home = (ctx.validator.home, False) if ctx.validator.home else None
+    return argv, {"home": home, "ro": ro, "rw": [(feedback_dir, FEEDBACK)]}
 
 
 def _codejam_checked(
@@ -212,7 +245,14 @@ def _codejam_checked(
     """Code Jam judges: `judge input attempt answer`, exit 0 accepts (see `_codejam`)."""
     assert ctx.validator is not None
     said = run_codejam_validator(
-        ctx.validator, input_path, out_path, test.answer_path, feedback_dir, max(30.0, ctx.limits.wall_s * 4)
+        ctx.validator,
+        input_path,
+        out_path,
+        test.answer_path,
+        feedback_dir,
+        ctx.validator_wall_s,
+        sandbox=ctx.validator_sandbox,
+        scratch=out_path.parent,
     )
     update: dict[str, object] = {"verdict": said.verdict, "validator_feedback": said.message}
     if said.verdict == Verdict.WA:
@@ -277,11 +317,14 @@ def _interactive(ctx: TestContext, test: TestCase, input_path: Path, tmp: Path, 
     to_prog_r, to_prog_w = os.pipe()  # interactor stdout -> program stdin
     with open(tmp / "val_err", "wb") as val_err:
         try:
-            validator = subprocess.Popen(
-                [*ctx.validator.argv, str(input_path), str(test.answer_path), str(feedback_dir), *ctx.validator_args],
+            argv, where = _kattis_call(ctx, input_path, test.answer_path, feedback_dir, tmp)
+            validator = ctx.validator_sandbox.start(
+                argv,
+                run_limits(ctx.validator_wall_s),
                 stdin=to_val_r,
                 stdout=to_prog_w,
-                stderr=val_err,
+                stderr=val_err.fileno(),
+                **where,  # type: ignore[arg-type]
             )
         finally:
             os.close(to_val_r)
@@ -381,5 +424,5 @@ def _reap(validator: subprocess.Popen[bytes], limits: Limits) -> None:
     try:
         validator.wait(timeout=max(10.0, limits.wall_s * 2))
     except subprocess.TimeoutExpired:
-        validator.kill()
+        kill(validator)
         validator.wait()

@@ -2,8 +2,9 @@
 
 A validator is run as `validator input answer feedback_dir [flags] < program_output` and
 answers with exit 42 (accept) or 43 (reject); `judgemessage.txt` / `teammessage.txt` in the
-feedback dir say why. Validators come from the problem's authors, so they are trusted: they
-run outside the program sandbox, but with a wall-clock limit.
+feedback dir say why. Validators come with the problem package, and a package may come from
+anyone: they are built and run in the sandbox (see `_validator_sandbox`), from a copy of their
+folder, seeing only their own files and the one test they judge.
 """
 
 from __future__ import annotations
@@ -11,36 +12,41 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel
 
 from aiflows.judge._errors import ValidatorError
+from aiflows.judge._sandbox import python_executable
+from aiflows.judge._validator_sandbox import BUILD_LIMITS, HOME, UNSANDBOXED, ValidatorSandbox, read_written
 
-__all__ = ["ACCEPT", "REJECT", "Validator", "build_validator", "read_feedback"]
+__all__ = ["ACCEPT", "REJECT", "Validator", "build_in_sandbox", "build_validator", "copy_source", "read_feedback"]
 
 ACCEPT, REJECT = 42, 43
 C_SUFFIXES = {".c"}
 CPP_SUFFIXES = {".cc", ".cpp", ".cxx", ".c++"}
-BUILD_TIMEOUT_S = 120
+BUILD_TIMEOUT_S = BUILD_LIMITS.wall_s
+READY = "ready"  # marks a cache folder whose build finished
 
 
 class Validator(BaseModel):
-    """A built validator: the command to run before its three arguments, and how to call it
-    (Kattis, or Code Jam's own conventions: see `_codejam`)."""
+    """A built validator: the command to run before its three arguments (host paths), the
+    folder it was built in (bound at `/validator` in the sandbox), and how to call it (Kattis,
+    or Code Jam's own conventions: see `_codejam`)."""
 
     argv: list[str]
     source: Path
+    home: Path | None = None
     protocol: Literal["kattis", "codejam", "codejam-status"] = "kattis"
 
 
-def build_validator(problem_id: str, source: Path, cache_dir: Path) -> Validator:
+def build_validator(
+    problem_id: str, source: Path, cache_dir: Path, *, sandbox: ValidatorSandbox = UNSANDBOXED
+) -> Validator:
     """Compile (C/C++, with the folder on the include path for validate.h / testlib.h) or wrap
-    (Python, build/run scripts) the validator at `source`; cached by content. Not thread-safe
-    for one `cache_dir`: the Judge builds under its lock.
+    (Python, build/run scripts) the validator at `source`, in `sandbox`; cached by content. Not
+    thread-safe for one `cache_dir`: the Judge builds under its lock.
 
     Raises:
         ValidatorError: naming the problem and file when it is missing or does not build.
@@ -55,14 +61,15 @@ def build_validator(problem_id: str, source: Path, cache_dir: Path) -> Validator
     for f in files:
         digest.update(str(f.relative_to(folder.parent)).encode() + b"\0" + f.read_bytes())
     out = cache_dir / digest.hexdigest()[:24]
+    src = out / "src"
     names = {f.name for f in files}
     if folder.is_dir() and {"build", "run"} <= names:
-        return _build_scripted(problem_id, folder, out)
+        return _build_scripted(problem_id, folder, out, sandbox)
     cpp = [f for f in files if f.suffix.lower() in CPP_SUFFIXES]
     c = [f for f in files if f.suffix.lower() in C_SUFFIXES]
     py = [f for f in files if f.suffix == ".py"]
     if cpp or c:
-        return _compile(problem_id, folder, cpp or c, "g++" if cpp else "gcc", out)
+        return _compile(problem_id, folder, cpp or c, "g++" if cpp else "gcc", out, sandbox)
     if py:
         main = (
             py[0] if len(py) == 1 else next((f for f in py if f.stem in ("validate", "validator", "interactor")), None)
@@ -71,10 +78,12 @@ def build_validator(problem_id: str, source: Path, cache_dir: Path) -> Validator
             raise ValidatorError(
                 problem_id, f"cannot tell which of {[p.name for p in py]} is the validator", file=folder
             )
-        return Validator(argv=[sys.executable, str(main)], source=main)
+        _fresh_copy(folder, out, sandbox)
+        return Validator(argv=[python_executable(), str(src / _inside(main, folder))], source=main, home=out)
     runnable = [f for f in files if os.access(f, os.X_OK)]
     if len(runnable) == 1:
-        return Validator(argv=[str(runnable[0])], source=runnable[0])
+        _fresh_copy(folder, out, sandbox)
+        return Validator(argv=[str(src / _inside(runnable[0], folder))], source=runnable[0], home=out)
     raise ValidatorError(problem_id, "no C, C++ or Python source in the output validator", file=source)
 
 
@@ -89,52 +98,96 @@ def _descend(source: Path) -> Path:
     return source
 
 
-def _compile(problem_id: str, folder: Path, sources: list[Path], compiler: str, out: Path) -> Validator:
+def _inside(path: Path, folder: Path) -> str:
+    """`path`'s name under the copy of `folder` (a single-file validator is copied alone)."""
+    return path.name if folder.is_file() else str(path.relative_to(folder))
+
+
+def copy_source(folder: Path, out: Path, sandbox: ValidatorSandbox) -> Path:
+    """Copy the validator's folder (or single file) to `out/src`, symlinks as symlinks (followed,
+    they would copy whatever host file they name), owned by the sandbox's uid; returns `out/src`."""
+    shutil.rmtree(out, ignore_errors=True)
+    src = out / "src"
+    if folder.is_dir():
+        shutil.copytree(folder, src, symlinks=True)
+    else:
+        src.mkdir(parents=True)
+        shutil.copy2(folder, src / folder.name)
+    sandbox.own(out)
+    return src
+
+
+def _fresh_copy(folder: Path, out: Path, sandbox: ValidatorSandbox) -> None:
+    if not (out / READY).exists():
+        copy_source(folder, out, sandbox)
+        (out / READY).touch()
+
+
+def build_in_sandbox(
+    problem_id: str, cmd: list[str], out: Path, sandbox: ValidatorSandbox, *, what: str, file: Path
+) -> str | None:
+    """Run a build command, written with sandbox paths (HOME for `out`), in `out/src` with `out`
+    writable; None when it worked, else its output. One that runs too long raises ValidatorError."""
+    done = sandbox.run(
+        _host(cmd, out, sandbox), BUILD_LIMITS, capture=True, home=(out, True), cwd=(out / "src", f"{HOME}/src")
+    )
+    if done.timed_out:
+        raise ValidatorError(problem_id, f"{what} took over {BUILD_TIMEOUT_S:g} s", file=file)
+    if done.code == 0:
+        return None
+    return done.output.decode(errors="replace").strip() or f"it ended with {done.code or f'signal {done.signal}'}"
+
+
+def _host(cmd: list[str], out: Path, sandbox: ValidatorSandbox) -> list[str]:
+    """A command written with sandbox paths (under HOME), named for where it runs."""
+    if sandbox.sandboxed:
+        return cmd
+    return [str(out) + a[len(HOME) :] if a == HOME or a.startswith(HOME + "/") else a for a in cmd]
+
+
+def _compile(
+    problem_id: str, folder: Path, sources: list[Path], compiler: str, out: Path, sandbox: ValidatorSandbox
+) -> Validator:
     exe = out / "validator"
-    if exe.exists():
-        return Validator(argv=[str(exe)], source=sources[0])
-    out.mkdir(parents=True, exist_ok=True)
-    include = folder if folder.is_dir() else folder.parent
+    validator = Validator(argv=[str(exe)], source=sources[0], home=out)
+    if (out / READY).exists():
+        return validator
+    copy_source(folder, out, sandbox)
     std = "-std=gnu++20" if compiler == "g++" else "-std=gnu17"
-    cmd = [compiler, "-O2", std, "-I", str(include), *map(str, sources), "-o", str(exe) + ".tmp"]
+    names = [f"{HOME}/src/{_inside(s, folder)}" for s in sources]
+    cmd = [compiler, "-O2", std, "-I", f"{HOME}/src", *names, "-o", f"{HOME}/validator"]
     if compiler == "gcc":
         cmd.append("-lm")
-    try:
-        done = subprocess.run(cmd, capture_output=True, timeout=BUILD_TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired:
-        raise ValidatorError(
-            problem_id, f"compiling the output validator took over {BUILD_TIMEOUT_S} s", file=sources[0]
-        ) from None
-    if done.returncode != 0:
-        err = done.stderr.decode(errors="replace").strip()[-3000:]
-        raise ValidatorError(problem_id, f"the output validator does not compile:\n{err}", file=sources[0])
-    os.replace(str(exe) + ".tmp", exe)
-    return Validator(argv=[str(exe)], source=sources[0])
+    err = build_in_sandbox(problem_id, cmd, out, sandbox, what="compiling the output validator", file=sources[0])
+    if err is not None:
+        raise ValidatorError(problem_id, f"the output validator does not compile:\n{err[-3000:]}", file=sources[0])
+    (out / READY).touch()
+    return validator
 
 
-def _build_scripted(problem_id: str, folder: Path, out: Path) -> Validator:
+def _build_scripted(problem_id: str, folder: Path, out: Path, sandbox: ValidatorSandbox) -> Validator:
     """Kattis `build` + `run` scripts: build in a copy of the folder, then `run` is the validator."""
-    work = out / "src"
-    if not (out / "built").exists():
-        shutil.rmtree(out, ignore_errors=True)
-        shutil.copytree(folder, work)
-        try:
-            done = subprocess.run(["sh", "build"], cwd=work, capture_output=True, timeout=BUILD_TIMEOUT_S, check=False)
-        except subprocess.TimeoutExpired:
-            raise ValidatorError(problem_id, "the validator's build script timed out", file=folder / "build") from None
-        if done.returncode != 0:
-            err = (done.stdout + done.stderr).decode(errors="replace").strip()[-3000:]
-            raise ValidatorError(problem_id, f"the validator's build script failed:\n{err}", file=folder / "build")
-        (out / "built").touch()
-    return Validator(argv=["sh", str(work / "run")], source=folder / "run")
+    validator = Validator(argv=["sh", str(out / "src" / "run")], source=folder / "run", home=out)
+    if (out / READY).exists():
+        return validator
+    copy_source(folder, out, sandbox)
+    err = build_in_sandbox(
+        problem_id, ["sh", "build"], out, sandbox, what="the validator's build script", file=folder / "build"
+    )
+    if err is not None:
+        raise ValidatorError(problem_id, f"the validator's build script failed:\n{err[-3000:]}", file=folder / "build")
+    (out / READY).touch()
+    return validator
 
 
 def read_feedback(feedback_dir: Path, limit: int = 2000) -> str:
+    """What the validator wrote for people (`judgemessage.txt`, `teammessage.txt`); a link or
+    anything but a plain file there is ignored."""
     parts = []
     for name in ("judgemessage.txt", "teammessage.txt"):
-        f = feedback_dir / name
-        if f.exists():
-            text = f.read_text(errors="replace").strip()
+        data = read_written(feedback_dir / name, limit * 4)
+        if data:
+            text = data.decode(errors="replace").strip()
             if text:
                 parts.append(text[:limit])
     return "\n".join(parts)
