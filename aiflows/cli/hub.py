@@ -5,6 +5,7 @@
     aiflows hub publish ./greeter --to git://host/ada/greeter.git   # check, tag v<version>, push
     aiflows hub pull ada/greeter@">=1,<2" --source "git=file:///srv/flows/{owner}/{name}.git"
     aiflows hub sync                               # fetch exactly what flows.lock pins
+    aiflows hub trust ada/greeter                  # trust the content flows.lock pins (after reading it)
     aiflows hub override ada/greeter ./greeter     # develop against a working copy
     aiflows hub list | show ada/greeter | search greet
     aiflows hub index flows_hub [--check]          # (re)generate or verify an index.yaml
@@ -43,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--no-tests", action="store_true", help="validate only; do not run the tests")
     p.set_defaults(func=_check)
 
-    p = sub.add_parser("publish", help="check, tag v<version> and push a flow folder")
+    p = sub.add_parser("publish", parents=[common], help="check, tag v<version> and push a flow folder")
     p.add_argument("path", type=Path, help="the flow folder")
     p.add_argument("--to", required=True, dest="remote", help="git remote URL or path to push to")
     p.add_argument("--no-tests", action="store_true", help="do not run the flow's tests first")
@@ -56,6 +57,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
     p = sub.add_parser("sync", parents=[common], help="fetch exactly what flows.lock pins")
     p.set_defaults(func=_sync)
+
+    p = sub.add_parser("trust", parents=[common],
+                       help="trust the content hashes flows.lock pins for a flow and its dependencies")
+    p.add_argument("name", help="owner/name, as locked in flows.lock")
+    p.set_defaults(func=_trust)
 
     p = sub.add_parser("override", parents=[common], help="use a working copy for a flow (or --remove)")
     p.add_argument("name", help="owner/name to override")
@@ -106,7 +112,7 @@ def _check(a: argparse.Namespace) -> int:
 def _publish(a: argparse.Namespace) -> int:
     from aiflows.hub import publish_flow
 
-    res = publish_flow(a.path, a.remote, run_tests=not a.no_tests)
+    res = publish_flow(a.path, a.remote, run_tests=not a.no_tests, protocols=_hub(a).config.allowed_protocols)
     verb = "published" if res.pushed else "already published (same content)"
     print(f"{verb} {res.name} {res.version} as {res.tag} ({res.commit[:12]}) to {a.remote}")
     return 0
@@ -125,6 +131,14 @@ def _sync(a: argparse.Namespace) -> int:
     hub = _hub(a)
     lock = hub.sync()
     print(f"{len(lock.flows)} flows match {hub.lock_path}")
+    return 0
+
+
+def _trust(a: argparse.Namespace) -> int:
+    hub = _hub(a)
+    for name, digest in hub.trust(a.name).items():
+        print(f"trusted {name} {digest}")
+    print(f"wrote {hub.project / 'hub.yaml'}")
     return 0
 
 

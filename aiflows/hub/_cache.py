@@ -17,7 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from ._errors import IntegrityError
-from ._files import FileEntry, content_hash, read_folder, write_entries
+from ._files import NO_LIMITS, FileEntry, content_hash, read_folder, write_entries
 
 __all__ = ["Cache", "CacheRecord"]
 
@@ -31,7 +31,13 @@ class CacheRecord(BaseModel):
     source: str = ""
     location: str = ""
     commit: str | None = None
+    kind: str = ""
     files: dict[str, str] = {}  # path -> sha256, to name the file that changed
+    origins: list[str] = []  # every "kind:location@commit" this machine fetched this content from
+
+
+def _origin(kind: str, location: str, commit: str | None) -> str:
+    return f"{kind}:{location}@{commit or ''}"
 
 
 class Cache:
@@ -67,32 +73,50 @@ class Cache:
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
         files = {e.path: hashlib.sha256(e.data).hexdigest() for e in entries}
-        self._record_path(digest).write_text(record.model_copy(update={"files": files}).model_dump_json(indent=2))
+        old = self.record(digest)
+        origin = _origin(record.kind, record.location, record.commit)
+        origins = sorted({*(old.origins if old else []), *record.origins, origin})
+        update = {"files": files, "origins": origins}
+        self._record_path(digest).write_text(record.model_copy(update=update).model_dump_json(indent=2))
         return final
 
+    def fetched_from(self, digest: str, kind: str, location: str, commit: str | None) -> bool:
+        """Whether this machine itself fetched the content `digest` from `location` at `commit`.
+
+        Recorded by `put` after the bytes were read from there, so unlike a lock's word it is provenance.
+        """
+        record = self.record(digest)
+        return record is not None and _origin(kind, location, commit) in record.origins
+
     def verify(self, digest: str) -> Path:
-        """Return the entry's folder after checking its content still hashes to `digest`."""
+        """Return the entry's folder after checking its content still hashes to `digest`.
+
+        Every file counts, `__pycache__` included: Python would import a planted `.pyc` instead of
+        the verified source, so an entry holding anything its hash does not cover is refused.
+        """
         folder = self.path(digest)
         if not folder.is_dir():
             raise IntegrityError(f"{folder}: cache entry is missing; run `aiflows hub sync`")
-        entries = read_folder(folder)
+        entries = read_folder(folder, NO_LIMITS, strict=True)
         actual = content_hash(entries)
         if actual != digest:
-            changed = self._changed_file(folder, entries, digest)
-            raise IntegrityError(f"{changed}: cache entry {digest[:12]} was modified "
-                                 f"(content no longer matches its hash); delete {folder} and run `aiflows hub sync`")
+            changed, added = self._changed_file(folder, entries, digest)
+            what = ("is not part of it (its hash does not cover this file: planted code or bytecode is never "
+                    "imported)" if added else "was modified (content no longer matches its hash)")
+            raise IntegrityError(f"{changed}: cache entry {digest[:12]} {what}; "
+                                 f"delete {folder} and run `aiflows hub sync`")
         return folder
 
-    def _changed_file(self, folder: Path, entries: list[FileEntry], digest: str) -> str:
-        """Name the first file that differs from the recorded one (or the folder if unknown)."""
+    def _changed_file(self, folder: Path, entries: list[FileEntry], digest: str) -> tuple[str, bool]:
+        """The first file that differs from the recorded ones (or the folder if unknown), and whether it is extra."""
         record = self.record(digest)
         if record is None or not record.files:
-            return str(folder)
+            return str(folder), False
         now = {e.path: hashlib.sha256(e.data).hexdigest() for e in entries}
         for path in sorted(set(now) | set(record.files)):
             if now.get(path) != record.files.get(path):
-                return str(folder / path)
-        return str(folder)
+                return str(folder / path), path not in record.files
+        return str(folder), False
 
     def _record_path(self, digest: str) -> Path:
         return self.root / f"{digest}.json"

@@ -2,7 +2,9 @@
 
 Checks the manifest, that the entrypoint module, README and tests exist, that the flow accepts the
 running aiflows, that no file or symlink leaves the folder, and then runs the flow's own tests with
-pytest in a subprocess (so a crashing test cannot take the caller down with it).
+pytest in a subprocess (so a crashing test cannot take the caller down with it). The result is read
+from pytest's exit code and its JUnit XML report, never from its free-text output, whose last line
+may be a warning.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
+import xml.etree.ElementTree as ET
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -23,13 +27,15 @@ from ._manifest import MANIFEST_FILE, Manifest, load_manifest
 __all__ = ["CheckReport", "check_flow"]
 
 _TAIL = 3000
+_NO_TESTS = 5  # pytest's exit code when it collected nothing
+_COUNTS = (("tests", "passed"), ("failures", "failed"), ("errors", "errors"), ("skipped", "skipped"))
 
 
 class CheckReport(BaseModel):
     folder: Path
     manifest: Manifest
     hash: str
-    tests: str  # pytest's summary line, or "skipped"
+    tests: str  # "N passed[, M skipped]" from pytest's report, or "skipped"
 
 
 def _package_root() -> Path:
@@ -66,10 +72,26 @@ def _run_tests(folder: Path) -> str:
     # has installed must not change (or break) the result.
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     plugins = ["-p", "pytest_asyncio.plugin", "-o", "asyncio_mode=auto"] if find_spec("pytest_asyncio") else []
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugins, "--rootdir", str(folder),
-           "--confcutdir", str(folder), "tests"]
-    proc = subprocess.run(cmd, cwd=folder, env=env, capture_output=True, text=True, check=False)
-    output = (proc.stdout + proc.stderr).strip()
-    if proc.returncode != 0:
-        raise HubError(f"{folder}: tests failed (pytest exit {proc.returncode}):\n{output[-_TAIL:]}")
-    return output.splitlines()[-1] if output else "passed"
+    with tempfile.TemporaryDirectory(prefix="aiflows-check-") as tmp:
+        report = Path(tmp) / "report.xml"
+        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugins, "--rootdir", str(folder),
+               "--confcutdir", str(folder), f"--junitxml={report}", "tests"]
+        proc = subprocess.run(cmd, cwd=folder, env=env, capture_output=True, text=True, check=False)
+        output = (proc.stdout + proc.stderr).strip()
+        if proc.returncode == _NO_TESTS:
+            raise HubError(f"{folder}: pytest collected no tests in tests/; a hub flow ships tests that run")
+        if proc.returncode != 0:
+            raise HubError(f"{folder}: tests failed (pytest exit {proc.returncode}):\n{output[-_TAIL:]}")
+        return _summary(report, folder)
+
+
+def _summary(report: Path, folder: Path) -> str:
+    """`N passed[, M skipped]` from pytest's JUnit XML report (summed over its test suites)."""
+    try:
+        root = ET.parse(report).getroot()
+    except (OSError, ET.ParseError) as exc:
+        raise HubError(f"{folder}: pytest passed but wrote no readable report ({exc})") from None
+    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+    counts = {key: sum(int(suite.get(key, 0)) for suite in suites) for key, _ in _COUNTS}
+    counts["tests"] -= counts["failures"] + counts["errors"] + counts["skipped"]
+    return ", ".join(f"{counts[key]} {label}" for key, label in _COUNTS if counts[key] or key == "tests")

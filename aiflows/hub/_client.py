@@ -11,6 +11,7 @@ the cache and git mirrors live under `$AIFLOWS_HOME/hub/`.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,11 +25,11 @@ from ._errors import HubError, IntegrityError, ResolutionError, TrustError
 from ._files import content_hash
 from ._loader import aiflows_version, build_flow, check_compatible, load_folder
 from ._lock import LOCK_FILE, LockedFlow, Lockfile
-from ._manifest import load_manifest
+from ._manifest import Manifest, load_manifest
 from ._refs import Reference, RefKind, parse_reference
-from ._repos import Repos
+from ._repos import Repos, manifest_of
 from ._resolve import Candidate, Resolver
-from ._sources import FIRST_PARTY, Source, first_party_index
+from ._sources import FIRST_PARTY, Source, first_party_hash, first_party_index
 
 __all__ = ["Hub", "find_project"]
 
@@ -60,7 +61,7 @@ class Hub:
         self.home = (home or aiflows_home()).expanduser().resolve()
         self.config = HubConfig.read(self.project / CONFIG_FILE).merged(HubConfig.read(self.home / CONFIG_FILE))
         self.cache = Cache(self.home / "hub" / "cache")
-        self._repos = Repos(self.home / "hub" / "git")
+        self._repos = Repos(self.home / "hub" / "git", self.config.limits.resolved(), self.config.allowed_protocols)
         self._trusted_hashes = {*self.config.trust.hashes, *trust}
         specs = [*sources, *self.config.sources]
         self.sources = [Source(s, self._repos, trusted=s.label in self.config.trust.sources) for s in specs]
@@ -151,14 +152,15 @@ class Hub:
                                       f"but this is aiflows {aiflows_version()}")
             old = lock.flows.get(name)
             if old and old.location == cand.repo.location and old.commit == (cand.rev or None) and cand.rev \
-                    and self.cache.has(old.hash):
+                    and self.cache.has(old.hash) \
+                    and self.cache.fetched_from(old.hash, cand.repo.kind, cand.repo.location, cand.rev):
                 self.cache.verify(old.hash)
                 digest = old.hash
             else:
                 entries = cand.repo.entries(cand.rev)
                 digest = content_hash(entries)
                 record = CacheRecord(name=name, version=manifest.version, hash=digest, source=cand.source,
-                                     location=cand.repo.location, commit=cand.rev or None)
+                                     kind=cand.repo.kind, location=cand.repo.location, commit=cand.rev or None)
                 self.cache.put(entries, record)
             flows[name] = LockedFlow(version=manifest.version, hash=digest, kind=cand.repo.kind,
                                      location=cand.repo.location, commit=cand.rev or None, source=cand.source,
@@ -190,7 +192,7 @@ class Hub:
 
     def _sync_one(self, name: str, locked: LockedFlow) -> None:
         if self.cache.has(locked.hash):
-            self.cache.verify(locked.hash)
+            self._check_names(name, locked, load_manifest(self.cache.verify(locked.hash)))
             return
         repo = self._repos.get(locked.kind, locked.location)
         entries = repo.entries(locked.commit or "")
@@ -199,8 +201,16 @@ class Hub:
             raise IntegrityError(f"{self.lock_path}: {name} {locked.version} from {locked.location}"
                                  f"{'@' + locked.commit if locked.commit else ''} now has content {digest}, "
                                  f"but the lock pins {locked.hash}")
+        self._check_names(name, locked, manifest_of(entries, f"{locked.location}@{locked.commit or ''}"))
         self.cache.put(entries, CacheRecord(name=name, version=locked.version, hash=digest, source=locked.source,
-                                            location=locked.location, commit=locked.commit))
+                                            kind=locked.kind, location=locked.location, commit=locked.commit))
+
+    def _check_names(self, name: str, locked: LockedFlow, manifest: Manifest) -> None:
+        """The content a lock entry pins must be the flow and version its key and `version` name."""
+        if manifest.name != name or manifest.version != locked.version:
+            raise IntegrityError(f"{self.lock_path}: key 'flows.{name}' pins {name} {locked.version}, but the content "
+                                 f"it pins ({locked.hash[:12]} from {locked.location}) is {manifest.name} "
+                                 f"{manifest.version} by its flow.yaml; the lock was edited or forged")
 
     # -- trust and overrides ---------------------------------------------------------------------
 
@@ -219,12 +229,43 @@ class Hub:
                 raise HubError(f"{path.resolve() / 'flow.yaml'}: key 'name' is {manifest.name!r}, expected {name!r}")
         update_config(self.project / CONFIG_FILE, "overrides", name, None if path is None else str(path.resolve()))
 
+    def trust(self, name: str) -> dict[str, str]:
+        """Trust the content hashes `flows.lock` pins for `name` and its dependencies; return them by name.
+
+        Each cache entry is verified first, so what is trusted is what was read: this is the command
+        a `TrustError` suggests, and it works offline, whatever sources pulled the flow.
+        """
+        lock = Lockfile.read(self.lock_path)
+        if name not in lock.flows:
+            raise HubError(f"{name} is not in {self.lock_path}; run `aiflows hub pull {name}` first")
+        todo, seen = [name], set()
+        while todo:
+            if (current := todo.pop()) in seen:
+                continue
+            locked = lock.flows.get(current)
+            if locked is None:
+                raise HubError(f"{self.lock_path}: {current} is a dependency but is not locked; run `aiflows hub pull`")
+            self._check_names(current, locked, load_manifest(self.cache.verify(locked.hash)))
+            seen.add(current)
+            todo.extend(locked.dependencies)
+        trusted = {current: lock.flows[current].hash for current in sorted(seen)}
+        for digest in trusted.values():
+            self.trust_hash(digest)
+        return trusted
+
     def is_trusted(self, name: str, locked: LockedFlow) -> bool:
-        """Trusted if its hash is, or the trusted source it came from still places it where it was fetched."""
-        if locked.hash in self._trusted_hashes:
+        """Trust belongs to content: a trusted hash, the installed first-party flow's hash, or content this
+        machine itself fetched from where a trusted source places the flow now.
+
+        The lock's `source` label is never enough on its own: a lock is someone else's file.
+        """
+        if locked.hash in self._trusted_hashes or locked.hash == first_party_hash(name):
             return True
         for src in self.sources:
-            if src.label == locked.source and src.trusted and src.place(name) == (locked.kind, locked.location):
+            if src.label == FIRST_PARTY or not src.trusted or src.label != locked.source:
+                continue
+            if src.place(name) == (locked.kind, locked.location) \
+                    and self.cache.fetched_from(locked.hash, locked.kind, locked.location, locked.commit):
                 return True
         return False
 
@@ -247,10 +288,11 @@ class Hub:
             raise IntegrityError(f"{self.lock_path}: {ref.name} is locked at {locked.version}, but its cache entry "
                                  f"{folder} holds {manifest.name} {manifest.version}")
         if not self.is_trusted(ref.name, locked):
+            command = shlex.join(["aiflows", "hub", "trust", ref.name, "--project", str(self.project)])
             raise TrustError(
                 f"{ref.name} {locked.version} comes from {locked.location}, which is not a trusted source, and its "
-                f"content hash {locked.hash} is not trusted. Read its code in {folder}, then trust it with "
-                f"`aiflows hub pull --trust {ref.name}` or by adding the hash under 'trust: hashes:' in "
+                f"content hash {locked.hash} is not trusted. Read its code in {folder}, then trust it (and the "
+                f"flows it depends on) with `{command}` or by adding the hash under 'trust: hashes:' in "
                 f"{self.project / CONFIG_FILE}")
         check_compatible(manifest, str(folder))
         return build_flow(folder, manifest, f"_aiflows_hub_{locked.hash[:16]}", config, name)

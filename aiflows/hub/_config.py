@@ -18,6 +18,10 @@ Two files are read, the project's first: `<project>/hub.yaml` and `$AIFLOWS_HOME
       hashes: [3f2a...]                               # trusted content hashes
     overrides:
       ada/greeter: ../greeter                         # use a working copy instead of the lock
+    protocols: [https, ssh, file]                     # git transports allowed (default); add git, http
+    limits: {max-files: 2000, max-bytes: 52428800}    # the most one pulled flow may hold (defaults)
+
+The project's file wins for `protocols` and each limit; the home file fills in what it leaves out.
 """
 
 from __future__ import annotations
@@ -26,13 +30,15 @@ import re
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ._errors import HubError
+from ._files import DEFAULT_LIMITS, Limits
 from ._manifest import validate_flow_name
-from ._yaml import read_model
+from ._validate import DEFAULT_PROTOCOLS, KNOWN_PROTOCOLS, check_folder_location, check_hf_id, git_protocol
+from ._yaml import describe_validation_error, read_model
 
-__all__ = ["CONFIG_FILE", "HubConfig", "SourceSpec", "TrustConfig", "parse_source", "update_config"]
+__all__ = ["CONFIG_FILE", "HubConfig", "LimitsConfig", "SourceSpec", "TrustConfig", "parse_source", "update_config"]
 
 CONFIG_FILE = "hub.yaml"
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://|^[^/]+@[^/]+:")
@@ -56,6 +62,16 @@ class SourceSpec(BaseModel):
         given = [k for k in SOURCE_KINDS if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(f"give exactly one of {', '.join(SOURCE_KINDS)} (got {', '.join(given) or 'none'})")
+        sample = self.location.replace("{owner}", "o").replace("{name}", "n").replace("{full}", "o/n")
+        try:  # a template is checked with its placeholders filled; each filled URL is checked again on use
+            if self.kind == "git":
+                git_protocol(sample)
+            elif self.kind == "hf":
+                check_hf_id(sample, "source")
+            else:
+                check_folder_location(sample, "source")
+        except HubError as exc:
+            raise ValueError(str(exc)) from None
         return self
 
     @property
@@ -85,6 +101,18 @@ class TrustConfig(BaseModel):
     hashes: list[str] = Field(default_factory=list)
 
 
+class LimitsConfig(BaseModel):
+    """`limits:` in hub.yaml; unset keys fall back to the other file, then to the defaults."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    max_files: int | None = Field(default=None, alias="max-files", gt=0)
+    max_bytes: int | None = Field(default=None, alias="max-bytes", gt=0)
+
+    def resolved(self) -> Limits:
+        return Limits(self.max_files or DEFAULT_LIMITS.max_files, self.max_bytes or DEFAULT_LIMITS.max_bytes)
+
+
 class HubConfig(BaseModel):
     """One `hub.yaml`, or several merged."""
 
@@ -93,6 +121,20 @@ class HubConfig(BaseModel):
     sources: list[SourceSpec] = Field(default_factory=list)
     trust: TrustConfig = Field(default_factory=TrustConfig)
     overrides: dict[str, str] = Field(default_factory=dict)
+    protocols: list[str] | None = None  # git transports allowed; None: DEFAULT_PROTOCOLS
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+
+    @field_validator("protocols")
+    @classmethod
+    def _protocols(cls, value: list[str] | None) -> list[str] | None:
+        for name in value or []:
+            if name not in KNOWN_PROTOCOLS:
+                raise ValueError(f"unknown git protocol {name!r}; expected some of {', '.join(KNOWN_PROTOCOLS)}")
+        return value
+
+    @property
+    def allowed_protocols(self) -> tuple[str, ...]:
+        return tuple(self.protocols) if self.protocols is not None else DEFAULT_PROTOCOLS
 
     @field_validator("overrides")
     @classmethod
@@ -112,6 +154,8 @@ class HubConfig(BaseModel):
             sources=[s.relative_to(base) for s in cfg.sources],
             trust=cfg.trust,
             overrides={k: str((base / v).expanduser().resolve()) for k, v in cfg.overrides.items()},
+            protocols=cfg.protocols,
+            limits=cfg.limits,
         )
 
     def merged(self, other: HubConfig) -> HubConfig:
@@ -123,6 +167,9 @@ class HubConfig(BaseModel):
                 hashes=sorted({*self.trust.hashes, *other.trust.hashes}),
             ),
             overrides={**other.overrides, **self.overrides},
+            protocols=self.protocols if self.protocols is not None else other.protocols,
+            limits=LimitsConfig(max_files=self.limits.max_files or other.limits.max_files,
+                                max_bytes=self.limits.max_bytes or other.limits.max_bytes),
         )
 
 
@@ -132,6 +179,13 @@ def parse_source(text: str) -> SourceSpec:
     Guessing: `hf://ID` is Hugging Face, a `.yaml` file is an index, an existing folder that is not a
     git repository is a folder source, anything else is a git URL template.
     """
+    try:
+        return _guess_source(text)
+    except ValidationError as exc:
+        raise HubError(f"--source {text!r}: {describe_validation_error(exc)}") from None
+
+
+def _guess_source(text: str) -> SourceSpec:
     kind, sep, loc = text.partition("=")
     if sep and kind in SOURCE_KINDS:
         return SourceSpec.model_validate({kind: loc}).relative_to(Path.cwd())

@@ -3,7 +3,8 @@
 Every origin is turned into a list of `FileEntry` (relative path, bytes, executable bit) before
 anything touches the disk. Paths are checked here, once: no absolute paths, no `..`, no symlink
 leaving the flow. Symlinks that stay inside become plain copies of their target, so a cached
-flow is only ever regular files and its content hash says everything about it.
+flow is only ever regular files and its content hash says everything about it. `Limits` caps how
+many files and bytes one flow may hold, checked before the bytes are read where the format allows.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ import zipfile
 from pathlib import Path
 from typing import NamedTuple
 
-from ._errors import IntegrityError
+from ._errors import HubError, IntegrityError
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "FileEntry",
+    "Limits",
     "check_relative",
     "content_hash",
     "hash_folder",
@@ -42,6 +45,26 @@ class FileEntry(NamedTuple):
     executable: bool = False
 
 
+class Limits(NamedTuple):
+    """How much one flow may hold; hub.yaml's `limits:` raises or lowers them."""
+
+    max_files: int = 2000
+    max_bytes: int = 50 * 1024 * 1024
+
+    def check(self, files: int, total: int, where: str) -> None:
+        """Raise `HubError` once `files` or `total` bytes read so far exceed a limit."""
+        if files > self.max_files:
+            raise HubError(f"{where}: holds more than {self.max_files} files, the most a hub flow may hold; "
+                           f"raise 'limits: max-files:' in hub.yaml if you trust this source")
+        if total > self.max_bytes:
+            raise HubError(f"{where}: holds more than {self.max_bytes} bytes, the most a hub flow may hold; "
+                           f"raise 'limits: max-bytes:' in hub.yaml if you trust this source")
+
+
+DEFAULT_LIMITS = Limits()
+NO_LIMITS = Limits(max_files=2**62, max_bytes=2**62)
+
+
 def _ignored(path: str) -> bool:
     parts = path.split("/")
     return any(p in IGNORED_DIRS for p in parts[:-1]) or parts[-1] in IGNORED_DIRS or path.endswith(IGNORED_SUFFIXES)
@@ -60,7 +83,7 @@ def check_relative(path: str, where: str) -> str:
 
 
 def resolve_links(
-    files: dict[str, FileEntry], links: dict[str, str], where: str
+    files: dict[str, FileEntry], links: dict[str, str], where: str, *, keep_ignored: bool = False
 ) -> list[FileEntry]:
     """Turn in-tree symlinks into copies of their targets; refuse links that leave the tree."""
     out = dict(files)
@@ -79,18 +102,24 @@ def resolve_links(
                 current, target, seen = joined, links[joined], seen + 1
                 continue
             raise IntegrityError(f"{where}: symlink {link!r} does not point to a file inside the flow (-> {target})")
-    return sorted((e for e in out.values() if not _ignored(e.path)), key=lambda e: e.path)
+    return sorted((e for e in out.values() if keep_ignored or not _ignored(e.path)), key=lambda e: e.path)
 
 
-def read_folder(root: Path) -> list[FileEntry]:
-    """Read every file under `root` (skipping caches and `.git`), refusing symlinks that leave it."""
+def read_folder(root: Path, limits: Limits = DEFAULT_LIMITS, *, strict: bool = False) -> list[FileEntry]:
+    """Read every file under `root` (skipping caches and `.git`), refusing symlinks that leave it.
+
+    With `strict`, nothing is skipped: a cache entry must hold exactly its hashed files, since a
+    `__pycache__/*.pyc` there would be imported in place of the source it claims to come from.
+    """
     if not root.is_dir():
         raise IntegrityError(f"{root}: not a folder")
     files: dict[str, FileEntry] = {}
     links: dict[str, str] = {}
+    total = 0
     for dirpath, dirnames, filenames in os.walk(root):
         rel_dir = os.path.relpath(dirpath, root)
-        dirnames[:] = [d for d in dirnames if d not in IGNORED_DIRS]
+        if not strict:
+            dirnames[:] = [d for d in dirnames if d not in IGNORED_DIRS]
         for name in [*filenames, *(d for d in dirnames if os.path.islink(os.path.join(dirpath, d)))]:
             full = os.path.join(dirpath, name)
             rel = name if rel_dir == "." else f"{rel_dir.replace(os.sep, '/')}/{name}"
@@ -98,18 +127,34 @@ def read_folder(root: Path) -> list[FileEntry]:
             if stat.S_ISLNK(st.st_mode):
                 links[rel] = os.readlink(full)
             elif stat.S_ISREG(st.st_mode):
-                if not _ignored(rel):
+                if strict or not _ignored(rel):
+                    total += st.st_size
+                    limits.check(len(files) + len(links) + 1, total, str(root))
                     files[rel] = FileEntry(rel, Path(full).read_bytes(), bool(st.st_mode & stat.S_IXUSR))
             else:
                 raise IntegrityError(f"{root}: refusing {rel!r}: not a regular file")
-    return resolve_links(files, links, str(root))
+            limits.check(len(files) + len(links), total, str(root))
+    return resolve_links(files, links, str(root), keep_ignored=strict)
 
 
-def read_archive(path: Path) -> list[FileEntry]:
-    """Read a `.tar[.gz|.bz2|.xz]`/`.tgz` or `.zip` archive without extracting it."""
+def _read_capped(stream, budget: int, where: str, limits: Limits, count: int, total: int) -> bytes:
+    """Read at most `budget` bytes; one byte more means the archive lied about a size or is too big."""
+    data = stream.read(budget + 1)
+    if len(data) > budget:
+        limits.check(count, total + len(data), where)
+    return data
+
+
+def read_archive(path: Path, limits: Limits = DEFAULT_LIMITS) -> list[FileEntry]:
+    """Read a `.tar[.gz|.bz2|.xz]`/`.tgz` or `.zip` archive without extracting it.
+
+    Members are counted and sized from their headers, and each is read with what is left of the
+    byte budget, so a decompression bomb stops at the limit.
+    """
     where = str(path)
     files: dict[str, FileEntry] = {}
     links: dict[str, str] = {}
+    total = 0
     if path.name.endswith(".zip"):
         with zipfile.ZipFile(path) as zf:
             for info in zf.infolist():
@@ -117,17 +162,24 @@ def read_archive(path: Path) -> list[FileEntry]:
                     continue
                 rel = check_relative(info.filename, where)
                 mode = info.external_attr >> 16
-                data = zf.read(info)
+                count = len(files) + len(links) + 1
+                limits.check(count, total + info.file_size, where)
+                with zf.open(info) as stream:
+                    data = _read_capped(stream, limits.max_bytes - total, where, limits, count, total)
+                total += len(data)
                 if stat.S_ISLNK(mode):
                     links[rel] = data.decode()
                 else:
                     files[rel] = FileEntry(rel, data, bool(mode & stat.S_IXUSR))
     else:
         with tarfile.open(path) as tf:
-            for member in tf.getmembers():
+            for member in tf:  # one header at a time: a million-member archive stops at the limit
                 if member.isdir():
                     continue
                 rel = check_relative(member.name, where)
+                count = len(files) + len(links) + 1
+                total += member.size if member.isfile() else 0
+                limits.check(count, total, where)
                 if member.issym():
                     links[rel] = member.linkname
                 elif member.islnk():
@@ -150,8 +202,8 @@ def content_hash(entries: list[FileEntry]) -> str:
     return outer.hexdigest()
 
 
-def hash_folder(root: Path) -> str:
-    return content_hash(read_folder(root))
+def hash_folder(root: Path, limits: Limits = NO_LIMITS) -> str:
+    return content_hash(read_folder(root, limits))
 
 
 def write_entries(entries: list[FileEntry], dest: Path) -> None:

@@ -3,6 +3,10 @@
 Each remote is mirrored once into `$AIFLOWS_HOME/hub/git/<hash of url>.git`; later pulls fetch
 only what is new. Trees are read with `ls-tree` and `cat-file --batch`, so a repository's
 content never reaches the disk before `_files` has checked every path.
+
+Every git process runs with the transports limited to the allowed protocols (`GIT_ALLOW_PROTOCOL`,
+which overrides any `protocol.*.allow` in the user's config), hooks off, and `--end-of-options`
+or `--` before values that came from outside, which are checked first (`_validate`).
 """
 
 from __future__ import annotations
@@ -11,21 +15,27 @@ import hashlib
 import os
 import subprocess
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 from ._errors import HubError, IntegrityError
-from ._files import FileEntry, check_relative, resolve_links
+from ._files import DEFAULT_LIMITS, FileEntry, Limits, check_relative, resolve_links
+from ._validate import DEFAULT_PROTOCOLS, check_commit, check_git_url
 
 __all__ = ["GitMirror", "run_git"]
 
-_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "LC_ALL": "C"}
+_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "LC_ALL": "C", "GIT_PROTOCOL_FROM_USER": "0"}
+# No hooks (a fetch runs `reference-transaction`, a push `pre-push`) and no transport beyond the allowed ones.
+_SAFE_CONFIG = ("-c", "core.hooksPath=/dev/null", "-c", "protocol.allow=never")
 
 
-def run_git(*args: str, cwd: Path | None = None, stdin: bytes | None = None, check: bool = True) -> bytes:
-    """Run git; on failure raise `HubError` with git's own message."""
-    proc = subprocess.run(
-        ["git", *args], cwd=cwd, input=stdin, capture_output=True, env={**os.environ, **_ENV}, check=False
-    )
+def run_git(*args: str, cwd: Path | None = None, stdin: bytes | None = None, check: bool = True,
+            protocols: Iterable[str] = DEFAULT_PROTOCOLS) -> bytes:
+    """Run git with hooks off and only `protocols` allowed; on failure raise `HubError` with git's message."""
+    allowed = tuple(protocols)
+    config = [*_SAFE_CONFIG, *(x for p in allowed for x in ("-c", f"protocol.{p}.allow=always"))]
+    env = {**os.environ, **_ENV, "GIT_ALLOW_PROTOCOL": ":".join(allowed)}
+    proc = subprocess.run(["git", *config, *args], cwd=cwd, input=stdin, capture_output=True, env=env, check=False)
     if check and proc.returncode != 0:
         msg = proc.stderr.decode(errors="replace").strip().splitlines()
         raise HubError(f"git {' '.join(args[:2])} failed: {msg[-1] if msg else 'exit ' + str(proc.returncode)}")
@@ -35,14 +45,15 @@ def run_git(*args: str, cwd: Path | None = None, stdin: bytes | None = None, che
 class GitMirror:
     """A bare mirror of one remote, kept under `root`."""
 
-    def __init__(self, root: Path, url: str) -> None:
-        self.url = url
+    def __init__(self, root: Path, url: str, protocols: Iterable[str] = DEFAULT_PROTOCOLS) -> None:
+        self.protocols = tuple(protocols)
+        self.url = check_git_url(url, "git remote", self.protocols)
         self.path = root / (hashlib.sha256(url.encode()).hexdigest()[:24] + ".git")
         self._fetched = False
         self._lock = threading.Lock()  # a prefetch thread and the resolver may update the same mirror
 
     def _git(self, *args: str, stdin: bytes | None = None, check: bool = True) -> bytes:
-        return run_git("--git-dir", str(self.path), *args, stdin=stdin, check=check)
+        return run_git("--git-dir", str(self.path), *args, stdin=stdin, check=check, protocols=self.protocols)
 
     def update(self) -> None:
         """Fetch all branches and tags (once per mirror object)."""
@@ -50,9 +61,9 @@ class GitMirror:
             if self._fetched:
                 return
             if not self.path.is_dir():
-                run_git("init", "--quiet", "--bare", str(self.path))
+                run_git("init", "--quiet", "--bare", "--template=", "--", str(self.path))
             try:
-                self._git("fetch", "--quiet", "--prune", "--force", "--no-tags", self.url,
+                self._git("fetch", "--quiet", "--prune", "--force", "--no-tags", "--", self.url,
                           "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
             except HubError as exc:
                 raise HubError(f"cannot fetch {self.url}: {exc}") from None
@@ -69,7 +80,10 @@ class GitMirror:
 
     def resolve(self, rev: str) -> str | None:
         """The commit `rev` (tag, branch or commit) names in the mirror, or None."""
-        out = self._git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False).strip()
+        if rev.startswith("-"):
+            return None
+        out = self._git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}",
+                        check=False).strip()
         return out.decode() or None
 
     def ensure_commit(self, commit: str) -> str:
@@ -79,31 +93,40 @@ class GitMirror:
         self.update()
         if found := self.resolve(commit):
             return found
-        self._git("fetch", "--quiet", self.url, commit, check=False)
+        check_commit(commit, self.url)  # a full id: anything else would be a ref or option git could misread
+        self._git("fetch", "--quiet", "--", self.url, commit, check=False)
         if found := self.resolve(commit):
             return found
         raise HubError(f"{self.url}: commit {commit} not found")
 
     def read(self, commit: str, path: str) -> bytes | None:
         """One file's bytes at `commit`, or None if absent."""
-        proc = subprocess.run(["git", "--git-dir", str(self.path), "cat-file", "blob", f"{commit}:{path}"],
-                              capture_output=True, env={**os.environ, **_ENV}, check=False)
-        return proc.stdout if proc.returncode == 0 else None
+        try:
+            return self._git("cat-file", "blob", "--end-of-options", f"{check_commit(commit, self.url)}:{path}")
+        except HubError:
+            return None
 
-    def entries(self, commit: str) -> list[FileEntry]:
-        """Every file at `commit`, checked: no path or symlink may leave the tree."""
+    def entries(self, commit: str, limits: Limits = DEFAULT_LIMITS) -> list[FileEntry]:
+        """Every file at `commit`, checked: no path or symlink may leave the tree, and within `limits`.
+
+        The listing gives each blob's size, so an oversized tree is refused before any blob is read.
+        """
         where = f"{self.url}@{commit[:12]}"
-        listing = self._git("ls-tree", "-r", "-z", "--full-tree", commit)
+        listing = self._git("ls-tree", "-r", "-z", "-l", "--full-tree", "--end-of-options",
+                            check_commit(commit, self.url))
         items: list[tuple[str, str, str]] = []
+        total = 0
         for record in listing.split(b"\0"):
             if not record:
                 continue
             meta, _, raw_path = record.partition(b"\t")
-            mode, kind, sha = meta.decode().split(" ")
+            mode, kind, sha, size = meta.decode().split()
             path = check_relative(raw_path.decode(errors="surrogateescape"), where)
             if kind != "blob":
                 raise IntegrityError(f"{where}: refusing {path!r}: {kind} entries (submodules) are not supported")
             items.append((mode, sha, path))
+            total += int(size)
+            limits.check(len(items), total, where)
         blobs = self._blobs([sha for _, sha, _ in items])
         files: dict[str, FileEntry] = {}
         links: dict[str, str] = {}

@@ -2,7 +2,8 @@
 
 Each cached flow is imported as its own package, `_aiflows_hub_<hash>`, whose path is the cache
 folder; two versions of a flow therefore never share modules, and a flow's modules can import each
-other relatively (`from .prompts import SYSTEM`). `sys.modules` is the only memo.
+other relatively (`from .prompts import SYSTEM`). `sys.modules` is the only memo. Modules are
+compiled from their `.py` source by `_importer`, never from cached bytecode.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ import hashlib
 import importlib
 import importlib.metadata
 import importlib.util
-import sys
 from pathlib import Path
 from typing import Any
 
 from packaging.requirements import Requirement
 
 from ._errors import HubError
+from ._importer import register_package
 from ._manifest import Manifest, load_manifest
 
 __all__ = ["aiflows_version", "build_flow", "check_compatible", "deep_merge", "load_folder"]
@@ -64,12 +65,7 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
 
 def _import_class(folder: Path, manifest: Manifest, package: str) -> type:
     module_name, _, class_name = manifest.entrypoint.partition(":")
-    if package not in sys.modules:
-        spec = importlib.util.spec_from_loader(package, loader=None, is_package=True)
-        assert spec is not None
-        pkg = importlib.util.module_from_spec(spec)
-        pkg.__path__ = [str(folder)]
-        sys.modules[package] = pkg
+    register_package(package, folder)  # source only: a planted .pyc is never what runs
     try:
         module = importlib.import_module(f"{package}.{module_name}")
     except ImportError as exc:

@@ -12,16 +12,18 @@ import shutil
 import tempfile
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
 from ._errors import HubError
-from ._files import ARCHIVE_SUFFIXES, FileEntry, read_archive, read_folder
+from ._files import ARCHIVE_SUFFIXES, DEFAULT_LIMITS, FileEntry, Limits, read_archive, read_folder
 from ._git import GitMirror
 from ._manifest import MANIFEST_FILE, Manifest, parse_manifest
+from ._validate import DEFAULT_PROTOCOLS, check_commit, check_folder_location, check_hf_id
 
-__all__ = ["FolderRepo", "GitRepo", "HfRepo", "Repo", "Repos"]
+__all__ = ["FolderRepo", "GitRepo", "HfRepo", "Repo", "Repos", "manifest_of"]
 
 _TAG = re.compile(r"^v(\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?)$")
 
@@ -37,7 +39,7 @@ def _tag_versions(tags: dict[str, str]) -> dict[Version, str]:
     return out
 
 
-def _manifest_from(entries: list[FileEntry], where: str) -> Manifest:
+def manifest_of(entries: list[FileEntry], where: str) -> Manifest:
     for entry in entries:
         if entry.path == MANIFEST_FILE:
             return parse_manifest(entry.data, f"{where}:{MANIFEST_FILE}")
@@ -61,15 +63,17 @@ class Repo(ABC):
         """The checked files at `rev`."""
 
     def manifest(self, rev: str) -> Manifest:
-        return _manifest_from(self.entries(rev), f"{self.location}@{rev[:12]}" if rev else self.location)
+        return manifest_of(self.entries(rev), f"{self.location}@{rev[:12]}" if rev else self.location)
 
 
 class GitRepo(Repo):
     kind = "git"
 
-    def __init__(self, url: str, mirrors: Path) -> None:
+    def __init__(self, url: str, mirrors: Path, limits: Limits = DEFAULT_LIMITS,
+                 protocols: Iterable[str] = DEFAULT_PROTOCOLS) -> None:
         self.location = url
-        self._mirror = GitMirror(mirrors, url)
+        self._mirror = GitMirror(mirrors, url, protocols)
+        self._limits = limits
 
     def versions(self) -> dict[Version, str]:
         self._mirror.update()
@@ -91,7 +95,7 @@ class GitRepo(Repo):
         return parse_manifest(data, where)
 
     def entries(self, rev: str) -> list[FileEntry]:
-        return self._mirror.entries(self._mirror.ensure_commit(rev))
+        return self._mirror.entries(self._mirror.ensure_commit(rev), self._limits)
 
 
 class FolderRepo(Repo):
@@ -99,8 +103,9 @@ class FolderRepo(Repo):
 
     kind = "folder"
 
-    def __init__(self, path: str) -> None:
-        self.location = path
+    def __init__(self, path: str, limits: Limits = DEFAULT_LIMITS) -> None:
+        self.location = check_folder_location(path, "folder source")
+        self._limits = limits
         self._entries: list[FileEntry] | None = None
 
     def exists(self) -> bool:
@@ -111,7 +116,8 @@ class FolderRepo(Repo):
             path = Path(self.location)
             if not path.exists():
                 raise HubError(f"{path}: no such folder or archive")
-            self._entries = read_archive(path) if path.name.endswith(ARCHIVE_SUFFIXES) else read_folder(path)
+            archive = path.name.endswith(ARCHIVE_SUFFIXES)
+            self._entries = read_archive(path, self._limits) if archive else read_folder(path, self._limits)
         return self._entries
 
     def versions(self) -> dict[Version, str]:
@@ -126,8 +132,9 @@ class HfRepo(Repo):
 
     kind = "hf"
 
-    def __init__(self, repo_id: str) -> None:
-        self.location = repo_id
+    def __init__(self, repo_id: str, limits: Limits = DEFAULT_LIMITS) -> None:
+        self.location = check_hf_id(repo_id, "hf source")
+        self._limits = limits
         self._snapshots: dict[str, list[FileEntry]] = {}
 
     def _fail(self, exc: Exception) -> HubError:
@@ -160,6 +167,7 @@ class HfRepo(Repo):
 
     def entries(self, rev: str) -> list[FileEntry]:
         if rev not in self._snapshots:
+            check_commit(rev, f"Hugging Face repository {self.location}")
             self._api()
             from huggingface_hub import snapshot_download
 
@@ -170,7 +178,7 @@ class HfRepo(Repo):
                 except Exception as exc:  # noqa: BLE001 - see versions()
                     raise self._fail(exc) from None
                 shutil.rmtree(tmp / "snap" / ".cache", ignore_errors=True)  # huggingface_hub's bookkeeping
-                self._snapshots[rev] = read_folder(tmp / "snap")
+                self._snapshots[rev] = read_folder(tmp / "snap", self._limits)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
         return self._snapshots[rev]
@@ -179,8 +187,11 @@ class HfRepo(Repo):
 class Repos:
     """Makes repos by (kind, location) and remembers them for one hub operation."""
 
-    def __init__(self, mirrors: Path) -> None:
+    def __init__(self, mirrors: Path, limits: Limits = DEFAULT_LIMITS,
+                 protocols: Iterable[str] = DEFAULT_PROTOCOLS) -> None:
         self._mirrors = mirrors
+        self.limits = limits
+        self.protocols = tuple(protocols)
         self._made: dict[tuple[str, str], Repo] = {}
         self._lock = threading.Lock()  # prefetch and sync threads ask for repos too
 
@@ -193,9 +204,9 @@ class Repos:
 
     def _make(self, kind: str, location: str) -> Repo:
         if kind == "git":
-            return GitRepo(location, self._mirrors)
+            return GitRepo(location, self._mirrors, self.limits, self.protocols)
         if kind == "folder":
-            return FolderRepo(location)
+            return FolderRepo(location, self.limits)
         if kind == "hf":
-            return HfRepo(location)
+            return HfRepo(location, self.limits)
         raise HubError(f"unknown repo kind {kind!r}; expected git, folder or hf")

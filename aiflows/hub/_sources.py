@@ -2,23 +2,26 @@
 
 A source maps `owner/name` to a repo: a git URL template, a folder (or template), an index file
 listing flows, or a Hugging Face repo id template. The first-party catalogue, `flows_hub/` next to
-the `aiflows` package, is an index source that is always present and trusted.
+the `aiflows` package, is an index source that is always present; its flows are trusted by the
+hash of what is installed there (`first_party_hash`), never by a lock's say-so.
 """
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ._config import SourceSpec
-from ._files import ARCHIVE_SUFFIXES
+from ._errors import HubError
+from ._files import ARCHIVE_SUFFIXES, check_relative, hash_folder
 from ._manifest import MANIFEST_FILE, validate_flow_name
 from ._repos import Repo, Repos
+from ._validate import check_hf_id, git_protocol
 from ._yaml import read_model
 
-__all__ = ["FIRST_PARTY", "Index", "IndexEntry", "Source", "first_party_index"]
+__all__ = ["FIRST_PARTY", "Index", "IndexEntry", "Source", "first_party_hash", "first_party_index"]
 
 FIRST_PARTY = "first-party"
 
@@ -26,6 +29,30 @@ FIRST_PARTY = "first-party"
 def first_party_index() -> Path:
     """`flows_hub/index.yaml`, beside the installed `aiflows` package."""
     return Path(__file__).resolve().parents[2] / "flows_hub" / "index.yaml"
+
+
+@lru_cache(maxsize=64)
+def _installed_hash(folder: str, mtime_ns: int) -> str:
+    return hash_folder(Path(folder))
+
+
+def first_party_hash(name: str) -> str | None:
+    """The content hash of the first-party flow `name` as installed in `flows_hub/`, or None if there is none.
+
+    Hashed from the installed files (memoised per folder and its manifest's mtime), not read from
+    the index, so neither a lock nor a stale index can make other content count as first-party.
+    """
+    index = first_party_index()
+    if not index.is_file():
+        return None
+    entry = read_model(index, Index).flows.get(name)
+    if entry is None or entry.path is None:
+        return None
+    folder = (index.parent / entry.path).resolve()
+    manifest = folder / MANIFEST_FILE
+    if not manifest.is_file():
+        return None
+    return _installed_hash(str(folder), manifest.stat().st_mtime_ns)
 
 
 def _holds_one_flow(path: Path) -> bool:
@@ -49,6 +76,15 @@ class IndexEntry(BaseModel):
     def _one_place(self) -> IndexEntry:
         if sum(x is not None for x in (self.path, self.git, self.hf)) != 1:
             raise ValueError("give exactly one of path, git, hf")
+        try:  # an index is someone else's file: nothing in it may reach git unchecked
+            if self.git is not None:
+                git_protocol(self.git)
+            elif self.hf is not None:
+                check_hf_id(self.hf, "index")
+            else:
+                check_relative(str(self.path), "index")
+        except HubError as exc:
+            raise ValueError(str(exc).removeprefix("index: ")) from None
         return self
 
 

@@ -16,7 +16,8 @@ def test_publish_over_git_daemon_then_pull_and_run(flowrepos: FlowRepos, git_dae
                                                    project: Path) -> None:
     folder = new_flow("bob/hello", tmp_path / "hello")
     git("init", "-q", "--bare", "-b", "main", str(flowrepos.bare("bob/hello")))
-    result = publish_flow(folder, f"{git_daemon}/bob/hello.git")
+    (project / "hub.yaml").write_text("protocols: [git]\n")  # git:// is unauthenticated: opt-in
+    result = publish_flow(folder, f"{git_daemon}/bob/hello.git", protocols=["git"])
     assert result.pushed and result.tag == "v0.1.0"
     assert git("rev-parse", "v0.1.0^{commit}", cwd=flowrepos.bare("bob/hello")) == result.commit
     lock = Hub(project, sources=[SourceSpec(git=f"{git_daemon}/{{owner}}/{{name}}.git")]).pull(["bob/hello"],

@@ -88,7 +88,7 @@ def test_pulling_runs_no_code_and_importing_needs_trust(flowrepos: FlowRepos, tm
     assert not marker.exists()
     with pytest.raises(TrustError) as info:
         hub.load("ada/marker")
-    assert lock.flows["ada/marker"].hash in str(info.value) and "--trust" in str(info.value)
+    assert lock.flows["ada/marker"].hash in str(info.value) and "aiflows hub trust ada/marker" in str(info.value)
     assert not marker.exists()
     _hub(flowrepos).pull(["ada/marker"], trust=True)
     assert hub.load("ada/marker").run_sync({"text": "x"}) == {"text": "x"}
@@ -175,6 +175,7 @@ def test_pulling_again_keeps_locked_versions_and_adds_new_roots(flowrepos: FlowR
 
 
 def test_pull_over_git_daemon(flowrepos: FlowRepos, git_daemon: str, project: Path) -> None:
+    (project / "hub.yaml").write_text("protocols: [git]\n")  # git:// is unauthenticated: opt-in
     lock = Hub(project, sources=[SourceSpec(git=f"{git_daemon}/{{owner}}/{{name}}.git")]).pull(["ada/greeter"])
     assert lock.flows["ada/fmt"].location == f"{git_daemon}/ada/fmt.git"
     shutil.rmtree(Path.cwd().parent / "home")
@@ -182,6 +183,7 @@ def test_pull_over_git_daemon(flowrepos: FlowRepos, git_daemon: str, project: Pa
 
 
 def test_unknown_flow_names_every_source_tried(flowrepos: FlowRepos, git_daemon: str) -> None:
+    (Path.cwd() / "hub.yaml").write_text("protocols: [git, file]\n")
     h = Hub(Path.cwd(), sources=[SourceSpec(name="daemon", git=f"{git_daemon}/{{owner}}/{{name}}.git"),
                                  SourceSpec(name="files", git=flowrepos.file_template())])
     with pytest.raises(HubError) as info:
