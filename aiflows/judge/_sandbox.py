@@ -76,7 +76,6 @@ def bwrap_problem() -> str | None:
         return "bubblewrap (bwrap) is not installed (not found on PATH)"
     why = _try_bwrap(exe, None)
     if why is not None:
-        log.warning("bwrap is installed but failed: %s", why)
         return f"bubblewrap ({exe}) is installed but cannot create the sandbox's namespaces here: {why}"
     return None
 
