@@ -41,11 +41,12 @@ _HF_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(?:/[A-Za-z0-9][A-Za-z0-9_.-]*)
 _SSH_ALIASES = {"git+ssh": "ssh", "ssh+git": "ssh"}
 
 
-def _printable(value: str, what: str, where: str) -> None:
+def _printable(value: str, what: str, where: str = "") -> None:
+    prefix = f"{where}: " if where else ""
     if not value or any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise HubError(f"{where}: {what} {value!r} is empty or holds control characters")
+        raise HubError(f"{prefix}{what} {value!r} is empty or holds control characters")
     if value.startswith("-"):
-        raise HubError(f"{where}: {what} {value!r} starts with '-', which git would read as an option")
+        raise HubError(f"{prefix}{what} {value!r} starts with '-', which git would read as an option")
 
 
 def check_commit(value: str, where: str) -> str:
@@ -60,7 +61,7 @@ def git_protocol(url: str) -> str:
 
     Raises `HubError` for remote-helper syntax (`ext::...`), option-like values and unknown shapes.
     """
-    _printable(url, "git URL", "git")
+    _printable(url, "git URL")
     if _HELPER.match(url):
         raise HubError(f"git URL {url!r} uses remote-helper syntax ('<transport>::'), which can run commands; "
                        f"use an https://, ssh:// or file:// URL")
