@@ -46,8 +46,8 @@ def run_python(code: str, cwd: Path, env: dict[str, str] | None = None) -> subpr
                           text=True, timeout=120, check=False)
 
 
-def write_lock(project: Path, flows: dict[str, dict[str, object]]) -> Path:
+def write_lock(folder: Path, flows: dict[str, dict[str, object]]) -> Path:
     """A hand-made `flows.lock`, as an attacker would commit it next to their project."""
-    path = project / "flows.lock"
+    path = folder / "flows.lock"
     path.write_text(json.dumps({"lock_version": 1, "requested": sorted(flows), "flows": flows}, indent=2))
     return path

@@ -7,6 +7,8 @@ as an option, `ext::<cmd>` as a transport once the user's config allows it), so 
 checks stand in the way.
 """
 
+# ruff: noqa: F811 - the hub fixtures are imported by name and then requested as arguments
+
 from __future__ import annotations
 
 from pathlib import Path
