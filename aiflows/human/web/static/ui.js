@@ -1,4 +1,6 @@
 // Live updates and answer forms. Page text only ever comes from server-rendered, escaped fragments.
+// Requests go to this page's own origin and carry the server's HttpOnly cookie; the server refuses
+// other origins, so keep every URL relative to location and every post JSON.
 (function () {
   "use strict";
   const who = document.getElementById("who");
@@ -43,8 +45,14 @@
     if (!page) return;
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const ws = new WebSocket(`${scheme}://${location.host}/ws?page=${encodeURIComponent(page)}`);
-    ws.onopen = () => { conn.textContent = "live"; conn.className = "conn on"; };
-    ws.onclose = () => { conn.textContent = "offline"; conn.className = "conn"; setTimeout(connect, 1000); };
+    let opened = false;
+    ws.onopen = () => { opened = true; conn.textContent = "live"; conn.className = "conn on"; };
+    ws.onclose = () => {
+      // Refused before opening: most often the server restarted with a new token.
+      conn.textContent = opened ? "offline" : "offline (if this lasts, open the URL `aiflows ui` printed)";
+      conn.className = "conn";
+      setTimeout(connect, 1000);
+    };
     ws.onmessage = (ev) => {
       const msg = JSON.parse(ev.data);
       if (msg.parts) apply(msg.parts);
@@ -73,7 +81,7 @@
     let reply;
     try {
       const res = await fetch(`/api/requests/${encodeURIComponent(form.dataset.request)}`,
-        { method: "POST", headers: { "content-type": "application/json" }, body });
+        { method: "POST", credentials: "same-origin", headers: { "content-type": "application/json" }, body });
       reply = await res.json();
     } catch (err) {
       notice.textContent = `could not send: ${err}`;
