@@ -16,9 +16,10 @@ the sides (so a change in the machine's load hits them alike):
   judge costs.
 
 The last line is `RESULT judge_tps=... subprocess_tps=... floor_tps=... ratio_vs_subprocess=...
-ratio_vs_floor=... conformance=MATCHED/TOTAL` (ratio_vs_floor = floor_tps / judge_tps; the goal
+ratio_vs_floor=... conformance=MATCHED/TOTAL sandbox=bwrap|none` (ratio_vs_floor = floor_tps / judge_tps; the goal
 is >= 5 for ratio_vs_subprocess and <= 2 for ratio_vs_floor; conformance counts the timed
-submissions that got AC).
+submissions that got AC; sandbox says which sandbox the judge's runs had: `--sandbox none`
+measures the judge with no isolation and says so).
 """
 
 from __future__ import annotations
@@ -169,6 +170,12 @@ def main(argv: Iterable[str] | None = None) -> int:
     )
     parser.add_argument("--repeat", type=int, default=10, help="how many times to run the whole workload per side")
     parser.add_argument("--jobs", type=int, default=1, help="programs run at once, the same for every side")
+    parser.add_argument(
+        "--sandbox",
+        choices=("auto", "bwrap", "none"),
+        default="auto",
+        help="the judge's sandbox (default auto: bubblewrap, or an error saying how to get it)",
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
 
     base = workload(args.data)
@@ -184,10 +191,11 @@ def main(argv: Iterable[str] | None = None) -> int:
     scratch.mkdir(parents=True, exist_ok=True)
     results: dict[str, float] = {}
     floor = Floor(args.jobs)
-    with Judge(JudgeConfig(jobs=args.jobs)) as judger, Progress() as progress:
+    with Judge(JudgeConfig(jobs=args.jobs, sandbox=args.sandbox)) as judger, Progress() as progress:
         for problem, code in base:  # warm-up: start the sandbox once and write every program
             judger.judge(problem, code, "python")
         verdicts: list[Verdict] = []
+        sandbox = "bwrap" if judger.executor.sandboxed else "none"
 
         def run_judge(job: Job) -> int:
             judgement = judger.judge(job[0], job[1], "python")
@@ -221,7 +229,8 @@ def main(argv: Iterable[str] | None = None) -> int:
     print(
         f"RESULT judge_tps={results['judge']:.1f} subprocess_tps={results['subprocess']:.1f} "
         f"floor_tps={results['floor']:.1f} ratio_vs_subprocess={results['judge'] / results['subprocess']:.2f} "
-        f"ratio_vs_floor={results['floor'] / results['judge']:.2f} conformance={matched}/{len(verdicts)}"
+        f"ratio_vs_floor={results['floor'] / results['judge']:.2f} conformance={matched}/{len(verdicts)} "
+        f"sandbox={sandbox}"
     )
     return 0
 
