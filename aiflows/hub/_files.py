@@ -10,11 +10,13 @@ many files and bytes one flow may hold, checked before the bytes are read where 
 from __future__ import annotations
 
 import hashlib
+import lzma
 import os
 import posixpath
 import stat
 import tarfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import NamedTuple
 
@@ -151,6 +153,13 @@ def read_archive(path: Path, limits: Limits = DEFAULT_LIMITS) -> list[FileEntry]
     Members are counted and sized from their headers, and each is read with what is left of the
     byte budget, so a decompression bomb stops at the limit.
     """
+    try:
+        return _read_archive(path, limits)
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError) as exc:
+        raise IntegrityError(f"{path}: not a readable archive: {exc}") from None
+
+
+def _read_archive(path: Path, limits: Limits) -> list[FileEntry]:
     where = str(path)
     files: dict[str, FileEntry] = {}
     links: dict[str, str] = {}
