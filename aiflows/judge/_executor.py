@@ -22,7 +22,12 @@ from aiflows.judge._direct import run_direct
 from aiflows.judge._errors import SandboxError
 from aiflows.judge._forkserver import PROGRAMS_IN_SANDBOX, ForkServer, Program
 from aiflows.judge._models import Limits, RunResult
-from aiflows.judge._sandbox import SandboxView, bwrap_problem, others_can_run, python_executable
+from aiflows.judge._sandbox import (
+    SandboxView,
+    bwrap_problem,
+    others_can_run,
+    python_executable,
+)
 
 __all__ = ["Executor", "RunHandle"]
 
@@ -171,7 +176,8 @@ class Executor:
             path = program.path.replace(PROGRAMS_IN_SANDBOX, str(self.programs_dir))
             if self.sandboxed:
                 # only the run's own program folder: the others hold other submissions' code
-                own = () if program.folder is None else ((str(self.programs_dir / program.folder), program.folder_in_sandbox),)
+                folder = program.folder
+                own = () if folder is None else ((str(self.programs_dir / folder), program.folder_in_sandbox),)
                 view = self.view_hiding(hidden).model_copy(update={"ro_binds": own})
                 path = program.path
             rest = [

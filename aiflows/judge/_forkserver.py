@@ -18,7 +18,12 @@ from pathlib import Path
 
 from aiflows.judge._errors import SandboxError
 from aiflows.judge._models import Limits, RunResult
-from aiflows.judge._sandbox import SandboxView, bwrap_path, python_executable, seccomp_fd
+from aiflows.judge._sandbox import (
+    SandboxView,
+    bwrap_path,
+    python_executable,
+    seccomp_fd,
+)
 
 __all__ = ["ForkServer", "Program"]
 

@@ -27,7 +27,6 @@ __all__ = [
     "bwrap_path",
     "bwrap_problem",
     "bwrap_works",
-    "data_to_hide",
     "others_can_run",
     "python_executable",
     "seccomp_fd",
@@ -168,7 +167,8 @@ class SandboxView(BaseModel):
             if strictly_inside and not any(_inside(r, parent) for r in roots):
                 hidden.add(parent)
                 continue
-            hidden.update(str(s) for s in _problem_like_children(real.parent) if not any(_inside(r, str(s)) for r in roots))
+            siblings = _problem_like_children(real.parent)
+            hidden.update(str(s) for s in siblings if not any(_inside(r, str(s)) for r in roots))
         return tuple(sorted(hidden))
 
     def bwrap_args(self, cwd: str = "/tmp", seccomp_fd: int | None = None) -> list[str]:

@@ -39,38 +39,44 @@ X32_SYSCALL_BIT = 0x40000000
 NAMESPACE_FLAGS = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000
 
 DENIED = (
-    "ptrace process_vm_readv process_vm_writev unshare setns mount umount2 pivot_root chroot "
-    "keyctl add_key request_key bpf perf_event_open userfaultfd kexec_load kexec_file_load "
-    "init_module finit_module delete_module open_by_handle_at name_to_handle_at swapon swapoff "
-    "reboot acct quotactl io_uring_setup io_uring_enter io_uring_register open_tree move_mount "
-    "fsopen fsconfig fsmount fspick mount_setattr"
-).split()
+    "ptrace", "process_vm_readv", "process_vm_writev", "unshare", "setns", "mount", "umount2", "pivot_root",
+    "chroot", "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "userfaultfd", "kexec_load",
+    "kexec_file_load", "init_module", "finit_module", "delete_module", "open_by_handle_at",
+    "name_to_handle_at", "swapon", "swapoff", "reboot", "acct", "quotactl", "io_uring_setup",
+    "io_uring_enter", "io_uring_register", "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount",
+    "fspick", "mount_setattr",
+)
+
+def _numbers(table: str) -> dict[str, int]:
+    words = table.split()
+    return {name: int(nr) for name, nr in zip(words[::2], words[1::2], strict=True)}
+
 
 # (AUDIT_ARCH value, syscall numbers by name); from <asm/unistd_64.h> and <asm-generic/unistd.h>
 ARCHES: dict[str, tuple[int, dict[str, int]]] = {
     "x86_64": (
         0xC000003E,
-        dict(
-            clone=56, clone3=435, ptrace=101, pivot_root=155, chroot=161, acct=163, mount=165, umount2=166,
-            swapon=167, swapoff=168, reboot=169, init_module=175, delete_module=176, quotactl=179,
-            kexec_load=246, add_key=248, request_key=249, keyctl=250, unshare=272, perf_event_open=298,
-            name_to_handle_at=303, open_by_handle_at=304, setns=308, process_vm_readv=310,
-            process_vm_writev=311, finit_module=313, kexec_file_load=320, bpf=321, userfaultfd=323,
-            io_uring_setup=425, io_uring_enter=426, io_uring_register=427, open_tree=428, move_mount=429,
-            fsopen=430, fsconfig=431, fsmount=432, fspick=433, mount_setattr=442,
-        ),
+        _numbers("""
+            clone 56  clone3 435  ptrace 101  pivot_root 155  chroot 161  acct 163  mount 165  umount2 166
+            swapon 167  swapoff 168  reboot 169  init_module 175  delete_module 176  quotactl 179
+            kexec_load 246  add_key 248  request_key 249  keyctl 250  unshare 272  perf_event_open 298
+            name_to_handle_at 303  open_by_handle_at 304  setns 308  process_vm_readv 310
+            process_vm_writev 311  finit_module 313  kexec_file_load 320  bpf 321  userfaultfd 323
+            io_uring_setup 425  io_uring_enter 426  io_uring_register 427  open_tree 428  move_mount 429
+            fsopen 430  fsconfig 431  fsmount 432  fspick 433  mount_setattr 442
+        """),
     ),
     "aarch64": (
         0xC00000B7,
-        dict(
-            clone=220, clone3=435, umount2=39, mount=40, pivot_root=41, chroot=51, quotactl=60, acct=89,
-            unshare=97, kexec_load=104, init_module=105, delete_module=106, ptrace=117, reboot=142,
-            add_key=217, request_key=218, keyctl=219, swapon=224, swapoff=225, perf_event_open=241,
-            name_to_handle_at=264, open_by_handle_at=265, setns=268, process_vm_readv=270,
-            process_vm_writev=271, finit_module=273, bpf=280, userfaultfd=282, kexec_file_load=294,
-            io_uring_setup=425, io_uring_enter=426, io_uring_register=427, open_tree=428, move_mount=429,
-            fsopen=430, fsconfig=431, fsmount=432, fspick=433, mount_setattr=442,
-        ),
+        _numbers("""
+            clone 220  clone3 435  umount2 39  mount 40  pivot_root 41  chroot 51  quotactl 60  acct 89
+            unshare 97  kexec_load 104  init_module 105  delete_module 106  ptrace 117  reboot 142
+            add_key 217  request_key 218  keyctl 219  swapon 224  swapoff 225  perf_event_open 241
+            name_to_handle_at 264  open_by_handle_at 265  setns 268  process_vm_readv 270
+            process_vm_writev 271  finit_module 273  bpf 280  userfaultfd 282  kexec_file_load 294
+            io_uring_setup 425  io_uring_enter 426  io_uring_register 427  open_tree 428  move_mount 429
+            fsopen 430  fsconfig 431  fsmount 432  fspick 433  mount_setattr 442
+        """),
     ),
 }
 

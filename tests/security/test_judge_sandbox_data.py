@@ -79,7 +79,13 @@ def _leaks(judgement: Judgement, *secrets: str) -> list[str]:
 def test_include_of_the_answer_file_does_not_compile(judger: Judge, problems: tuple[Problem, Problem]) -> None:
     a, b = problems
     for answer in (a.tests[0].answer_path, b.tests[0].answer_path):
-        code = f'#include <cstdio>\nint leaked =\n#include "{answer}"\n;\nint main() {{ std::printf("%d\\n", leaked); }}\n'
+        code = textwrap.dedent(f"""
+            #include <cstdio>
+            int leaked =
+            #include "{answer}"
+            ;
+            int main() {{ std::printf("%d\\n", leaked); }}
+        """)
         judgement = judger.judge(a, code, "cpp")
         assert judgement.verdict == Verdict.CE, judgement.feedback()
         assert "No such file or directory" in judgement.compile_output
@@ -91,7 +97,8 @@ def test_incbin_of_the_answer_file_does_not_compile(judger: Judge, problems: tup
     for answer in (a.tests[0].answer_path, b.tests[0].answer_path):
         code = textwrap.dedent(f"""
             #include <cstdio>
-            asm(".section .rodata\\n.global leaked_answer\\nleaked_answer:\\n.incbin \\"{answer}\\"\\n.byte 0\\n.previous\\n");
+            asm(".section .rodata\\n.global leaked_answer\\nleaked_answer:\\n"
+                ".incbin \\"{answer}\\"\\n.byte 0\\n.previous\\n");
             extern "C" const char leaked_answer[];
             int main() {{ std::fputs(leaked_answer, stdout); }}
         """)

@@ -138,7 +138,8 @@ def test_seccomp_denies_escape_calls(judger: Judge, tmp_path: Path) -> None:
     (tmp_path / "p").mkdir()
     (tmp_path / "p" / "1.in").write_text("")
     (tmp_path / "p" / "1.ans").write_text(EXPECTED)
-    test = Case(name="sample/1", input_path=tmp_path / "p" / "1.in", answer_path=tmp_path / "p" / "1.ans", is_sample=True)
+    folder = tmp_path / "p"
+    test = Case(name="sample/1", input_path=folder / "1.in", answer_path=folder / "1.ans", is_sample=True)
     problem = Problem(root=tmp_path / "p", id="calls", title="calls", time_limit=1.0, tests=[test])
     judgement = judger.judge(problem, textwrap.dedent(DENIED_CALLS), "c")
     assert judgement.verdict == Verdict.AC, judgement.feedback()
