@@ -4,17 +4,20 @@ A hub flow is a folder with a `flow.yaml` manifest, code, prompts, a README and 
 pulled from sources (git repositories, folders or archives, index files, Hugging Face) into a
 content-addressed cache under `$AIFLOWS_HOME/hub/`, pinned in the project's `flows.lock`, and
 verified against their hash every time they load. Pulling runs no code; importing code from
-outside the first-party catalogue (`flows_hub/`) needs its source or content hash trusted.
+outside the first-party catalogue (`flows_hub/`) needs its content hash trusted, or to have been
+fetched by this machine from where a trusted source places it. Nothing a lock, index or manifest
+says reaches git unchecked, and hub code is imported from its verified source, never from bytecode.
 
     $ aiflows hub pull ada/greeter@">=1,<2" --source "git=https://git.example.org/{owner}/{name}.git"
     >>> from aiflows import hub
     >>> greeter = hub.load("ada/greeter", config={"greeting": "Hi"})
     >>> greeter.run_sync({"name": "Ada"})
 
-Modules, bottom up: `_files` (safe contents, hashing), `_manifest`, `_refs`, `_git`, `_repos`
-(one flow's history), `_sources` (names to repos), `_cache`, `_lock`, `_resolve`, `_loader`
-(import and build), `_client` (`Hub`: pull, sync, load, override), then the authoring tools
-`_scaffold`, `_check`, `_publish`, `_catalogue` and the read-only `_browse`.
+Modules, bottom up: `_validate` (what may reach git: full commits, allowed URL shapes), `_files`
+(safe contents, hashing, size caps), `_manifest`, `_refs`, `_git`, `_repos` (one flow's history),
+`_sources` (names to repos), `_cache`, `_lock`, `_resolve`, `_importer` (source-only imports),
+`_loader` (import and build), `_client` (`Hub`: pull, sync, trust, load, override), then the
+authoring tools `_scaffold`, `_check`, `_publish`, `_catalogue` and the read-only `_browse`.
 """
 
 from __future__ import annotations

@@ -31,6 +31,11 @@ def first_party_index() -> Path:
     return Path(__file__).resolve().parents[2] / "flows_hub" / "index.yaml"
 
 
+@lru_cache(maxsize=8)
+def _read_index(path: str, mtime_ns: int) -> Index:
+    return read_model(Path(path), Index)
+
+
 @lru_cache(maxsize=64)
 def _installed_hash(folder: str, mtime_ns: int) -> str:
     return hash_folder(Path(folder))
@@ -43,9 +48,11 @@ def first_party_hash(name: str) -> str | None:
     the index, so neither a lock nor a stale index can make other content count as first-party.
     """
     index = first_party_index()
-    if not index.is_file():
+    try:
+        mtime = index.stat().st_mtime_ns
+    except OSError:
         return None
-    entry = read_model(index, Index).flows.get(name)
+    entry = _read_index(str(index), mtime).flows.get(name)
     if entry is None or entry.path is None:
         return None
     folder = (index.parent / entry.path).resolve()
