@@ -5,11 +5,9 @@ from __future__ import annotations
 import itertools
 import os
 import queue
-import select
 import shutil
 import signal
 import stat
-import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,10 +17,11 @@ from pathlib import Path
 from aiflows.judge._codejam import run_codejam_validator
 from aiflows.judge._compare import CompareFlags, compare_output
 from aiflows.judge._errors import ValidatorError
-from aiflows.judge._executor import Executor, RunHandle
+from aiflows.judge._executor import Executor
 from aiflows.judge._forkserver import Program
+from aiflows.judge._interactive import drain, race, reap
 from aiflows.judge._models import Limits, RunResult, TestResult, Verdict
-from aiflows.judge._validator_sandbox import ANSWER, FEEDBACK, INPUT, ValidatorSandbox, kill, run_limits
+from aiflows.judge._validator_sandbox import ANSWER, FEEDBACK, INPUT, ValidatorSandbox, run_limits
 from aiflows.judge._validators import ACCEPT, REJECT, Validator, read_feedback
 from aiflows.problems.model import TestCase
 
@@ -324,26 +323,27 @@ def _interactive(ctx: TestContext, test: TestCase, input_path: Path, tmp: Path, 
                 stdin=to_val_r,
                 stdout=to_prog_w,
                 stderr=val_err.fileno(),
+                pipes=True,
                 **where,  # type: ignore[arg-type]
             )
         finally:
             os.close(to_val_r)
             os.close(to_prog_w)
-    drain = threading.Thread(target=_drain, args=(to_prog_r,), daemon=True, name="aiflows-judge-drain")
+    reader = threading.Thread(target=drain, args=(to_prog_r,), daemon=True, name="aiflows-judge-drain")
     draining = False
     try:
         with ctx.executor.slots:
             with open(err_path, "wb") as ferr:
                 handle = ctx.executor.submit(ctx.program, ctx.limits, (to_prog_r, to_val_w, ferr.fileno()), ctx.hidden)
-            validator_first, run = _race(handle, validator)
-            drain.start()
+            validator_first, run = race(handle, validator)
+            reader.start()
             draining = True
     finally:
         os.close(to_val_w)  # only now does the interactor see the program's EOF
         if not draining:
             os.close(to_prog_r)
-        _reap(validator, ctx.limits)
-    drain.join(timeout=5)
+        reap(validator, ctx.limits)
+    reader.join(timeout=5)
     base = _base(test, run, err_path)
     code = validator.returncode
     if validator_first and (code == REJECT or run.signal == signal.SIGPIPE):
@@ -355,74 +355,3 @@ def _interactive(ctx: TestContext, test: TestCase, input_path: Path, tmp: Path, 
             update={"verdict": failed[0], "message": failed[1], "validator_feedback": read_feedback(feedback_dir)}
         )
     return _validated(ctx, base, code, (tmp / "val_err").read_bytes(), feedback_dir, None)
-
-
-class _Interactor:
-    """The interactor's process, watched through a pidfd: whether it has exited can be asked
-    without reaping it (Popen.poll() cannot tell while another thread waits on it)."""
-
-    def __init__(self, process: subprocess.Popen[bytes], wake: threading.Event) -> None:
-        self.process = process
-        self.pidfd = os.pidfd_open(process.pid)
-        self._watcher = threading.Thread(target=self._watch, args=(wake,), daemon=True, name="aiflows-judge-interactor")
-        self._watcher.start()
-
-    def _watch(self, wake: threading.Event) -> None:
-        select.select([self.pidfd], [], [])
-        wake.set()
-
-    def exited(self) -> bool:
-        return bool(select.select([self.pidfd], [], [], 0)[0])
-
-    def close(self) -> None:
-        """After the process has ended (the caller reaps it first)."""
-        self._watcher.join()
-        os.close(self.pidfd)
-
-
-def _race(handle: RunHandle, validator: subprocess.Popen[bytes]) -> tuple[bool, RunResult]:
-    """Wait for the program; tell whether the interactor ended first, and stop the program if the
-    interactor rejected it while it still ran.
-
-    "First" is decided without clocks: the interactor cannot see the program's EOF before the
-    judge closes its copy of the pipe (after this returns), so an interactor that has exited by
-    the time the program's end is known decided on its own. A program killed by SIGPIPE ended
-    because the interactor had, so the interactor counts as first then too.
-    """
-    done = threading.Event()
-    handle.future.add_done_callback(lambda _f: done.set())
-    interactor = _Interactor(validator, done)
-    try:
-        done.wait()
-        if not handle.future.done() and interactor.exited() and validator.wait() != ACCEPT:
-            handle.kill()  # the interactor has given its verdict; the program need not run on
-        run = handle.future.result()
-        return interactor.exited() or run.signal == signal.SIGPIPE, run
-    finally:
-        if interactor.exited():
-            interactor.close()
-        else:  # it still runs: the caller closes its input, then reaps (or kills) it
-            threading.Thread(target=_close_later, args=(interactor,), daemon=True).start()
-
-
-def _close_later(interactor: _Interactor) -> None:
-    interactor.process.wait()
-    interactor.close()
-
-
-def _drain(fd: int) -> None:
-    try:
-        while os.read(fd, 1 << 16):
-            pass
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _reap(validator: subprocess.Popen[bytes], limits: Limits) -> None:
-    try:
-        validator.wait(timeout=max(10.0, limits.wall_s * 2))
-    except subprocess.TimeoutExpired:
-        kill(validator)
-        validator.wait()

@@ -2,7 +2,7 @@
 
 They are problem code: a package downloaded from anywhere brings them, so they get what a
 program gets, not the judge's rights. Inside bubblewrap a validator sees the system read-only,
-a private /tmp, no network, and only what its protocol needs:
+a private /tmp, no network, the programs' system-call filter, and only what its protocol needs:
 
     /validator            its own built folder (read-only; writable only while it is built)
     /judge/testcase.in    the test's input          (read-only)
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aiflows.judge._models import Limits
-from aiflows.judge._sandbox import SandboxView, bwrap_path
+from aiflows.judge._sandbox import SandboxView, bwrap_path, python_executable, seccomp_fd
 
 if TYPE_CHECKING:
     from aiflows.judge._executor import Executor
@@ -54,6 +54,12 @@ ATTEMPT = "/judge/attempt"
 FEEDBACK = "/judge/feedback"
 VALIDATOR_UID = 71  # offset from JudgeConfig.uid_base: programs use 0..64, compiles 70, fork servers 100+
 BUILD_LIMITS = Limits(cpu_s=120, wall_s=120, memory_mb=4096, processes=128, output_mb=64, file_mb=256)
+# puts the pipes handed over as fds argv[1], argv[2] on stdin and stdout, then runs argv[3:]
+# (Python, not sh: dash cannot name fds above 9)
+MOVE_FDS = (
+    "import os, sys; i, o = int(sys.argv[1]), int(sys.argv[2]); os.dup2(i, 0); os.dup2(o, 1); "
+    "os.close(i); os.close(o); os.execvp(sys.argv[3], sys.argv[3:])"
+)
 ENV = {"LANG": "C.UTF-8", "HOME": "/tmp", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8"}
 
 
@@ -140,10 +146,16 @@ class ValidatorSandbox:
         stdin: int | None = None,
         stdout: int | None = None,
         stderr: int | None = None,
+        pipes: bool = False,
     ) -> subprocess.Popen[bytes]:
         """Start `argv`; `home` is (its built folder, writable?); `ro`/`rw` bind host files at
         sandbox paths; `cwd` is (host folder, sandbox folder). Unsandboxed, only `cwd`'s host
-        folder and the pipes are used, as the judge always ran validators."""
+        folder and the pipes are used, as the judge always ran validators.
+
+        `pipes`: stdin and stdout are pipe fds whose far ends must see the validator close them
+        (an interactor that closes stdout ends the program's input). bwrap's own processes would
+        hold copies of its stdin and stdout, so these go in as extra fds, moved into place inside.
+        """
         if self.view is None:
             return subprocess.Popen(
                 list(argv), stdin=stdin, stdout=stdout, stderr=stderr, cwd=cwd[0], start_new_session=True
@@ -162,20 +174,31 @@ class ValidatorSandbox:
                 "hidden": (*self.view.hidden, *self.hidden),
             }
         )
-        cmd = [exe, *view.bwrap_args(cwd[1])]
-        for key, value in ENV.items():
-            cmd += ["--setenv", key, value]
-        dropped = view.drop_to(self.uid) if self.uid is not None else []
-        cmd += dropped or ["--"]
-        cmd += argv
-        return subprocess.Popen(
-            cmd,
-            stdin=stdin,
-            stdout=stdout,
-            stderr=stderr,
-            start_new_session=True,
-            preexec_fn=lambda: _set_limits(limits),  # noqa: PLW1509 - limits must be set in the child
-        )
+        filter_fd = seccomp_fd()  # the programs' system-call filter (no ptrace, no new namespaces)
+        try:
+            cmd = [exe, *view.bwrap_args(cwd[1], seccomp_fd=filter_fd)]
+            for key, value in ENV.items():
+                cmd += ["--setenv", key, value]
+            dropped = view.drop_to(self.uid) if self.uid is not None else []
+            cmd += dropped or ["--"]
+            extra: tuple[int, ...] = () if filter_fd is None else (filter_fd,)
+            if pipes and stdin is not None and stdout is not None:
+                cmd += [python_executable(), "-I", "-S", "-c", MOVE_FDS, str(stdin), str(stdout)]
+                extra += (stdin, stdout)
+                stdin = stdout = subprocess.DEVNULL
+            cmd += argv
+            return subprocess.Popen(
+                cmd,
+                stdin=stdin,
+                stdout=stdout,
+                stderr=stderr,
+                start_new_session=True,
+                pass_fds=extra,
+                preexec_fn=lambda: _set_limits(limits),  # noqa: PLW1509 - limits must be set in the child
+            )
+        finally:
+            if filter_fd is not None:
+                os.close(filter_fd)
 
     def run(
         self,

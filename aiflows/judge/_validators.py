@@ -113,8 +113,19 @@ def copy_source(folder: Path, out: Path, sandbox: ValidatorSandbox) -> Path:
     else:
         src.mkdir(parents=True)
         shutil.copy2(folder, src / folder.name)
+    _writable(out)
     sandbox.own(out)
     return src
+
+
+def _writable(folder: Path) -> None:
+    """Packages are often read-only; the build writes next to its sources (in the copy)."""
+    for root, dirs, files in os.walk(folder):
+        os.chmod(root, os.stat(root).st_mode | 0o755)
+        for name in files:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                os.chmod(path, os.stat(path).st_mode | 0o644)
 
 
 def _fresh_copy(folder: Path, out: Path, sandbox: ValidatorSandbox) -> None:

@@ -146,7 +146,8 @@ def test_interactive_problem(judger: Judge, make_problem, tmp_path: Path) -> Non
         {"interactor.py": GUESS_INTERACTOR},
         validation="custom-interactive",
     )
-    assert judger.judge(problem, GUESS_SOLUTION, "python").verdict == Verdict.AC
+    first = judger.judge(problem, GUESS_SOLUTION, "python")
+    assert first.verdict == Verdict.AC, first.feedback()
     # a wrong strategy is rejected by the interactor, even while the program would go on
     always_one = "while True:\n    print(1, flush=True)\n    input()\n"
     judgement = judger.judge(problem, always_one, "python")
@@ -181,3 +182,29 @@ def test_multi_pass_problem(judger: Judge, make_problem, tmp_path: Path) -> None
     judgement = judger.judge(problem, only_first, "python")
     assert judgement.verdict == Verdict.WA
     assert judgement.first_failure.message.endswith("(pass 2)")  # type: ignore[union-attr]
+
+
+# Sends its numbers, closes its output so the program sees EOF, then checks the sum.
+SUM_TO_EOF_INTERACTOR = textwrap.dedent(
+    """
+    import os, sys
+    numbers = open(sys.argv[1]).read().split()
+    sys.stdout.write("\\n".join(numbers) + "\\n")
+    sys.stdout.flush()
+    os.close(sys.stdout.fileno())
+    sys.exit(42 if int(sys.stdin.readline()) == sum(map(int, numbers)) else 43)
+    """
+)
+
+
+def test_interactor_that_closes_its_output_ends_the_programs_input(judger: Judge, make_problem, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    problem = _with_validator(
+        make_problem([("1 2 3\n", "")], time_limit=2.0),
+        tmp_path,
+        {"interactor.py": SUM_TO_EOF_INTERACTOR},
+        validation="custom-interactive",
+    )
+    read_to_eof = "import sys\nprint(sum(int(line) for line in sys.stdin))\n"
+    judgement = judger.judge(problem, read_to_eof, "python")
+    assert judgement.verdict == Verdict.AC, judgement.feedback()
+    assert judgement.tests[0].wall_s < 1.5  # EOF came when the interactor closed, not at the limit
