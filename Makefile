@@ -2,7 +2,7 @@
 PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
 
-.PHONY: system-deps torch setup setup-test test demo bench-overhead
+.PHONY: system-deps sandbox-deps torch setup setup-test test demo bench-overhead
 
 # System packages the tests use (Redis server, sandbox, terminal, browser); skipped when present.
 system-deps:
@@ -17,11 +17,18 @@ system-deps:
 		else sudo apt-get update -qq && sudo apt-get install -y -qq $$missing; fi; \
 	fi
 
+# The judge refuses to run programs unisolated: the main job needs bubblewrap too.
+sandbox-deps:
+	@command -v bwrap >/dev/null 2>&1 || { \
+		echo "installing: bubblewrap"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq bubblewrap; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq bubblewrap; fi; }
+
 # torch: the pinned CPU build where it is available locally, the platform default elsewhere.
 torch:
 	@$(PYTHON) -c "import torch" 2>/dev/null || $(PIP) install -q "torch==2.13.0"
 
-setup: torch
+setup: sandbox-deps torch
 	$(PIP) install -q -e ".[llm,local,redis,plot,ui]"
 
 setup-test: system-deps torch

@@ -35,6 +35,7 @@ class Group(BaseModel):
 class Report(BaseModel):
     flow: str = ""
     model: str = ""
+    sandbox: str = "bwrap"  # the judge's isolation: "bwrap", or "none" when the run opted out of it
     problems: int = 0  # problems attempted (load errors excluded)
     attempts: int = 0
     samples: int = 0  # the fewest attempts any problem has: pass@k is given for k up to this
@@ -97,6 +98,7 @@ def build_report(records: list[ProblemRecord], *, meta: dict[str, Any] | None = 
     report = Report(
         flow=meta.get("flow") or next((r.flow for r in records), ""),
         model=meta.get("model") or next((r.model for r in attempts if r.model), ""),
+        sandbox="none" if meta.get("sandbox") == "none" else "bwrap",
         problems=len(by_problem),
         attempts=len(attempts),
         samples=samples,
@@ -131,6 +133,8 @@ def to_markdown(report: Report) -> str:
         f"# {report.flow or 'cc'} on {report.problems} problems",
         "",
         f"- model: `{report.model or 'default'}`",
+        ("- judge sandbox: bubblewrap" if report.sandbox != "none"
+         else "- judge sandbox: **none** (programs ran unisolated: `sandbox: none` was asked for)"),
         (f"- solved: {report.solved}/{report.problems} ({100 * report.solve_rate:.1f}%), "
         f"{report.attempts} attempts, {report.samples} per problem"),
         (f"- tokens: {report.total_tokens} ({report.prompt_tokens} prompt, {report.completion_tokens} completion) "

@@ -77,14 +77,19 @@ class Judge:
             # programs: traversable by the runs' uids (each needs its own folder), listable by none
             (root / sub).chmod(0o711 if sub == "programs" else 0o700)
         view = SandboxView(extra_ro=self.config.extra_ro_paths, tmp_size_mb=self.config.tmp_size_mb)
-        self.executor = Executor(
-            root / "programs",
-            jobs=self.config.jobs,
-            mode=self.config.sandbox,
-            fork_server=self.config.fork_server,
-            uid_base=self.config.uid_base,
-            view=view,
-        )
+        try:
+            self.executor = Executor(
+                root / "programs",
+                jobs=self.config.jobs,
+                mode=self.config.sandbox,
+                fork_server=self.config.fork_server,
+                uid_base=self.config.uid_base,
+                view=view,
+            )
+        except BaseException:  # no sandbox (SandboxError): leave no work folder behind
+            if self._own_dir:
+                shutil.rmtree(root, ignore_errors=True)
+            raise
         self.scratch = ScratchPool(root / "runs")
         self._validators: dict[str, Validator] = {}
         self.build_locks = KeyedLocks()

@@ -67,3 +67,12 @@ def test_write_report_rebuilds_the_files_from_the_records(tmp_path) -> None:
     assert (tmp_path / "report.png").read_bytes().startswith(b"\x89PNG")
     rebuilt = build_report(list(records.load().values()))
     assert report.model_copy(update={"files": {}}) == rebuilt  # the same numbers, every time
+
+
+def test_a_run_without_the_sandbox_says_so_in_its_report() -> None:
+    from aiflows.bench.report import to_markdown
+
+    isolated = build_report(_records(), meta={"sandbox": "auto"})
+    bare = build_report(_records(), meta={"sandbox": "none"})
+    assert isolated.sandbox == "bwrap" and "judge sandbox: bubblewrap" in to_markdown(isolated)
+    assert bare.sandbox == "none" and "judge sandbox: **none** (programs ran unisolated" in to_markdown(bare)

@@ -68,9 +68,16 @@ def bad_bwrap_path(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     return folder
 
 
+def _work_folders() -> set[Path]:
+    return {p for where in (Path("/dev/shm"), Path(os.environ.get("TMPDIR", "/tmp")))
+            if where.is_dir() for p in where.glob("aiflows-judge-*")}
+
+
 def test_auto_refuses_to_run_without_bubblewrap(tmp_path: Path, bad_bwrap_path: Path) -> None:
     source, marker = _marking_submission(tmp_path)
+    before = _work_folders()
     done = _judge_cli(tmp_path, source, "auto", bad_bwrap_path)
+    assert _work_folders() <= before, "the refused judge left its work folder behind"
     assert done.returncode == 1, done.stdout + done.stderr
     assert "SandboxError: bubblewrap (bwrap) is not installed" in done.stderr or (
         "SandboxError: bubblewrap" in done.stderr and "cannot create the sandbox's namespaces" in done.stderr
