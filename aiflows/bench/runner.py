@@ -118,7 +118,7 @@ async def run_bench(
 
 
 async def _run(config: BenchConfig, flows: list[Any], on_record: Callable[[ProblemRecord], None] | None) -> BenchResult:
-    from aiflows.judge import Judge, JudgeConfig
+    from aiflows.judge import Judge, JudgeConfig, problem_folders
     from aiflows.runtime import Runtime
 
     check_resumable(config)
@@ -135,8 +135,11 @@ async def _run(config: BenchConfig, flows: list[Any], on_record: Callable[[Probl
     skipped = sum(1 for p in loaded.problems for k in range(config.samples) if (p.id, k) in skip)
 
     if todo:
+        # every problem of the set stays hidden from every program, wherever the set is stored
+        every_problem = sorted({str(f) for p in loaded.problems for f in problem_folders(p)})
         judge = Judge(JudgeConfig(jobs=max(1, min(config.jobs, os.cpu_count() or 2)),
-                                  time_limit_cap=config.time_limit_cap, sandbox=config.sandbox))
+                                  time_limit_cap=config.time_limit_cap, sandbox=config.sandbox,
+                                  hidden_paths=tuple(every_problem)))
         try:
             with ProgressBar(config, len(todo)) as advance:
                 def finished(record: ProblemRecord) -> None:

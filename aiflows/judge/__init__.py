@@ -13,7 +13,7 @@ inside bubblewrap) and `_direct` (a fresh sandbox per run) run programs under li
 
 from aiflows.judge._compare import CompareFlags, Comparison, compare_output
 from aiflows.judge._errors import JudgeError, PackageError, SandboxError, ValidatorError
-from aiflows.judge._judge import Judge, JudgeConfig, judge, judge_async, judge_samples
+from aiflows.judge._judge import Judge, JudgeConfig, judge, judge_async, judge_samples, problem_folders
 from aiflows.judge._models import Judgement, Limits, RunResult, TestResult, Verdict
 
 __all__ = [
@@ -34,4 +34,5 @@ __all__ = [
     "judge",
     "judge_async",
     "judge_samples",
+    "problem_folders",
 ]

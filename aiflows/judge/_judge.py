@@ -31,13 +31,13 @@ from aiflows.judge._errors import PackageError
 from aiflows.judge._executor import Executor
 from aiflows.judge._models import Judgement, Limits, TestResult, Verdict
 from aiflows.judge._programs import KeyedLocks, build_program, normalize_language
-from aiflows.judge._sandbox import SandboxView
+from aiflows.judge._sandbox import SandboxView, outermost
 from aiflows.judge._testrun import ScratchPool, TestContext, run_test
 from aiflows.judge._validator_sandbox import ValidatorSandbox
 from aiflows.judge._validators import Validator, build_validator
 from aiflows.problems.model import Problem, TestCase
 
-__all__ = ["Judge", "JudgeConfig", "judge", "judge_async", "judge_samples"]
+__all__ = ["Judge", "JudgeConfig", "judge", "judge_async", "judge_samples", "problem_folders"]
 
 log = logging.getLogger("aiflows.judge")
 
@@ -92,6 +92,9 @@ class Judge:
             raise
         self.scratch = ScratchPool(root / "runs")
         self._validators: dict[str, Validator] = {}
+        # hidden on every run, worked out once: a benchmark names all its problems here
+        always = {self.work_dir, *(Path(p) for p in self.config.hidden_paths)}
+        self._always_hidden = self.executor.base_view.data_to_hide(always)
         self.build_locks = KeyedLocks()
         self._lock = threading.Lock()
         self._closed = False
@@ -258,11 +261,15 @@ class Judge:
         """What programs (and the compiler) must not see that a visible path would show: the
         problem's data and its neighbours (see `SandboxView.data_to_hide`), the judge's own
         work folder and the configured `hidden_paths`."""
-        view = self.executor.base_view
-        paths = {problem.root} if problem.root else set()
-        paths |= {t.input_path.parent for t in tests} | {t.answer_path.parent for t in tests}
-        paths |= {self.work_dir, *(Path(p) for p in self.config.hidden_paths)}
-        return view.data_to_hide(p for p in paths if p is not None)
+        own = self.executor.base_view.data_to_hide(problem_folders(problem, tests))
+        return outermost((*own, *self._always_hidden))
+
+
+def problem_folders(problem: Problem, tests: list[TestCase] | None = None) -> set[Path]:
+    """The folders that hold a problem's data: its package, and each test file's folder."""
+    tests = problem.tests if tests is None else tests
+    folders = {problem.root} if problem.root else set()
+    return folders | {t.input_path.parent for t in tests} | {t.answer_path.parent for t in tests}
 
 
 def _release(executor: Executor, own_dir: Path | None) -> None:

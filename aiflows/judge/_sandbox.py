@@ -28,6 +28,7 @@ __all__ = [
     "bwrap_problem",
     "bwrap_works",
     "others_can_run",
+    "outermost",
     "python_executable",
     "seccomp_fd",
 ]
@@ -169,7 +170,7 @@ class SandboxView(BaseModel):
                 continue
             siblings = _problem_like_children(real.parent)
             hidden.update(str(s) for s in siblings if not any(_inside(r, str(s)) for r in roots))
-        return tuple(sorted(hidden))
+        return outermost(hidden)
 
     def bwrap_args(self, cwd: str = "/tmp", seccomp_fd: int | None = None) -> list[str]:
         """bwrap's options for this view; `seccomp_fd` (see `seccomp_fd()`) adds the syscall filter."""
@@ -247,6 +248,16 @@ def _parents(path: str, made: set[str]) -> list[str]:
             made.add(str(parent))
             args += ["--perms", "0755", "--dir", str(parent)]
     return args
+
+
+def outermost(paths: Iterable[str]) -> tuple[str, ...]:
+    """`paths` without those inside another one, sorted: the same data hidden is the same tuple,
+    so problems of one set share one fork server instead of starting one each."""
+    kept: list[str] = []
+    for path in sorted(set(paths)):
+        if not any(_inside(path, k) for k in kept):
+            kept.append(path)
+    return tuple(kept)
 
 
 def _problem_like_children(folder: Path) -> list[Path]:

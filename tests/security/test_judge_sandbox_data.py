@@ -172,3 +172,30 @@ def test_program_cannot_read_other_submissions(judger: Judge, make_echo: Problem
 @pytest.fixture
 def make_echo(tmp_path: Path) -> Problem:
     return _problem(tmp_path / "echo", "echo", "hello\n", "hello\n")
+
+
+def test_a_set_stored_elsewhere_under_a_visible_path_is_hidden_when_named(tmp_path: Path) -> None:
+    """Problem B lies in another visible folder than A (no neighbour of A): a benchmark names
+    every problem of its set in `hidden_paths`, so B's answers stay out of A's programs too."""
+    with tempfile.TemporaryDirectory(dir=os.path.realpath(sys.prefix)) as one, \
+         tempfile.TemporaryDirectory(dir=os.path.realpath(sys.prefix)) as two:
+        for folder in (one, two):
+            Path(folder).chmod(0o755)
+        a = _problem(Path(one) / "a", "a", "1\n", SECRET + "\n")
+        b = _problem(Path(two) / "b", "b", "2\n", OTHER_SECRET + "\n")
+        paths = [str(b.tests[0].answer_path), str(b.root / "problem.yaml")]
+        config = JudgeConfig(jobs=1, uid_base=UID_BASE + 200, hidden_paths=(str(b.root),))
+        with Judge(config) as judger:
+            judgement = judger.judge(a, READ_AT_RUN_TIME.format(paths=paths), "python")
+        assert judgement.verdict == Verdict.WA
+        assert "FileNotFoundError" in judgement.tests[0].stderr_tail
+        assert _leaks(judgement, OTHER_SECRET, "name: b") == []
+
+
+def test_problems_of_one_set_share_one_hiding(judger: Judge, visible_folder: Path) -> None:
+    """The same data hidden is the same tuple, so a set's problems reuse one warm sandbox."""
+    a = _problem(visible_folder / "a", "a", "1\n", SECRET + "\n")
+    b = _problem(visible_folder / "b", "b", "2\n", OTHER_SECRET + "\n")
+    hidden_a, hidden_b = judger._hidden(a, a.tests), judger._hidden(b, b.tests)
+    assert hidden_a == hidden_b and str(visible_folder) in hidden_a
+    assert not any(p != q and p.startswith(q + "/") for p in hidden_a for q in hidden_a)
