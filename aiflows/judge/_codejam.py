@@ -6,22 +6,18 @@ argument, a status file, and always exit 0: they write `status: VALID` or `statu
 plus `status_message: '...'` there. A message that says `JUDGE_ERROR` (or blames the
 reference answer) is the judge's own failure, so it becomes JE, never WA.
 
-Python 2 judges are converted once, mechanically: lib2to3's fixers, then true division is
-turned back into Python 2 division (`/` floors two ints), and a small prelude restores `file`,
-`cmp`, Python 2 `round` and byte-transparent `open`. When the judge ships its own self-test
-(`judge -2`), the converted judge must pass it before it is used. C++ judges are compiled once
-per problem and cached; Java and Go judges are built when their toolchain is installed. A judge
+Python 2 judges are converted once, mechanically (see `_py2`). When the judge ships its own
+self-test (`judge -2`), the converted judge must pass it before it is used. C++ judges are
+compiled once per problem and cached; Java and Go judges are built when their toolchain is installed. A judge
 that cannot be made to run raises `ValidatorError` naming the file and why. Judges are problem
 code: they are built and run in the sandbox (see `_validator_sandbox`).
 """
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import re
 import shutil
-import warnings
 from pathlib import Path
 from typing import Literal
 
@@ -29,6 +25,7 @@ from pydantic import BaseModel
 
 from aiflows.judge._errors import ValidatorError
 from aiflows.judge._models import Verdict
+from aiflows.judge._py2 import convert_python2, looks_like_python2
 from aiflows.judge._sandbox import python_executable
 from aiflows.judge._validator_sandbox import (
     ANSWER,
@@ -48,7 +45,6 @@ __all__ = [
     "CRASH_EXIT",
     "CodeJamOutcome",
     "build_codejam_validator",
-    "convert_python2",
     "is_codejam_validator",
     "run_codejam_validator",
 ]
@@ -57,13 +53,7 @@ Protocol = Literal["codejam", "codejam-status"]
 CRASH_EXIT = 86  # the Python runner's exit code for an uncaught exception in the judge
 SELF_TEST_TIMEOUT_S = 120
 _SELF_TEST = re.compile(r"""argv\[1\]\s*==\s*['"]-2['"]|string\(argv\[1\]\)\s*==\s*"-2\"""")
-_TRUE_DIVISION = re.compile(r"^from\s+__future__\s+import\s+[^#\n]*\bdivision\b", re.MULTILINE)
 _JUDGE_FAULT = re.compile(r"JUDGE_ERROR|^\s*Invalid generator output file", re.MULTILINE)
-_PY2_HINT = re.compile(
-    r"^\s*print\s+[^(\s=]|print\s*>>|\bfile\(|\bxrange\(|except\s+\w+\s*,\s*\w+\s*:|\.iter(items|keys|values)\("
-    r"|\braw_input\(|\bunicode\(|\blong\(|\bbasestring\b|^#!.*python2",
-    re.MULTILINE,
-)
 
 # Runs the judge as __main__; an uncaught exception is the judge crashing, not a rejection.
 _RUNNER = f"""\
@@ -77,36 +67,6 @@ except SystemExit:
 except BaseException:
     traceback.print_exc()
     sys.exit({CRASH_EXIT})
-"""
-
-# Python 2 builtins that lib2to3 leaves alone; `open`/`file` read bytes as latin-1 text, as
-# Python 2's str would, so no attempt can make the judge fail on decoding.
-_PRELUDE = """\
-import builtins as _py2_builtins, functools as _py2_functools, math as _py2_math
-
-def _py2_div(a, b):
-    if isinstance(a, int) and isinstance(b, int):
-        return a // b
-    return a / b
-
-def open(name, mode="r", *args, **kwargs):
-    if "b" not in mode and not args and "encoding" not in kwargs:
-        kwargs["encoding"] = "latin-1"
-    return _py2_builtins.open(name, mode, *args, **kwargs)
-
-file = open
-
-def cmp(a, b):
-    return (a > b) - (a < b)
-
-def round(x, n=0):
-    scale = 10.0 ** n
-    return _py2_math.copysign(_py2_math.floor(abs(x) * scale + 0.5) / scale, x)
-
-def sorted(iterable, cmp=None, key=None, reverse=False):
-    if cmp is not None:
-        key = _py2_functools.cmp_to_key(cmp if key is None else (lambda a, b: cmp(key(a), key(b))))
-    return _py2_builtins.sorted(iterable, key=key, reverse=reverse)
 """
 
 
@@ -173,7 +133,7 @@ def _cache(cache_dir: Path, kind: str, text: str) -> Path:
 
 def _build_python(problem_id: str, main: Path, text: str, cache_dir: Path, sandbox: ValidatorSandbox) -> Validator:
     """Python 3 judges run as they are; Python 2 ones (by syntax) are converted and self-tested."""
-    python2 = _PY2_HINT.search(text) is not None or not _compiles(text)
+    python2 = looks_like_python2(text)
     out = _cache(cache_dir, "py2" if python2 else "py3", text)
     judge, runner, ready = out / "judge.py", out / "run.py", out / READY
     argv = [python_executable(), str(runner), str(judge)]
@@ -193,69 +153,6 @@ def _build_python(problem_id: str, main: Path, text: str, cache_dir: Path, sandb
         _self_test(problem_id, validator, sandbox, converted=True)
     ready.touch()
     return validator
-
-
-def _compiles(text: str) -> bool:
-    try:
-        compile(text, "<judge>", "exec", dont_inherit=True)
-    except (SyntaxError, ValueError):
-        return False
-    return True
-
-
-def convert_python2(source: str) -> str:
-    """Python 2 source -> equivalent Python 3 source (raises ValueError when it cannot).
-
-    `/` keeps its Python 2 meaning (floor for two ints) unless the module imported true division.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from lib2to3 import refactor  # deprecated, but it ships with Python 3.11 and is exact
-
-        fixers = refactor.get_fixers_from_package("lib2to3.fixes")
-        tool = refactor.RefactoringTool(fixers, options={"print_function": False})
-        try:
-            converted = str(tool.refactor_string(source.rstrip("\n") + "\n", "judge"))
-        except Exception as exc:  # noqa: BLE001 - lib2to3 raises its own ParseError and friends
-            raise ValueError(f"lib2to3 failed: {type(exc).__name__}: {exc}") from None
-    try:
-        tree = ast.parse(converted)
-    except SyntaxError as exc:
-        raise ValueError(f"the converted code does not parse (line {exc.lineno}): {exc.msg}") from None
-    if not _TRUE_DIVISION.search(source):  # read before lib2to3, which drops __future__ imports
-        tree = _Py2Division().visit(tree)
-    body = [s for s in tree.body if not (isinstance(s, ast.ImportFrom) and s.module == "__future__")]
-    tree.body = [*ast.parse(_PRELUDE).body, *body]  # after the division pass: the prelude is Python 3
-    ast.fix_missing_locations(tree)
-    return ast.unparse(tree) + "\n"
-
-
-class _Py2Division(ast.NodeTransformer):
-    """`a / b` -> `_py2_div(a, b)`; `x /= y` -> `x = _py2_div(x, y)` for side-effect-free targets."""
-
-    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
-        self.generic_visit(node)
-        if isinstance(node.op, ast.Div):
-            return ast.copy_location(_div_call(node.left, node.right), node)
-        return node
-
-    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
-        self.generic_visit(node)
-        if not isinstance(node.op, ast.Div):
-            return node
-        if any(isinstance(n, (ast.Call, ast.Await, ast.Yield, ast.NamedExpr)) for n in ast.walk(node.target)):
-            raise ValueError(f"line {node.lineno}: `/=` on a target with side effects")
-        load = _as_load(node.target)
-        return ast.copy_location(ast.Assign(targets=[node.target], value=_div_call(load, node.value)), node)
-
-
-def _div_call(left: ast.expr, right: ast.expr) -> ast.Call:
-    return ast.Call(func=ast.Name(id="_py2_div", ctx=ast.Load()), args=[left, right], keywords=[])
-
-
-def _as_load(target: ast.expr) -> ast.expr:
-    """The same target, read instead of written."""
-    return ast.parse(ast.unparse(target), mode="eval").body
 
 
 # -- compiled judges ---------------------------------------------------------------------------

@@ -15,11 +15,8 @@ from pathlib import Path
 import pytest
 
 from aiflows.judge import Judge, JudgeConfig, ValidatorError, Verdict
-from aiflows.judge._codejam import (
-    build_codejam_validator,
-    convert_python2,
-    run_codejam_validator,
-)
+from aiflows.judge._codejam import build_codejam_validator, run_codejam_validator
+from aiflows.judge._py2 import convert_python2
 from aiflows.judge._validators import Validator
 from aiflows.problems import Problem, ProblemSet, load_codejam
 
