@@ -17,6 +17,9 @@ from typing import Any
 
 from packaging.requirements import Requirement
 
+from aiflows._version import __version__
+from aiflows.flow import Flow
+
 from ._errors import HubError
 from ._importer import register_package
 from ._manifest import Manifest, load_manifest
@@ -26,8 +29,6 @@ __all__ = ["aiflows_version", "build_flow", "check_compatible", "deep_merge", "l
 
 def aiflows_version() -> str:
     """The running aiflows version."""
-    from aiflows import __version__
-
     return __version__
 
 
@@ -80,8 +81,6 @@ def _import_class(folder: Path, manifest: Manifest, package: str) -> type:
 
 def build_flow(folder: Path, manifest: Manifest, package: str, config: dict[str, Any] | None, name: str | None) -> Any:
     """Import the entrypoint from `folder` and instantiate it with the merged config."""
-    from aiflows import Flow
-
     cls = _import_class(folder, manifest, package)
     if not issubclass(cls, Flow):
         raise HubError(f"{manifest.name} {manifest.version}: entrypoint {manifest.entrypoint!r} is not a Flow subclass")
