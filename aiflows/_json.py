@@ -26,8 +26,10 @@ def dumps(value: Any) -> bytes:
 def _spelled(value: Any) -> Any:
     """`value` with every dict key JSON cannot spell written as text: a record is kept, not refused."""
     if isinstance(value, dict):
-        return {(k if isinstance(k, str | int | float | bool) or k is None else str(k)): _spelled(v)
-                for k, v in value.items()}
+        return {
+            (k if isinstance(k, str | int | float | bool) or k is None else str(k)): _spelled(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [_spelled(v) for v in value]
     return value

@@ -120,6 +120,8 @@ class Suspended(FlowError):
     waiting call is journaled, and `Runtime.resume(run_id)` later replays the run up to it.
     """
 
-    def __init__(self, message: str = "waiting", *, address: str = "", run_id: str = "", path: str = "", **kwargs: object):
+    def __init__(
+        self, message: str = "waiting", *, address: str = "", run_id: str = "", path: str = "", **kwargs: object
+    ):
         kwargs.pop("type", None)
         super().__init__(message, address=address, type="Suspended", run_id=run_id, path=path, **kwargs)  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ __all__ = ["Sequential"]
 class Sequential(CompositeFlow):
     """Run steps in order. The data starts as the input; each step's output is merged into it.
 
-        Sequential(Parse(), Step(Solve(), inputs={"question": "parsed"}), name="pipeline")
+    Sequential(Parse(), Step(Solve(), inputs={"question": "parsed"}), name="pipeline")
     """
 
     def __init__(self, *steps: Flow | Step | str, name: str | None = None, **kwargs: Any) -> None:

@@ -91,7 +91,9 @@ def as_steps(owner: str, items: list[Flow | Step | str] | dict[str, Flow | Step 
     for index, (key, item) in enumerate(pairs):
         step = item if isinstance(item, Step) else Step(item)
         if not isinstance(step.flow, (Flow, str)):
-            raise ConfigError(f"'{owner}': step {index} must be a Flow, Step or address, not {type(step.flow).__name__}")
+            raise ConfigError(
+                f"'{owner}': step {index} must be a Flow, Step or address, not {type(step.flow).__name__}"
+            )
         name = key or step.label
         if name in seen:
             name = f"{name}_{index}"

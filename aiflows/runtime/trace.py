@@ -81,10 +81,28 @@ def trace_messages(spans: list[Span], events: list[Message]) -> Iterator[dict[st
     rows: list[tuple[float, int, dict[str, Any]]] = []
     for span in spans:
         base = {"run_id": span.run_id, "session": span.session, "path": span.path}
-        rows.append((span.started_at, 0, {**base, "id": span.request_id, "kind": "request", "recipient": span.address,
-                                          "parent_id": span.parent_id, "created_at": span.started_at, "data": span.input}))
-        answer = {**base, "kind": "reply" if span.status == "ok" else span.status, "sender": span.address,
-                  "correlation_id": span.request_id, "created_at": span.ended_at}
+        rows.append(
+            (
+                span.started_at,
+                0,
+                {
+                    **base,
+                    "id": span.request_id,
+                    "kind": "request",
+                    "recipient": span.address,
+                    "parent_id": span.parent_id,
+                    "created_at": span.started_at,
+                    "data": span.input,
+                },
+            )
+        )
+        answer = {
+            **base,
+            "kind": "reply" if span.status == "ok" else span.status,
+            "sender": span.address,
+            "correlation_id": span.request_id,
+            "created_at": span.ended_at,
+        }
         answer.update({"data": span.output} if span.status == "ok" else {"error": span.error})
         rows.append((span.ended_at, 2, answer))
     for event in events:
