@@ -10,24 +10,83 @@ from __future__ import annotations
 import os
 import random as _random
 import time
-from collections.abc import Awaitable
-from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar, Token
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
 from .exceptions import AiflowsError, ConfigError, FlowError
-from .messages import ErrorInfo, Message, make_request
+from .messages import Message, make_request
 from .records import JournalEntry
 
-if TYPE_CHECKING:
-    from .runtime.host import Host
-    from .runtime.run import ActiveRun
-    from .runtime.runtime import Runtime
+__all__ = [
+    "Context",
+    "FlowHost",
+    "NondeterminismError",
+    "RunJournal",
+    "current_context",
+    "reset_current_context",
+    "set_current_context",
+    "to_payload",
+]
 
-__all__ = ["Context", "NondeterminismError", "current_context"]
 
+class FlowHost(Protocol):
+    """What a Context needs from whoever hosts its flow; `aiflows.runtime.host.Host` is one.
+
+    The runtime sits above this layer: it hands its host to each Context it makes, so a handler
+    reaches the rest of the world through this interface and this module never imports the runtime.
+    """
+
+    @property
+    def address(self) -> str:
+        """Where the hosted flow is reached."""
+
+    @property
+    def flow(self) -> object:
+        """The hosted flow (the `Flow` object whose handler runs)."""
+
+    @property
+    def subflow_addresses(self) -> Mapping[str, str]:
+        """The address of each subflow, by the name the flow calls it."""
+
+    @property
+    def runtime(self) -> Any:
+        """The runtime hosting the flow (an `aiflows.runtime.Runtime`, named loosely from down here)."""
+
+    @property
+    def call_flow(self) -> Callable[[Message], Awaitable[dict[str, Any]]]:
+        """Send a request to the flow it is addressed to; await that flow's output (or its `FlowError`)."""
+
+    def publish_event(self, event: Message) -> None:
+        """Record and send an event to whoever listens to its run."""
+
+
+class RunJournal(Protocol):
+    """The journal of the run a handler is in: the answers of calls already made, by call path."""
+
+    @property
+    def journaling(self) -> bool:
+        """Whether answers are recorded (and so replayed on resume)."""
+
+    @property
+    def journal(self) -> Mapping[str, JournalEntry]:
+        """The entries recorded so far (loaded once per run in this process)."""
+
+    def record(self, path: str, entry: JournalEntry) -> None:
+        """Keep `entry` as the answer at `path`, here and in the run's store."""
+
+
+# The context of the handler running in this task. A ContextVar because asyncio must carry it:
+# a subflow's handler runs in the caller's task (or a copy of its context), and a handler that
+# calls `self.call(...)` finds its own context here without being handed it.
 _current: ContextVar[Context | None] = ContextVar("aiflows_context", default=None)
+
+# How a host sets the current context around a handler and restores it after (bound methods of the
+# ContextVar, called directly: this is every hop).
+set_current_context: Callable[[Context | None], Token[Context | None]] = _current.set
+reset_current_context: Callable[[Token[Context | None]], None] = _current.reset
 
 
 class NondeterminismError(AiflowsError):
@@ -43,6 +102,7 @@ def current_context() -> Context:
 
 
 def to_payload(data: Any) -> dict[str, Any]:
+    """A flow's data as a dict: a dict as it is, a pydantic model dumped to JSON values."""
     if isinstance(data, dict):
         return data
     if isinstance(data, BaseModel):
@@ -55,7 +115,7 @@ class Context:
 
     __slots__ = ("_calls", "_clock", "_host", "_random", "_run", "request", "state")
 
-    def __init__(self, host: Host, run: ActiveRun, request: Message, state: BaseModel | None) -> None:
+    def __init__(self, host: FlowHost, run: RunJournal, request: Message, state: BaseModel | None) -> None:
         self._host = host
         self._run = run
         self.request = request
@@ -69,9 +129,14 @@ class Context:
         return self._host.address
 
     @property
-    def runtime(self) -> Runtime:
-        """The runtime hosting this flow: for capabilities that keep their own records beside its store."""
+    def runtime(self) -> Any:
+        """The runtime hosting this flow (an `aiflows.runtime.Runtime`): for capabilities that keep
+        their own records beside its store."""
         return self._host.runtime
+
+    def belongs_to(self, flow: object) -> bool:
+        """Whether this is an invocation of `flow`'s own handler (`Flow.call` checks its caller with it)."""
+        return self._host.flow is flow
 
     @property
     def run_id(self) -> str:
@@ -107,7 +172,10 @@ class Context:
         if address is None:
             known = ", ".join(self._host.subflow_addresses) or "none"
             raise ConfigError(f"flow '{self.address}' has no subflow '{name}' (its subflows: {known})")
-        asked = self.request.__dict__  # read once: attribute reads on a pydantic model pass through its __getattr__ hook
+        # Fields read from the instance dict: a pydantic model defines `__getattr__` (for private and
+        # extra attributes; a field never reaches it), and that alone keeps Python from specialising
+        # attribute reads on it, so `request.path` costs about twice a dict lookup.
+        asked = self.request.__dict__
         path = f"{asked['path']}/{self._calls}"
         self._calls += 1
         run = self._run
@@ -117,16 +185,24 @@ class Context:
                 return self._replayed(entry, address, path)
         if type(data) is not dict:
             return self._call(address, path, data, session)
-        request = make_request(self._host.address, address, data, asked["run_id"], session or asked["session"], path,
-                               asked["id"])
-        return self._host.runtime.bus.call(request)  # its host journals the answer
+        request = make_request(
+            self._host.address, address, data, asked["run_id"], session or asked["session"], path, asked["id"]
+        )
+        return self._host.call_flow(request)  # its host journals the answer
 
     async def _call(self, address: str, path: str, data: Any, session: str | None) -> dict[str, Any]:
         """A call with data that is not a dict yet: converted when awaited, so a bad value fails the call."""
         asked = self.request.__dict__
-        request = make_request(self._host.address, address, to_payload(data), asked["run_id"],
-                               session or asked["session"], path, asked["id"])
-        return await self._host.runtime.bus.call(request)
+        request = make_request(
+            self._host.address,
+            address,
+            to_payload(data),
+            asked["run_id"],
+            session or asked["session"],
+            path,
+            asked["id"],
+        )
+        return await self._host.call_flow(request)
 
     async def _replayed(self, entry: JournalEntry, address: str, path: str) -> dict[str, Any]:
         return self._replay(entry, address, path)
@@ -140,11 +216,12 @@ class Context:
             )
         if entry.error is not None:
             raise FlowError.from_dict(entry.error)
-        return entry.data
+        output: dict[str, Any] = entry.data  # a call's journaled answer is its output
+        return output
 
     def emit(self, kind: str, data: dict[str, Any] | None = None) -> None:
         """Send an event (a streamed token, usage, progress) to whoever listens to this run."""
-        self._host.runtime.publish_event(self.request.event(kind, data or {}))
+        self._host.publish_event(self.request.event(kind, data or {}))
 
     @property
     def random(self) -> _random.Random:
@@ -158,9 +235,10 @@ class Context:
         """Wall-clock time, journaled: a resumed handler reads the same clock it read before."""
         key = f"{self.request.path}/now{self._clock}"
         self._clock += 1
-        return self._journaled(key, time.time)
+        clock: float = self._journaled(key, time.time)
+        return clock
 
-    def _journaled(self, key: str, make: Any) -> Any:
+    def _journaled(self, key: str, make: Callable[[], Any]) -> Any:
         run = self._run
         entry = run.journal.get(key) if run.journaling else None
         if entry is not None:
@@ -169,6 +247,3 @@ class Context:
         if run.journaling:
             run.record(key, JournalEntry(self.address, value))
         return value
-
-    def _error_info(self, exc: BaseException) -> ErrorInfo:
-        return ErrorInfo.from_exception(exc, address=self.address, run_id=self.run_id, path=self.path)

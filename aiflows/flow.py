@@ -10,18 +10,29 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, ClassVar, get_type_hints
+from importlib.metadata import PackageNotFoundError, distribution
+from typing import Any, ClassVar, Protocol, cast, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
+from ._fastmodel import with_extra
 from .context import Context, current_context
 from .exceptions import ConfigError, SchemaError
+from .messages import Message
 
-if TYPE_CHECKING:
-    from .messages import Message
-    from .runtime.runtime import Runtime
-
-__all__ = ["AtomicFlow", "CompositeFlow", "Data", "Flow", "FunctionFlow", "flow"]
+__all__ = [
+    "AtomicFlow",
+    "CompositeFlow",
+    "Data",
+    "Flow",
+    "FunctionFlow",
+    "Runner",
+    "default_runtime",
+    "describe_errors",
+    "flow",
+    "free_form",
+    "plain_values",
+]
 
 
 class Data(BaseModel):
@@ -30,27 +41,16 @@ class Data(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-_slots = BaseModel.__dict__  # pydantic's slot setters, called directly: cheaper than object.__setattr__
-_set_dict = _slots["__dict__"].__set__
-_set_fields_set = _slots["__pydantic_fields_set__"].__set__
-_set_extra = _slots["__pydantic_extra__"].__set__
-_set_private = _slots["__pydantic_private__"].__set__
-
-
-def _free_form(values: dict[str, Any]) -> Data:
-    """`Data(**values)` without validation: free-form input has nothing to check."""
-    data = object.__new__(Data)
-    _set_dict(data, {})
-    _set_fields_set(data, set())
-    _set_extra(data, dict(values))
-    _set_private(data, None)
-    return data
+def free_form(values: dict[str, Any]) -> Data:
+    """`Data(**values)` without validation: free-form input has nothing to check (a host wraps
+    every free-form request with it)."""
+    return with_extra(Data, dict(values))
 
 
 _JSON_SCALARS = frozenset({str, int, bool, type(None)})
 
 
-def _plain_values(data: BaseModel) -> dict[str, Any] | None:
+def plain_values(data: BaseModel) -> dict[str, Any] | None:
     """The values of free-form data when they are JSON scalars already (what `model_dump(mode="json")`
     would return, without its cost), else None. Non-finite floats are left to pydantic, which nulls them."""
     if type(data) is not Data or data.__dict__:
@@ -66,12 +66,64 @@ def _plain_values(data: BaseModel) -> dict[str, Any] | None:
 
 
 def describe_errors(exc: ValidationError, limit: int = 5) -> str:
+    """The first `limit` problems of a validation error on one line, each with where it is."""
     parts = []
     for err in exc.errors()[:limit]:
         loc = ".".join(str(p) for p in err["loc"]) or "<root>"
         parts.append(f"{loc}: {err['msg']}")
     more = len(exc.errors()) - limit
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+class RunOutcome(Protocol):
+    """How a run ended: `aiflows.runtime.RunResult` is one."""
+
+    def unwrap(self) -> dict[str, Any]:
+        """The output, or the flow's error raised as `FlowError`."""
+
+
+class Runner(Protocol):
+    """What `Flow.run` runs a flow on: `aiflows.runtime.Runtime` is one."""
+
+    async def run(
+        self,
+        target: Flow,
+        data: Any = None,
+        *,
+        session: str = "default",
+        run_id: str | None = None,
+        on_event: Callable[[Message], None] | None = None,
+    ) -> RunOutcome:
+        """Run `target` on `data` to its end."""
+
+
+class OwnRunner(Runner, Protocol):
+    """A runner that is opened and closed around one use (`async with`)."""
+
+    async def __aenter__(self) -> Runner: ...
+
+    async def __aexit__(self, *exc_info: object) -> None: ...
+
+
+RUNTIME_ENTRY_POINTS = "aiflows.runtime"  # the entry-point group naming the default runtime
+
+
+def default_runtime() -> OwnRunner:
+    """A new runtime of the kind `Flow.run` and `run_sync` use when given none: in-process bus, SQLite
+    store under `$AIFLOWS_HOME` (`aiflows.runtime.Runtime()`).
+
+    The runtime is built on flows, so this module cannot import it without an arrow pointing up.
+    The aiflows distribution names it instead, in pyproject.toml's entry points (group
+    `aiflows.runtime`, entry `embedded`), and it is looked up here when a flow runs without one.
+    """
+    try:
+        (entry,) = distribution("aiflows").entry_points.select(group=RUNTIME_ENTRY_POINTS, name="embedded")
+    except (PackageNotFoundError, ValueError):
+        raise ConfigError(
+            "aiflows is not installed, so it names no default runtime: `pip install -e .` in its checkout, "
+            "or pass runtime=Runtime(...) and open it yourself"
+        ) from None
+    return cast(OwnRunner, entry.load()())
 
 
 class Flow:
@@ -115,11 +167,13 @@ class Flow:
 
     def validate_input(self, data: dict[str, Any], address: str) -> BaseModel:
         if self.Input is Data:
-            return _free_form(data)
+            return free_form(data)
         try:
             return self.Input.model_validate(data)
         except ValidationError as exc:
-            raise SchemaError(f"input does not fit {self.Input.__qualname__}: {describe_errors(exc)}", address=address) from None
+            raise SchemaError(
+                f"input does not fit {self.Input.__qualname__}: {describe_errors(exc)}", address=address
+            ) from None
 
     def dump_output(self, result: Any, address: str) -> dict[str, Any]:
         schema = self.Output
@@ -134,7 +188,7 @@ class Flow:
                 ) from None
         if isinstance(result, BaseModel):
             if type(result) is schema or schema is Data:
-                plain = _plain_values(result) if schema is Data else None
+                plain = plain_values(result) if schema is Data else None
                 return plain if plain is not None else result.model_dump(mode="json")
             return self.dump_output(result.model_dump(mode="json"), address)
         if result is None:
@@ -150,7 +204,7 @@ class Flow:
     def call(self, name: str, data: Any, *, session: str | None = None) -> Awaitable[dict[str, Any]]:
         """Call a subflow from inside this flow's handler (same as `ctx.call`)."""
         ctx = current_context()
-        if ctx._host.flow is not self:
+        if not ctx.belongs_to(self):
             raise RuntimeError(f"{self.name}.call() used outside {self.name}'s own handler")
         return ctx.call(name, data, session=session)
 
@@ -162,19 +216,17 @@ class Flow:
         session: str = "default",
         run_id: str | None = None,
         on_event: Callable[[Message], None] | None = None,
-        runtime: Runtime | None = None,
+        runtime: Runner | None = None,
     ) -> dict[str, Any]:
         """Run this flow on a runtime (the embedded default when none is given) and return its output.
 
         Raises:
             FlowError: the flow, or a subflow it did not handle, failed.
         """
-        from .runtime.runtime import Runtime
-
         if runtime is not None:
             result = await runtime.run(self, data or {}, session=session, run_id=run_id, on_event=on_event)
             return result.unwrap()
-        async with Runtime() as rt:
+        async with default_runtime() as rt:
             result = await rt.run(self, data or {}, session=session, run_id=run_id, on_event=on_event)
         return result.unwrap()
 
@@ -235,7 +287,9 @@ def _schemas_of(fn: Callable[..., Any]) -> tuple[type[BaseModel], type[BaseModel
     try:
         hints = get_type_hints(fn)
     except NameError as exc:
-        raise ConfigError(f"function flow '{fn.__name__}': cannot resolve an annotation ({exc}); define it at module level") from None
+        raise ConfigError(
+            f"function flow '{fn.__name__}': cannot resolve an annotation ({exc}); define it at module level"
+        ) from None
     fields: dict[str, Any] = {}
     wants_ctx = False
     for param in inspect.signature(fn).parameters.values():
@@ -247,7 +301,7 @@ def _schemas_of(fn: Callable[..., Any]) -> tuple[type[BaseModel], type[BaseModel
         default = ... if param.default is param.empty else param.default
         fields[param.name] = (hints.get(param.name, Any), default)
     title = "".join(part.capitalize() for part in fn.__name__.split("_"))
-    input_model = create_model(f"{title}Input", **fields)  # type: ignore[call-overload]
+    input_model = create_model(f"{title}Input", **fields)
     returns = hints.get("return", Any)
     if isinstance(returns, type) and issubclass(returns, BaseModel):
         return input_model, returns, wants_ctx, False
@@ -258,7 +312,11 @@ def _schemas_of(fn: Callable[..., Any]) -> tuple[type[BaseModel], type[BaseModel
 
 
 def flow(
-    fn: Callable[..., Any] | None = None, *, name: str | None = None, blocking: bool = False, timeout: float | None = None
+    fn: Callable[..., Any] | None = None,
+    *,
+    name: str | None = None,
+    blocking: bool = False,
+    timeout: float | None = None,
 ) -> Any:
     """Turn a function (sync or async) into a flow.
 

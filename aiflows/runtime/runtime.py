@@ -13,14 +13,15 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal
 
+from .._fastmodel import trusted
 from ..bus import Bus, LocalBus
 from ..context import to_payload
 from ..exceptions import ConfigError, RunNotFound
 from ..flow import Flow
-from ..messages import Message, new_id, trusted
+from ..messages import Message, new_id
 from ..records import RunRecord, RunResult
 from .host import Host
-from .run import ActiveRun
+from .run import ActiveRuns
 from .settings import default_store_path
 from .store import SqliteStore, Store
 from .store.base import outcome
@@ -49,7 +50,7 @@ class Runtime:
         self.tracing = trace
         self.client_id = f"client:{new_id()}"
         self._hosts: dict[str, Host] = {}
-        self._runs: dict[str, ActiveRun] = {}
+        self.runs = ActiveRuns(self.store, journal)  # shared with the hosts
         self._status: Literal["unopened", "open", "closed"] = "unopened"
 
     async def __aenter__(self) -> Runtime:
@@ -122,7 +123,9 @@ class Runtime:
         address = await self.host(target) if isinstance(target, Flow) else target
         if run_id is not None and await self.store.get_run(run_id) is not None:
             return await self.resume(run_id, on_event=on_event)
-        record = _new_record(run_id or new_id(), address, session, to_payload(data if data is not None else {}), spec or {})
+        record = _new_record(
+            run_id or new_id(), address, session, to_payload(data if data is not None else {}), spec or {}
+        )
         await self.store.save_run(record)
         return await self._execute(record, on_event)
 
@@ -150,7 +153,7 @@ class Runtime:
             return RunResult(run_id=run_id, status="done", output=record.output)
         if record.status == "failed":
             await self.store.forget_journal_errors(run_id)  # failed calls get another chance
-        self._runs.pop(run_id, None)
+        self.runs.forget(run_id)
         return await self._execute(record, on_event)
 
     async def get_run(self, run_id: str) -> RunRecord:
@@ -170,7 +173,7 @@ class Runtime:
         )
 
     async def _execute(self, record: RunRecord, on_event: EventCallback | None) -> RunResult:
-        run = await self._load_run(record.run_id)
+        run = await self.runs.load(record.run_id)
         run.users += 1  # hold the run so nested hosts share one journal instead of reloading it
         stop_listening = self.bus.listen(record.run_id, on_event) if on_event is not None else None
         try:
@@ -180,28 +183,18 @@ class Runtime:
                 stop_listening()
             run.users -= 1
             if run.users == 0:
-                self._release_run(run)
+                self.runs.release(run)
         status, output, error = outcome(answer)
         return trusted(RunResult, {"run_id": record.run_id, "status": status, "output": output, "error": error})
 
-    async def _finish_run(self, request: Message, answer: Message) -> None:
+    # -- for the hosts ---------------------------------------------------------------------------
+    async def finish_run(self, request: Message, answer: Message) -> None:
         """Record how a run ended; the host of its root request calls this, wherever it runs."""
         await self.store.finish_run(request, answer)
         await self.store.flush()
 
-    # -- runs in progress, shared by the hosts ------------------------------------------------
-    async def _load_run(self, run_id: str) -> ActiveRun:
-        journal = await self.store.load_journal(run_id) if self.journaling else {}
-        run = self._runs.get(run_id)  # someone may have loaded it while we awaited
-        if run is None:
-            run = self._runs[run_id] = ActiveRun(run_id, self.store, journal, self.journaling)
-        return run
-
-    def _release_run(self, run: ActiveRun) -> None:
-        if self._runs.get(run.run_id) is run:
-            del self._runs[run.run_id]
-
     def publish_event(self, event: Message) -> None:
+        """Send an event to the listeners of its run (and keep it in the trace when tracing)."""
         if self.tracing:
             self.store.record_event(event)
         self.bus.publish(event)
@@ -210,8 +203,18 @@ class Runtime:
 def _new_record(run_id: str, address: str, session: str, data: dict[str, Any], spec: dict[str, Any]) -> RunRecord:
     """A new run's record: validated only when a value the caller gave has not the type it needs
     (validating costs more than the rest of a run's bookkeeping on the caller)."""
-    values = {"run_id": run_id, "address": address, "session": session, "input": data, "status": "running",
-              "output": None, "error": None, "created_at": time.time(), "finished_at": None, "spec": spec}
+    values: dict[str, Any] = {
+        "run_id": run_id,
+        "address": address,
+        "session": session,
+        "input": data,
+        "status": "running",
+        "output": None,
+        "error": None,
+        "created_at": time.time(),
+        "finished_at": None,
+        "spec": spec,
+    }
     if type(run_id) is str and type(session) is str and type(spec) is dict and all(type(k) is str for k in data):
         return trusted(RunRecord, values)
     return RunRecord(**values)
