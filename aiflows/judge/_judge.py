@@ -29,6 +29,7 @@ from aiflows.judge._codejam import build_codejam_validator, is_codejam_validator
 from aiflows.judge._compare import CompareFlags
 from aiflows.judge._errors import PackageError
 from aiflows.judge._executor import Executor
+from aiflows.judge._function import FunctionJudge
 from aiflows.judge._models import Judgement, Limits, TestResult, Verdict
 from aiflows.judge._programs import KeyedLocks, build_program, normalize_language
 from aiflows.judge._sandbox import SandboxView, outermost
@@ -96,6 +97,9 @@ class Judge:
         always = {self.work_dir, *(Path(p) for p in self.config.hidden_paths)}
         self._always_hidden = self.executor.base_view.data_to_hide(always)
         self.build_locks = KeyedLocks()
+        self._functions = FunctionJudge(
+            self.executor, root / "programs", self.build_locks, self.scratch, self.config.fresh_python
+        )
         self._lock = threading.Lock()
         self._closed = False
         # a Judge that is never closed still stops its sandbox and removes its folder (GC or exit)
@@ -153,7 +157,8 @@ class Judge:
             raise RuntimeError("this Judge is closed")
         lang = normalize_language(language)
         if problem.kind == "function":
-            judgement = self._judge_function(problem, code, lang, samples_only)
+            # HumanEval-style: the program, then `test_code`, then `check(entry_point)`
+            judgement = self._functions.judge(problem, code, lang, self.limits_for(problem), samples_only=samples_only)
         else:
             judgement = self._judge_io(problem, code, lang, samples_only)
         return judgement.model_copy(update={"sandbox": "bwrap" if self.executor.sandboxed else "none"})
@@ -207,14 +212,6 @@ class Judge:
             total_tests=len(tests),
             samples_only=samples_only,
         )
-
-    def _judge_function(
-        self, problem: Problem, code: str | Mapping[str, str], lang: str, samples_only: bool
-    ) -> Judgement:
-        """HumanEval-style: the program, then `test_code`, then `check(entry_point)`; AC if it exits cleanly."""
-        from aiflows.judge._function import judge_function
-
-        return judge_function(self, problem, code, lang, samples_only)
 
     def _tests(self, problem: Problem, samples_only: bool) -> list[TestCase]:
         chosen = problem.samples if samples_only else sorted(problem.tests, key=lambda t: not t.is_sample)

@@ -25,7 +25,7 @@ from aiflows.judge._validator_sandbox import ANSWER, FEEDBACK, INPUT, ValidatorS
 from aiflows.judge._validators import ACCEPT, REJECT, Validator, read_feedback
 from aiflows.problems.model import TestCase
 
-__all__ = ["ScratchPool", "TestContext", "run_test"]
+__all__ = ["ScratchPool", "TestContext", "early_failure", "read_tail", "run_test"]
 
 EXCERPT = 600
 MEMORY_WORDS = (b"MemoryError", b"std::bad_alloc", b"Cannot allocate memory", b"out of memory")
@@ -101,7 +101,8 @@ def _head(path: Path, limit: int = EXCERPT + 1) -> bytes:
         return b""
 
 
-def _tail(path: Path, limit: int = 1500) -> str:
+def read_tail(path: Path, limit: int = 1500) -> str:
+    """The last `limit` bytes of a program's stderr as text (empty if the file is gone)."""
     try:
         with open(path, "rb") as fh:
             fh.seek(0, os.SEEK_END)
@@ -112,7 +113,7 @@ def _tail(path: Path, limit: int = 1500) -> str:
         return ""
 
 
-def _failure(
+def early_failure(
     run: RunResult, limits: Limits, out_size: int, output_limit: int, stderr_tail: str
 ) -> tuple[Verdict, str] | None:
     """The verdict a finished run earns before its output is even looked at (None: it ran fine)."""
@@ -184,7 +185,7 @@ def _one_pass(ctx: TestContext, test: TestCase, input_path: Path, tmp: Path, fee
         run = ctx.executor.submit(ctx.program, ctx.limits, fds, ctx.hidden).future.result()
     base = _base(test, run, err_path)
     out_size = out_path.stat().st_size
-    failed = _failure(run, ctx.limits, out_size, ctx.output_limit, base.stderr_tail)
+    failed = early_failure(run, ctx.limits, out_size, ctx.output_limit, base.stderr_tail)
     if failed is not None:
         return base.model_copy(
             update={"verdict": failed[0], "message": failed[1], "got_excerpt": _excerpt(_head(out_path))}
@@ -272,7 +273,7 @@ def _base(test: TestCase, run: RunResult, err_path: Path) -> TestResult:
         exit_code=run.exit_code,
         signal=run.signal,
         input_excerpt=_excerpt(_head(test.input_path)),
-        stderr_tail=_tail(err_path),
+        stderr_tail=read_tail(err_path),
     )
 
 
@@ -349,7 +350,7 @@ def _interactive(ctx: TestContext, test: TestCase, input_path: Path, tmp: Path, 
     if validator_first and (code == REJECT or run.signal == signal.SIGPIPE):
         # the interactor's verdict stands; a SIGPIPE after it left is not the program's fault
         return _validated(ctx, base, code, (tmp / "val_err").read_bytes(), feedback_dir, None)
-    failed = _failure(run, ctx.limits, 0, ctx.output_limit, base.stderr_tail)
+    failed = early_failure(run, ctx.limits, 0, ctx.output_limit, base.stderr_tail)
     if failed is not None:
         return base.model_copy(
             update={"verdict": failed[0], "message": failed[1], "validator_feedback": read_feedback(feedback_dir)}
