@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from .config import load_config
 from .metrics import Estimate, estimate
+from .plot import Bars, plot_bars
 from .records import ProblemRecord, RecordFile
 
 __all__ = ["Group", "Report", "build_report", "write_report"]
@@ -111,13 +112,25 @@ def build_report(records: list[ProblemRecord], *, meta: dict[str, Any] | None = 
     report.breakdown_by, groups = _breakdown(by_problem)
     for name in sorted(groups, key=_group_key):
         members = [counts[pid] for pid in sorted(groups[name])]
-        report.breakdown.append(Group(name=name, problems=len(members), solved=sum(c > 0 for _, c in members),
-                                      pass_at_1=estimate(members, 1, resamples=RESAMPLES)))
+        report.breakdown.append(
+            Group(
+                name=name,
+                problems=len(members),
+                solved=sum(c > 0 for _, c in members),
+                pass_at_1=estimate(members, 1, resamples=RESAMPLES),
+            )
+        )
     report.verdicts = dict(Counter(r.verdict or r.status.upper() for r in attempts).most_common())
     for record in records:
         if record.error is not None:
-            report.errors.append({"problem": record.problem_id, "sample": record.sample, "status": record.status,
-                                  **record.error.model_dump(exclude_none=True)})
+            report.errors.append(
+                {
+                    "problem": record.problem_id,
+                    "sample": record.sample,
+                    "status": record.status,
+                    **record.error.model_dump(exclude_none=True),
+                }
+            )
     for field in ("prompt_tokens", "completion_tokens", "total_tokens", "calls", "cached_calls"):
         setattr(report, field, sum(getattr(r, field) for r in attempts))
     report.cost_usd = sum(r.cost_usd for r in attempts)
@@ -133,12 +146,19 @@ def to_markdown(report: Report) -> str:
         f"# {report.flow or 'cc'} on {report.problems} problems",
         "",
         f"- model: `{report.model or 'default'}`",
-        ("- judge sandbox: bubblewrap" if report.sandbox != "none"
-         else "- judge sandbox: **none** (programs ran unisolated: `sandbox: none` was asked for)"),
-        (f"- solved: {report.solved}/{report.problems} ({100 * report.solve_rate:.1f}%), "
-        f"{report.attempts} attempts, {report.samples} per problem"),
-        (f"- tokens: {report.total_tokens} ({report.prompt_tokens} prompt, {report.completion_tokens} completion) "
-        f"in {report.calls} model calls ({report.cached_calls} from the cache); cost ${report.cost_usd:.4f}"),
+        (
+            "- judge sandbox: bubblewrap"
+            if report.sandbox != "none"
+            else "- judge sandbox: **none** (programs ran unisolated: `sandbox: none` was asked for)"
+        ),
+        (
+            f"- solved: {report.solved}/{report.problems} ({100 * report.solve_rate:.1f}%), "
+            f"{report.attempts} attempts, {report.samples} per problem"
+        ),
+        (
+            f"- tokens: {report.total_tokens} ({report.prompt_tokens} prompt, {report.completion_tokens} completion) "
+            f"in {report.calls} model calls ({report.cached_calls} from the cache); cost ${report.cost_usd:.4f}"
+        ),
         "",
         "## pass@k (95% bootstrap interval over problems, 1000 resamples)",
         "",
@@ -170,11 +190,22 @@ def write_report(folder: Path) -> Report:
     records = list(RecordFile(folder).load().values())
     report = build_report(records, meta=load_config(folder))
     report.files = {"json": str(folder / "report.json"), "markdown": str(folder / "report.md")}
-    from .plot import plot_report
-
-    png = plot_report(report, folder / "report.png")
+    png = plot_bars(folder / "report.png", _plot_title(report), _plot_panels(report))
     if png is not None:
         report.files["plot"] = str(png)
     (folder / "report.md").write_text(to_markdown(report), encoding="utf-8")
     (folder / "report.json").write_text(json.dumps(report.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8")
     return report
+
+
+def _plot_title(report: Report) -> str:
+    return f"{report.flow} · {report.model or 'default model'} · {report.problems} problems"
+
+
+def _plot_panels(report: Report) -> list[Bars]:
+    """pass@k for each k, and pass@1 for each group of the breakdown."""
+    groups = report.breakdown
+    return [
+        Bars(list(report.pass_at_k), list(report.pass_at_k.values()), "k", "pass@k"),
+        Bars([g.name for g in groups], [g.pass_at_1 for g in groups], report.breakdown_by or "group", "pass@1"),
+    ]
