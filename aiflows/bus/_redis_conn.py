@@ -135,7 +135,7 @@ def check_url(url: str) -> None:
     if parts.scheme != "unix" and not parts.hostname:
         raise ConfigError(f"redis URL '{redact(url)}': no host (expected redis://[user:password@]host:port/db)")
     try:
-        parts.port
+        _ = parts.port  # reading it checks it
     except ValueError:
         raise ConfigError(f"redis URL '{redact(url)}': the port is not a number") from None
     db = parts.path.lstrip("/")

@@ -10,21 +10,21 @@ its own: a request wakes only the read that names its inbox, and only that one i
 from __future__ import annotations
 
 import asyncio
-import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ._redis_conn import Keys, RedisBusError, connect_lean, retrying
+from ._redis_conn import Keys, RedisBusError, retrying
+from ._redis_settings import RedisBusSettings
 from ._resp import fields_of
 
-if TYPE_CHECKING:
-    from ._redis_serve import Server
-
-__all__ = ["READ_CHUNK", "Reader", "Reading"]
+__all__ = ["READ_CHUNK", "InboxReads", "Reader"]
 
 GROUP = Keys.GROUP
 READ_CHUNK = 32  # inboxes per blocking read
+
+Fields = dict[bytes, bytes]
 
 
 @dataclass(slots=True, eq=False)
@@ -39,44 +39,68 @@ class Reader:
     args: list[bytes] | None = None  # the read's streams, encoded once per change of its inboxes
 
 
-class Reading:
-    """Mixed into `Server`: its reads."""
+class InboxReads:
+    """A worker's reads over the inboxes it serves; each request read goes to the worker.
 
-    async def _read_inbox(self: Server, address: str) -> None:
+    Args:
+        client: redis-py, for the wake streams.
+        connect: a new lean connection, one per read.
+        ensure_group: creates a stream's consumer group (key, first id) if it is missing.
+        free: how many more requests the worker can take now.
+        slot: set when a request ends (a read waiting for room looks again).
+        start: handles a request in a task of its own (address, entry id, fields, deliveries).
+        handle_here: handles a request in the calling task (address, entry id, fields).
+        stopping: whether the worker is shutting down.
+    """
+
+    def __init__(self, client: Any, connect: Callable[[], Any], keys: Keys, settings: RedisBusSettings, consumer: str,
+                 *, ensure_group: Callable[[str, str], Awaitable[None]], free: Callable[[], int], slot: asyncio.Event,
+                 start: Callable[[str, str, Fields, int], None],
+                 handle_here: Callable[[str, str, Fields], Awaitable[None]], stopping: Callable[[], bool]) -> None:
+        self.client = client
+        self.connect = connect
+        self.keys = keys
+        self.settings = settings
+        self.consumer = consumer
+        self.ensure_group = ensure_group
+        self.free = free
+        self.slot = slot
+        self.start = start
+        self.handle_here = handle_here
+        self.stopping = stopping
+        self.readers: list[Reader] = []
+
+    async def add(self, address: str) -> None:
         """Have a read take `address`'s inbox: the last one while it has room (woken to see it), else a new one."""
-        readers = self._readers
+        readers = self.readers
         if readers and len(readers[-1].addresses) < READ_CHUNK:
             reader = readers[-1]
             reader.addresses.append(address)
             reader.args = None
-            await self.bus.client.xadd(reader.wake, {"w": address}, maxlen=10)
+            await self.client.xadd(reader.wake, {"w": address}, maxlen=10)
             return
-        reader = Reader(f"{self.keys.wake(self.consumer)}:{len(readers)}", connect_lean(self.bus.url, self.bus.tls),
-                        [address])
+        reader = Reader(f"{self.keys.wake(self.consumer)}:{len(readers)}", self.connect(), [address])
         readers.append(reader)
-        await self._ensure_group(reader.wake, "$")
+        await self.ensure_group(reader.wake, "$")
         reader.task = asyncio.get_running_loop().create_task(self._read_loop(reader), name="redisbus:read")
 
-    def _free(self: Server) -> int:
-        return self.settings.concurrency - len(self._tasks)
-
-    async def _read_loop(self: Server, reader: Reader) -> None:
+    async def _read_loop(self, reader: Reader) -> None:
         import redis.exceptions as rex
 
-        while not self._stopping:
-            free = self._free()
+        while not self.stopping():
+            free = self.free()
             if free <= 0:
-                self._slot.clear()
-                await self._slot.wait()
+                self.slot.clear()
+                await self.slot.wait()
                 continue
             if reader.args is None:
                 keys = [reader.wake.encode(), *(self.keys.inbox(a).encode() for a in reader.addresses)]
                 reader.args = [b"STREAMS", *keys, *([b">"] * len(keys))]
-            count = max(1, free // len(self._readers))  # the reads share the worker's free slots
+            count = max(1, free // len(self.readers))  # the reads share the worker's free slots
             read = partial(reader.client.execute_command, "XREADGROUP", b"GROUP", GROUP.encode(),
                            self.consumer.encode(), b"COUNT", count, b"BLOCK", self.settings.block_ms, *reader.args)
             try:
-                response = await retrying(read, what="reading inboxes", closed=lambda: self._stopping,
+                response = await retrying(read, what="reading inboxes", closed=self.stopping,
                                           backoff_max=self.settings.backoff_max)
             except RedisBusError:  # the worker is stopping
                 return
@@ -84,41 +108,38 @@ class Reading:
                 if "NOGROUP" not in str(exc):
                     raise
                 for address in list(reader.addresses):  # Redis lost our groups (a restart without persistence)
-                    await self._ensure_group(self.keys.inbox(address))
-                await self._ensure_group(reader.wake, "$")
+                    await self.ensure_group(self.keys.inbox(address), "0")
+                await self.ensure_group(reader.wake, "$")
                 continue
-            arrived: list[tuple[str, str, dict[bytes, bytes]]] = []
+            arrived: list[tuple[str, str, Fields]] = []
             for stream, entries in response or ():
                 key = stream.decode()
                 if key == reader.wake:
-                    await self.bus.client.xack(reader.wake, GROUP, *[e[0] for e in entries])
+                    await self.client.xack(reader.wake, GROUP, *[e[0] for e in entries])
                     continue
                 address = self.keys.address_of(key)
                 arrived += [(address, entry_id.decode(), fields_of(flat)) for entry_id, flat in entries]
             if arrived:
                 for address, entry_id, fields in arrived[1:]:
-                    self._start(address, entry_id, fields, 1)
+                    self.start(address, entry_id, fields, 1)
                 await self._read_on_and_handle(reader, *arrived[0])
                 return
 
-    async def _read_on_and_handle(self: Server, reader: Reader, address: str, entry_id: str,
-                                  fields: dict[bytes, bytes]) -> None:
+    async def _read_on_and_handle(self, reader: Reader, address: str, entry_id: str, fields: Fields) -> None:
         """Hand the read over to a new task and handle this request in this one: it starts at once
         rather than one event-loop turn later, a sizable part of a short request's time."""
-        task = asyncio.current_task()
-        assert task is not None
         reader.task = asyncio.get_running_loop().create_task(self._read_loop(reader), name="redisbus:read")
-        task.set_name(f"redisbus:{address}:{entry_id}")
-        self.entries[address][entry_id] = time.monotonic()
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-        await self._process(address, entry_id, fields, 1)
+        await self.handle_here(address, entry_id, fields)
 
-    def _stop_reading(self: Server) -> list[asyncio.Task[None]]:
+    def stop(self) -> list[asyncio.Task[None]]:
         """Cancel the reads and drop their connections; the tasks, for the caller to wait for."""
-        tasks = [reader.task for reader in self._readers if reader.task is not None]
-        for reader in self._readers:
+        tasks = [reader.task for reader in self.readers if reader.task is not None]
+        for reader in self.readers:
             if reader.task is not None:
                 reader.task.cancel()
             reader.client.disconnect()
         return tasks
+
+    @property
+    def wake_keys(self) -> list[str]:
+        return [reader.wake for reader in self.readers]

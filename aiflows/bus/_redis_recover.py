@@ -14,26 +14,53 @@ import logging
 import os
 import socket
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any
 
 from ._redis_conn import TRANSIENT, Keys
+from ._redis_settings import RedisBusSettings
 
-if TYPE_CHECKING:
-    from ._redis_serve import Server
-
-__all__ = ["Maintenance"]
+__all__ = ["Upkeep"]
 
 log = logging.getLogger("aiflows.bus.redis")
 GROUP = Keys.GROUP
 
+Fields = dict[bytes, bytes]
 
-class Maintenance:
-    """Mixed into `Server`: its periodic work."""
 
-    def _live_ttl(self: Server) -> float:
+class Upkeep:
+    """A worker's periodic work: its heartbeat, its claims, and taking over others' requests.
+
+    Args:
+        client: redis-py.
+        addresses: the addresses the worker serves (read as it grows).
+        entries: address -> inbox entries being handled by the worker -> since when (monotonic).
+        running: how many requests the worker is handling.
+        free: how many more it can take now.
+        start: handles a taken-over request (address, entry id, fields, deliveries).
+        dead_letter: moves a request to the dead letters (address, entry id, raw, kind, text, deliveries).
+    """
+
+    def __init__(self, client: Any, keys: Keys, settings: RedisBusSettings, consumer: str, *,
+                 addresses: Collection[str], entries: dict[str, dict[str, float]], running: Callable[[], int],
+                 free: Callable[[], int], start: Callable[[str, str, Fields, int], None],
+                 dead_letter: Callable[[str, str, bytes, str, str, int], Awaitable[None]]) -> None:
+        self.client = client
+        self.keys = keys
+        self.settings = settings
+        self.consumer = consumer
+        self.addresses = addresses
+        self.entries = entries
+        self.running = running
+        self.free = free
+        self.start = start
+        self.dead_letter = dead_letter
+        self.started_at = time.time()
+
+    def live_ttl(self) -> float:
         return max(3 * self.settings.heartbeat, self.settings.visibility_timeout)
 
-    async def _maintain(self: Server) -> None:
+    async def run(self) -> None:
         """Every tick: say this worker is alive and keep its running requests; less often (their cost
         grows with the number of served addresses): refresh the addresses' liveness and take over
         requests of silent workers."""
@@ -44,8 +71,8 @@ class Maintenance:
             await asyncio.sleep(tick)
             try:
                 now = time.monotonic()
-                await self._heartbeat(live=now - last_live >= self._live_ttl() / 3)
-                if now - last_live >= self._live_ttl() / 3:
+                await self.heartbeat(live=now - last_live >= self.live_ttl() / 3)
+                if now - last_live >= self.live_ttl() / 3:
                     last_live = now
                 await self._keep_claims()
                 if now - last_reclaim >= s.visibility_timeout / 2:
@@ -56,13 +83,14 @@ class Maintenance:
             except Exception:  # noqa: BLE001 - keep the worker alive and say what went wrong
                 log.exception("worker maintenance failed; trying again at the next heartbeat")
 
-    async def _heartbeat(self: Server, *, live: bool, addresses: list[str] | None = None) -> None:
-        ttl_ms = int(self._live_ttl() * 1000)
-        info = {"host": socket.gethostname(), "pid": os.getpid(), "addresses": sorted(self.handlers),
-                "started_at": self._started_at, "seen_at": time.time(), "running": len(self._tasks)}
-        pipe = self.bus.client.pipeline(transaction=False)
+    async def heartbeat(self, *, live: bool, addresses: list[str] | None = None) -> None:
+        """Say the worker is alive; with `live`, that it serves `addresses` (default: all of its own)."""
+        ttl_ms = int(self.live_ttl() * 1000)
+        info = {"host": socket.gethostname(), "pid": os.getpid(), "addresses": sorted(self.addresses),
+                "started_at": self.started_at, "seen_at": time.time(), "running": self.running()}
+        pipe = self.client.pipeline(transaction=False)
         if live:
-            served = addresses if addresses is not None else list(self.handlers)
+            served = addresses if addresses is not None else list(self.addresses)
             for address in served:
                 pipe.set(self.keys.live(address), self.consumer, px=ttl_ms)
             if served:
@@ -71,22 +99,21 @@ class Maintenance:
         pipe.sadd(self.keys.workers, self.consumer)
         await pipe.execute()
 
-    async def _keep_claims(self: Server) -> None:
+    async def _keep_claims(self) -> None:
         """Re-claim requests still running here so their idle time never reaches the visibility timeout."""
         old = time.monotonic() - self.settings.visibility_timeout / 3
         for address, entries in self.entries.items():
             ids = [entry for entry, since in entries.items() if since < old]
             if ids:
-                await self.bus.client.xclaim(self.keys.inbox(address), GROUP, self.consumer, 0, ids, justid=True)
+                await self.client.xclaim(self.keys.inbox(address), GROUP, self.consumer, 0, ids, justid=True)
 
-    async def _reclaim(self: Server) -> None:
+    async def _reclaim(self) -> None:
         """Take over requests whose worker went silent; dead-letter those that killed workers too often."""
-        client = self.bus.client
-        free = self._free()
+        free = self.free()
         if free <= 0:
             return
-        addresses = list(self.handlers)
-        pipe = client.pipeline(transaction=False)
+        addresses = list(self.addresses)
+        pipe = self.client.pipeline(transaction=False)
         for address in addresses:  # one round trip for every inbox this worker serves
             pipe.xautoclaim(self.keys.inbox(address), GROUP, self.consumer, int(self.settings.visibility_timeout * 1000),
                             "0-0", count=min(free, 100))
@@ -95,12 +122,12 @@ class Maintenance:
             if claimed:
                 await self._take_over(address, claimed)
 
-    async def _take_over(self: Server, address: str, claimed: list[tuple[str, dict[bytes, bytes]]]) -> None:
+    async def _take_over(self, address: str, claimed: list[tuple[str, Fields]]) -> None:
         key = self.keys.inbox(address)
         counts = {
             row["message_id"].decode(): row["times_delivered"]
-            for row in await self.bus.client.xpending_range(key, GROUP, claimed[0][0], claimed[-1][0],
-                                                            len(claimed) + 100, consumername=self.consumer)
+            for row in await self.client.xpending_range(key, GROUP, claimed[0][0], claimed[-1][0],
+                                                        len(claimed) + 100, consumername=self.consumer)
         }
         for entry_id, fields in claimed:
             if entry_id in self.entries[address]:
@@ -116,4 +143,4 @@ class Maintenance:
                     self.entries[address].pop(entry_id, None)
             else:
                 log.warning("took over request %s on %s (delivery %d)", entry_id, address, deliveries)
-                self._start(address, entry_id, fields, deliveries)
+                self.start(address, entry_id, fields, deliveries)

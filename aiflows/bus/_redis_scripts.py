@@ -1,7 +1,7 @@
 """Server-side scripts, for the protocol steps that need a value Redis makes in the middle of them.
 
 Answering a request (or dead-lettering it) does not need one: it is a MULTI/EXEC of plain
-commands (see `_redis_serve.answer_commands`), which costs Redis less than a script making the
+commands (see `_redis_answer.answer_commands`), which costs Redis less than a script making the
 same calls. Sending an event does: its stream id goes out with it on the channel.
 
 Answers are published as their JSON alone and kept under `{ns}:done:{request}`; events go to the

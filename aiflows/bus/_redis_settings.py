@@ -13,17 +13,17 @@ class RedisBusSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     namespace: str = "aiflows"  # prefix of every key: two deployments on one Redis use two namespaces
-    visibility_timeout: float = Field(30.0, gt=0)  # a request held this long by a silent worker is taken over
-    max_deliveries: int = Field(3, ge=1)  # deliveries (worker deaths) before a request is dead-lettered
+    visibility_timeout: float = Field(default=30.0, gt=0)  # a request held this long by a silent worker is taken over
+    max_deliveries: int = Field(default=3, ge=1)  # deliveries (worker deaths) before a request is dead-lettered
     # Requests one worker handles at once. Its inboxes are read 32 to a read, and every read takes at
     # least one, so a worker serving more than 32 addresses may take one more per further read.
-    concurrency: int = Field(256, ge=1)
-    processed_ttl: float = Field(600.0, gt=0)  # answers are kept this long: for callers that missed them, for duplicates
-    reply_maxlen: int = Field(10_000, ge=100)  # the event streams of callers are trimmed to about this many entries
-    reply_ttl: float = Field(3600.0, gt=0)  # the event stream of a client that went away expires
-    dead_maxlen: int = Field(10_000, ge=10)  # dead-letter streams are trimmed to about this many entries
-    heartbeat: float = Field(1.0, gt=0)  # how often a worker says it is alive and keeps its requests
-    wait_for_worker: float | None = Field(10.0, gt=0)  # fail a request nobody live serves after this long
-    deadline: float | None = Field(None, gt=0)  # default time budget sent with each request (None: none)
-    backoff_max: float = Field(2.0, gt=0)  # longest pause between reconnection attempts
-    block_ms: int = Field(2000, ge=10)  # how long one blocking read waits before it looks around
+    concurrency: int = Field(default=256, ge=1)
+    processed_ttl: float = Field(default=600.0, gt=0)  # answers are kept this long: for callers that missed them, for duplicates
+    reply_maxlen: int = Field(default=10_000, ge=100)  # the event streams of callers are trimmed to about this many entries
+    reply_ttl: float = Field(default=3600.0, gt=0)  # the event stream of a client that went away expires
+    dead_maxlen: int = Field(default=10_000, ge=10)  # dead-letter streams are trimmed to about this many entries
+    heartbeat: float = Field(default=1.0, gt=0)  # how often a worker says it is alive and keeps its requests
+    wait_for_worker: float | None = Field(default=10.0, gt=0)  # fail a request nobody live serves after this long
+    deadline: float | None = Field(default=None, gt=0)  # default time budget sent with each request (None: none)
+    backoff_max: float = Field(default=2.0, gt=0)  # longest pause between reconnection attempts
+    block_ms: int = Field(default=2000, ge=10)  # how long one blocking read waits before it looks around

@@ -227,4 +227,4 @@ def fields_of(flat: list[bytes] | None) -> dict[bytes, bytes]:
     if not flat:
         return {}
     it = iter(flat)
-    return dict(zip(it, it))
+    return dict(zip(it, it, strict=False))  # one iterator twice: names and values in turn

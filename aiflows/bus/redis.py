@@ -28,15 +28,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..exceptions import MessageError
+from ..exceptions import ConfigError, MessageError
 from ..messages import ErrorInfo, Message, _trusted, new_id
-from ._redis_conn import TRANSIENT, Keys, RedisBusError, RedisTLS, connect, connect_lean, ping, redact, retrying, stop_tasks
-from ._redis_scripts import EMIT, Scripts
+from ._redis_conn import (
+    TRANSIENT,
+    Keys,
+    RedisBusError,
+    RedisTLS,
+    check_url,
+    connect,
+    connect_lean,
+    ping,
+    redact,
+    retrying,
+    stop_tasks,
+)
+from ._redis_events import EventWriter
+from ._redis_records import Deliveries
+from ._redis_replies import ReplyReader
+from ._redis_scripts import Scripts
 from ._redis_serve import Server
 from ._redis_settings import RedisBusSettings
-from ._with_answer import take_offered
-from ._resp import fields_of
-from ._journal_hint import is_fresh, mark_fresh
 from .base import Caller, EventListener, Handler, Listeners, unwrap
 from .deadline import current_deadline
 
@@ -81,9 +93,6 @@ class RedisBus:
         accept: Callable[[str], bool] | None = None,
         **overrides: Any,
     ) -> None:
-        from ..exceptions import ConfigError
-        from ._redis_conn import check_url
-
         check_url(url)
         base = settings or RedisBusSettings()
         try:
@@ -100,17 +109,14 @@ class RedisBus:
         self.client_id = f"{socket.gethostname()}-{os.getpid()}-{new_id()[:8]}"
         self.client: Any = None  # redis-py, for everything but the commands every request makes
         self.fast: Any = None  # a lean pipelined connection for those (see `_resp`)
-        self._reply_reader: Any = None  # subscribed to this client's channel
-        self._last = b"0-0"  # the last reply-stream entry dispatched
-        self._position = (0, 0)
-        self._since_trim = 0
-        self._catching_up: list[tuple[bytes, bytes]] | None = None
         self.scripts = Scripts()
+        # What a store of this deployment hands to the requests sent and answered here (see `RedisStore.pair`).
+        self.deliveries = Deliveries(self.deployment)
+        self._replies: ReplyReader | None = None  # hears this client's channel (made on start)
+        self._events: EventWriter | None = None  # writes events towards callers (made on start)
         self._state: Literal["unopened", "open", "closed"] = "unopened"
         self._pending: dict[str, _Pending] = {}
         self._listeners = Listeners()
-        self._events: list[tuple[str, bytes | str]] = []
-        self._event_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[None]] = []
         self._server: Server | None = None
@@ -130,7 +136,6 @@ class RedisBus:
             raise RuntimeError("a RedisBus cannot be reopened after close(); make a new one")
         self.client = connect(self.url, self.tls)
         self.fast = connect_lean(self.url, self.tls)
-        self._reply_reader = connect_lean(self.url, self.tls)
         try:
             await ping(self.client, self.url, probe=self.keys.reply(self.client_id))
             await ping(self.fast, self.url)
@@ -138,9 +143,13 @@ class RedisBus:
             await self.client.aclose()
             self.fast.disconnect()
             raise
+        self._events = EventWriter(self.fast, self.scripts, self.keys, self.settings)
+        self._replies = ReplyReader(connect_lean(self.url, self.tls), self.fast, self.keys, self.client_id,
+                                    backoff_max=self.settings.backoff_max, closed=lambda: self.closed,
+                                    waiting=self._pending.keys, dispatch=self._dispatch, spawn=self._spawn)
         self._state = "open"
         self._loops = [
-            asyncio.get_running_loop().create_task(self._read_replies(), name="redisbus:replies"),
+            asyncio.get_running_loop().create_task(self._replies.run(), name="redisbus:replies"),
             asyncio.get_running_loop().create_task(self._sweep(), name="redisbus:sweep"),
         ]
 
@@ -165,7 +174,8 @@ class RedisBus:
         finally:
             self._state = "closed"
             await stop_tasks(self.client, self._loops)
-            self._reply_reader.disconnect()
+            if self._replies is not None:
+                self._replies.subscriber.disconnect()
             for pending in self._pending.values():
                 if not pending.future.done():
                     pending.future.set_exception(RedisBusError("the bus was closed while waiting for an answer"))
@@ -193,7 +203,10 @@ class RedisBus:
         if self.accept is not None and not self.accept(address):
             return
         if self._server is None:
-            self._server = Server(self)
+            assert self._events is not None
+            self._server = Server(self.client, self.fast, lambda: connect_lean(self.url, self.tls), self.keys,
+                                  self.settings, self.client_id, closed=lambda: self.closed, events=self._events,
+                                  deliveries=self.deliveries)
         await self._server.add(address, handler)
 
     def serving(self) -> list[str]:
@@ -213,8 +226,6 @@ class RedisBus:
         self._pending[msg.id] = pending
         try:
             entry_id = await self._enqueue(msg, deadline)
-            if msg.path == "" and is_fresh(msg.run_id):
-                mark_fresh(None)  # the hint was for this start only; a later resume here reads the journal
             if entry_id is None:
                 return msg.fail(self._unknown(msg))
             pending.entry_id = entry_id
@@ -243,9 +254,9 @@ class RedisBus:
         args: list[Any] = ["XADD", self.keys.inbox(msg.recipient), "NOMKSTREAM", "*", "m", msg.to_wire()]
         if deadline is not None:
             args += ["d", repr(deadline)]
-        if is_fresh(msg.run_id):  # the run's first execution: the worker need not load its journal
-            args += ["f", "1"]
-        carried = take_offered(self.deployment)  # e.g. a new run's start record: one write for both
+        carried = self.deliveries.take_offered(msg.run_id)  # a new run's start record: one write for both
+        if (carried is not None and carried.fresh) or self.deliveries.calls_from_fresh(msg.parent_id):
+            args += ["f", "1"]  # the run's first execution: the worker need not load its journal
         try:
             if carried is None:
                 entry = await self.fast.execute_command(*args)
@@ -285,83 +296,6 @@ class RedisBus:
         )
 
     # -- answers and events coming back -----------------------------------------------------
-    async def _read_replies(self) -> None:
-        """Hear answers and events on this client's channel, as Redis writes them; after every
-        (re)subscription, take what was written while nobody listened."""
-        key, channel = self.keys.reply(self.client_id), self.keys.notify(self.client_id)
-        delay = 0.02
-        while not self.closed:
-            self._catching_up = []
-            try:
-                lost = await self._reply_reader.subscribe(channel, self._heard)
-                await self._catch_up(key)
-                delay = 0.02
-                await lost
-            except TRANSIENT as exc:
-                if self.closed:
-                    return
-                log.warning("reply reader lost redis (%s); retrying in %.2fs", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.settings.backoff_max)
-            finally:
-                self._reply_reader.disconnect()
-
-    async def _catch_up(self, key: str) -> None:
-        """Take the answers of waiting requests from their `done` keys and the events from the reply
-        stream. The answers are read first and dispatched last: every event written before an answer
-        is in the stream by then, so a request's events still come before its answer."""
-        waiting = [self.keys.done(request_id) for request_id in list(self._pending)]
-        answers = await self.fast.execute_command("MGET", *waiting) if waiting else []
-        while True:
-            response = await self.fast.execute_command("XREAD", "COUNT", 1000, "STREAMS", key, self._last)
-            entries = response[0][1] if response else []
-            for entry_id, flat in entries:
-                self._accept(entry_id, fields_of(flat).get(b"m", b""))
-            if len(entries) < 1000:
-                break
-        for raw in answers:
-            if raw is not None:
-                self._dispatch(raw)  # an answer also heard is dispatched once: the second finds its request done
-        heard, self._catching_up = self._catching_up or [], None
-        for payload in heard:
-            self._take(payload)
-
-    def _heard(self, payload: bytes) -> None:
-        if self._catching_up is not None:
-            self._catching_up.append(payload)
-            return
-        self._take(payload)
-
-    def _take(self, payload: bytes) -> None:
-        """A message from the channel: an answer is its JSON alone, an event comes with its stream id."""
-        try:
-            if payload[:1] == b"{":
-                self._dispatch(payload)
-                return
-            entry_id, _, raw = payload.partition(b" ")
-            self._accept(entry_id, raw)
-        except Exception:  # noqa: BLE001 - this runs inside the connection's reader: never break it
-            log.exception("could not take a message from %s", self.keys.notify(self.client_id))
-
-    def _accept(self, entry_id: bytes, raw: bytes) -> None:
-        """Dispatch an event of the reply stream once, whether it was heard, read, or both."""
-        ms, _, seq = entry_id.partition(b"-")
-        position = (int(ms), int(seq or 0))
-        if position <= self._position:
-            return
-        self._position, self._last = position, entry_id
-        self._dispatch(raw)
-        self._since_trim += 1
-        if self._since_trim >= 256:  # what was read is never read again: keep the stream short
-            self._since_trim = 0
-            self._spawn(self._trim(entry_id), name="redisbus:trim")
-
-    async def _trim(self, last: bytes) -> None:
-        try:
-            await self.fast.execute_command("XTRIM", self.keys.reply(self.client_id), "MINID", "~", last)
-        except TRANSIENT:
-            pass
-
     def _dispatch(self, raw: bytes | None) -> None:
         try:
             msg = Message.from_json(raw or b"")
@@ -390,23 +324,10 @@ class RedisBus:
         if self._server is not None:
             self._server.forward_event(event, event.correlation_id)
 
-    def write_event(self, reply_key: str, event: Message) -> None:
-        self._events.append((reply_key, event.to_wire()))
-        if self._event_task is None or self._event_task.done():
-            self._event_task = asyncio.get_running_loop().create_task(self._flush_events(), name="redisbus:events")
-
-    async def _flush_events(self) -> None:
-        while self._events:
-            batch, self._events = self._events, []
-            keys = [k for key, _ in batch for k in (key, self.keys.notify_of(key))]
-            args = [self.settings.reply_maxlen, int(self.settings.reply_ttl), *(raw for _, raw in batch)]
-            await retrying(lambda keys=keys, args=args: self.scripts.run(self.fast, EMIT, keys, args),
-                           what="writing events", closed=lambda: False, backoff_max=self.settings.backoff_max)
-
     async def drain_events(self) -> None:
         """Wait until every event published so far is in Redis (answers follow their events)."""
-        while self._event_task is not None and not self._event_task.done():
-            await asyncio.shield(self._event_task)
+        if self._events is not None:
+            await self._events.drain()
 
     def listen(self, run_id: str, listener: EventListener) -> Callable[[], None]:
         """Call `listener` with the events of runs this bus started (they come back with the answers)."""

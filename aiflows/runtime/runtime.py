@@ -46,6 +46,7 @@ class Runtime:
     ) -> None:
         self.bus: Bus = bus if bus is not None else LocalBus()
         self.store: Store = store if store is not None else SqliteStore(default_store_path())
+        self.store.pair(self.bus)  # a store of the bus's own deployment sends its records with the bus's messages
         self.journaling = journal
         self.tracing = trace
         self.client_id = f"client:{new_id()}"

@@ -7,13 +7,13 @@ import json
 
 import pytest
 import redis.asyncio as aioredis
+from redis_support import Counter, Echo, Fails
 
 from aiflows import AtomicFlow, ConfigError, FlowError, MessageError, Runtime, Sequential, flow
 from aiflows.bus.deadline import within
 from aiflows.bus.redis import RedisBus, RedisBusError
 from aiflows.messages import Message
 from aiflows.runtime.store.redis import RedisStore
-from redis_support import Counter, Echo, Fails
 
 
 def runtime(url: str, ns: str, **overrides) -> Runtime:
@@ -329,14 +329,14 @@ async def test_a_worker_reads_more_inboxes_than_one_read_holds(redis_url: str, n
     async with runtime(redis_url, ns) as rt:
         assert await rt.call(await rt.host(chain), {"x": 1}) == {"x": 1 + steps}
         server = rt.bus._server
-        assert [len(r.addresses) for r in server._readers] == [READ_CHUNK, READ_CHUNK, 6]
+        assert [len(r.addresses) for r in server.reads.readers] == [READ_CHUNK, READ_CHUNK, 6]
         late = Sequential(double, name="late")  # served after every read is running: a wake makes one read it
         assert await rt.call(await rt.host(late), {"x": 5}) == {"x": 10}
-        assert [len(r.addresses) for r in server._readers] == [READ_CHUNK, READ_CHUNK, 8]
+        assert [len(r.addresses) for r in server.reads.readers] == [READ_CHUNK, READ_CHUNK, 8]
         client = aioredis.Redis.from_url(redis_url)
         assert [await client.xlen(f"{ns}:in:{a}") for a in server.handlers] == [0] * len(server.handlers)
         await client.aclose()
-    assert all(r.task is None or r.task.done() for r in server._readers)
+    assert all(r.task is None or r.task.done() for r in server.reads.readers)
 
 
 class Opaque(AtomicFlow):

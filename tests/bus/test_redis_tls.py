@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from redis_support import Echo, free_port
 
 from aiflows import Runtime
 from aiflows.bus.redis import RedisBus, RedisTLS
 from aiflows.runtime.store.redis import RedisStore
-from redis_support import Echo, free_port
 
 
 @pytest.fixture(scope="module")

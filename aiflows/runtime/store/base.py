@@ -6,6 +6,7 @@ import time
 from typing import Any, Protocol
 
 from ..._json import dumps
+from ...bus.base import Bus
 from ...messages import ErrorInfo, Message
 from ...records import JournalEntry, RunRecord, RunStatus, Span
 
@@ -24,6 +25,10 @@ class Store(Protocol):
     async def close(self) -> None: ...
 
     async def flush(self) -> None: ...
+
+    def pair(self, bus: Bus) -> None:
+        """Work with the runtime's `bus`: a store of the bus's own deployment hands records to its requests
+        and answers (a `RedisStore` with a `RedisBus`), so they cost no round trip of their own."""
 
     # runs
     async def save_run(self, record: RunRecord) -> None: ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ...bus.base import Bus
 from ...messages import Message
 from ...records import JournalEntry, RunRecord, Span
 from .base import ended_record
@@ -28,6 +29,9 @@ class MemoryStore:
 
     async def flush(self) -> None:
         return None
+
+    def pair(self, bus: Bus) -> None:
+        """Nothing to pair: the store keeps its records in memory."""
 
     async def save_run(self, record: RunRecord) -> None:
         self._runs[record.run_id] = record.model_copy(deep=True)

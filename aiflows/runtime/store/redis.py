@@ -7,7 +7,8 @@
 A run's start and its end are two fields: the caller writes one, the worker that answers the
 root request the other, in whatever order they land. On a worker of the same deployment the
 records of a request (its journal entry, span, and for a root request the run's end) go out in
-the same write as its answer (see `aiflows.bus._with_answer`); elsewhere journal entries,
+the same write as its answer (see `aiflows.bus._redis_records`; the runtime pairs the store with its
+bus); elsewhere journal entries,
 spans and events are written behind the hot path in batches every `flush_interval` seconds.
 Flow state is written before the handler's answer leaves (the next request of the session may go
 to another worker). Everything but flow state expires `ttl` seconds after its run was last written.
@@ -22,9 +23,10 @@ from collections import OrderedDict
 from typing import Any
 
 from ..._json import dumps, loads
-from ...bus._journal_hint import is_fresh, mark_fresh
-from ...bus._redis_conn import Keys, RedisTLS, connect_lean, ping, retrying
-from ...bus._with_answer import Carried, defer, offer, start_came_with
+from ...bus._redis_conn import Keys, RedisTLS, connect_lean, ping, redact, retrying
+from ...bus._redis_records import Carried, Deliveries
+from ...bus.base import Bus
+from ...bus.redis import RedisBus
 from ...messages import Message
 from ...records import JournalEntry, RunRecord, Span
 from .base import outcome, record_json
@@ -67,7 +69,8 @@ class RedisStore:
         self._journal: list[tuple[str, str, bytes]] = []
         self._spans: list[tuple[str, bytes]] = []
         self._events: list[tuple[str, bytes]] = []
-        self._starts: list[Carried] = []  # start records offered to requests; flush writes those none took
+        self._deliveries: Deliveries | None = None  # of the paired bus, when it is of this deployment
+        self._starts: list[tuple[str, Carried]] = []  # start records offered to requests; flush writes those none took
         self._flush_task: asyncio.Task[None] | None = None
         self._closed = False
         self._writing: set[asyncio.Future[Any]] = set()
@@ -76,9 +79,15 @@ class RedisStore:
         self._created: OrderedDict[str, None] = OrderedDict()  # runs this store started (bounded)
 
     def __repr__(self) -> str:
-        from ...bus._redis_conn import redact
-
         return f"<RedisStore {redact(self.url)} ns={self.keys.ns!r}>"
+
+    def pair(self, bus: Bus) -> None:
+        """Hand records to `bus`'s requests and answers when it is a `RedisBus` of this deployment: a new
+        run's start travels with its first request, a request's records with its answer."""
+        if isinstance(bus, RedisBus) and bus.deployment == self._deployment:
+            self._deliveries = bus.deliveries
+        else:
+            self._deliveries = None
 
     def _key(self, kind: str, name: str) -> str:
         return f"{self.keys.ns}:{kind}:{name}"
@@ -188,23 +197,27 @@ class RedisStore:
             if len(self._created) > 10_000:
                 self._fresh.discard(next(iter(self._created)))
                 self._created.popitem(last=False)
-        start = Carried(self._deployment, commands, failed=lambda: self._write_again(commands))
-        offer(start)  # the run's first request carries it, in the same write
-        self._starts.append(start)
+        start = Carried(commands, failed=lambda: self._write_again(record.run_id, commands),
+                        fresh=record.run_id in self._fresh)
+        if self._deliveries is not None:
+            self._deliveries.offer(record.run_id, start)  # the run's first request carries it, in the same write
+        self._starts.append((record.run_id, start))
         self._schedule()
 
-    def _write_again(self, commands: list[tuple[Any, ...]]) -> None:
+    def _write_again(self, run_id: str, commands: list[tuple[Any, ...]]) -> None:
         """A start record its request carried did not land: the next flush writes it."""
-        self._starts.append(Carried(self._deployment, commands, failed=lambda: None))
+        self._starts.append((run_id, Carried(commands, failed=lambda: None)))
         self._schedule()
 
     async def _confirm_starts(self) -> None:
         """Write the start records no request carried (all in one go)."""
         if not self._starts:
             return
-        untaken = [c for start in self._starts if not start.taken for c in start.commands]
-        for start in self._starts:
+        untaken = [c for _, start in self._starts if not start.taken for c in start.commands]
+        for run_id, start in self._starts:
             start.taken = True  # a request sent from now on does not carry it: it is written here
+            if self._deliveries is not None:
+                self._deliveries.withdraw(run_id)
         self._starts = []
         if untaken:
             await self._do_many("saving runs", untaken)
@@ -212,15 +225,18 @@ class RedisStore:
     async def finish_run(self, request: Message, answer: Message) -> None:
         status, output, error = outcome(answer)
         # The whole record goes in `end`: it stands in for the start if the caller's never landed.
+        finished_at = time.time()
         end = {"run_id": request.run_id, "address": request.recipient, "session": request.session, "input": request.data,
                "status": status, "output": output, "error": error.model_dump(mode="json") if error else None,
-               "created_at": request.created_at, "finished_at": time.time(), "spec": {}}
+               "created_at": request.created_at, "finished_at": finished_at, "spec": {}}
         key = self._key("run", request.run_id)
         commands: list[tuple[Any, ...]] = [("HSET", key, "end", dumps(end))]
-        landed = start_came_with(self._deployment, request.run_id)  # it indexed the run and set its expiry
-        if not landed or end["finished_at"] - request.created_at > self.ttl / 10:  # or that expiry is near
+        deliveries = self._deliveries
+        # A start that came with the request indexed the run and set its expiry (unless that expiry is near).
+        landed = deliveries is not None and deliveries.start_landed(request.id, request.run_id)
+        if not landed or finished_at - request.created_at > self.ttl / 10:
             commands += [("EXPIRE", key, self.ttl), ("ZADD", f"{self.keys.ns}:runs", "NX", request.created_at, request.run_id)]
-        if not defer(self._deployment, *commands):
+        if deliveries is None or not deliveries.defer(request.id, *commands):
             await self._do_many("saving a run's end", commands)
 
     async def get_run(self, run_id: str) -> RunRecord | None:
@@ -239,13 +255,14 @@ class RedisStore:
     # -- journal ------------------------------------------------------------------------------
     async def load_journal(self, run_id: str) -> dict[str, JournalEntry]:
         buffered = {path: JournalEntry(*loads(v)) for rid, path, v in self._journal if rid == run_id}
-        if run_id in self._fresh:  # created just now by this store: nothing journaled; tell the bus
+        if run_id in self._fresh:  # created just now by this store: nothing journaled
             self._fresh.discard(run_id)
-            mark_fresh(run_id)
             return buffered
-        if is_fresh(run_id) and run_id not in self._created:  # a worker in the run's first execution
-            return buffered
-        mark_fresh(None)
+        deliveries = self._deliveries
+        if deliveries is not None:
+            if deliveries.fresh_run(run_id) and run_id not in self._created:  # a worker in the run's first execution
+                return buffered
+            deliveries.journal_read(run_id)  # calls of this run may be journaled: their workers read it too
         raw = await self._do("reading a journal", "HGETALL", self._key("journal", run_id))
         journal = {path.decode(): JournalEntry(*loads(value)) for path, value in _pairs(raw)}
         journal.update(buffered)  # loads see writes not flushed yet
@@ -282,7 +299,7 @@ class RedisStore:
         if row is not None:
             key = self._key("spans", span.run_id)
             commands += [("RPUSH", key, row), ("EXPIRE", key, self.ttl)]
-        if not commands or defer(self._deployment, *commands):
+        if not commands or (self._deliveries is not None and self._deliveries.defer(span.request_id, *commands)):
             return
         if entry is not None:
             self._journal.append((span.run_id, span.path, entry))
@@ -312,7 +329,7 @@ class RedisStore:
 def _pairs(flat: list[bytes] | None) -> list[tuple[bytes, bytes]]:
     """A hash's fields, which RESP sends as a flat [field, value, ...] list."""
     it = iter(flat or ())
-    return list(zip(it, it))
+    return list(zip(it, it, strict=False))  # one iterator twice: fields and values in turn
 
 
 def _record(flat: list[bytes] | None) -> RunRecord | None:

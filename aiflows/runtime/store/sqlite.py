@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..._json import dumps, loads
+from ...bus.base import Bus
 from ...messages import Message
 from ...records import JournalEntry, RunRecord, Span
 from . import _call_log
@@ -84,6 +85,9 @@ class SqliteStore:
 
     async def flush(self) -> None:
         self._flush_now()
+
+    def pair(self, bus: Bus) -> None:
+        """Nothing to pair: a SQLite store writes its own records."""
 
     def _write_behind(self) -> None:
         pause = threading.Event()  # never set: a sleep that lets a batch gather
