@@ -20,6 +20,7 @@ import importlib
 import inspect
 import os
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,16 @@ from .compose import Branch, Loop, Map, Parallel, Sequential, Step
 from .exceptions import ConfigError
 from .flow import Flow, FunctionFlow
 
-__all__ = ["apply_overrides", "build_from_spec", "import_object", "load_flow", "parse_overrides"]
+__all__ = [
+    "add_import_root",
+    "apply_overrides",
+    "build_from_spec",
+    "flow_from_object",
+    "import_object",
+    "load_flow",
+    "parse_overrides",
+    "target_spec",
+]
 
 _COMMON = {"name", "timeout"}
 _KINDS: dict[str, set[str]] = {
@@ -64,21 +74,44 @@ def load_flow(source: str | Path | dict[str, Any], *, overrides: list[str] | dic
     return _Builder(document, str(path), path.resolve().parent, overrides).build()
 
 
+def target_spec(target: str, overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """The spec a command line's target names (`path/to/flow.yaml` or `module:attribute`), kept in a run's record."""
+    if target.endswith((".yaml", ".yml")) or Path(target).is_file():
+        return {"yaml": str(Path(target).resolve()), "overrides": list(overrides)}
+    return {"import": target, "cwd": os.getcwd()}
+
+
 def build_from_spec(spec: dict[str, Any]) -> Flow:
-    """Rebuild the flow a run was started with (its record's `spec`)."""
+    """Build the flow a spec names: the one way from a command line's target (or a run's record) to a Flow."""
     if "yaml" in spec:
         return load_flow(spec["yaml"], overrides=spec.get("overrides") or [])
     if "import" in spec:
-        sys.path.insert(0, spec.get("cwd") or os.getcwd())
+        add_import_root(spec.get("cwd") or os.getcwd())
         obj = import_object(spec["import"], file="<command line>", key="target")
-        if isinstance(obj, Flow):
-            return obj
-        if isinstance(obj, type) and issubclass(obj, Flow):
-            return obj()
-        if callable(obj):
-            return FunctionFlow(obj)
-        raise ConfigError(f"'{spec['import']}' is not a Flow, a Flow class or a function")
+        return flow_from_object(obj, spec["import"])
     raise ConfigError("this run was started from code, not from a file: resume it with Runtime.resume in that code")
+
+
+def flow_from_object(obj: object, reference: str) -> Flow:
+    """A Flow as is, a Flow class instantiated, a function wrapped: what a `module:attribute` target may name."""
+    if isinstance(obj, Flow):
+        return obj
+    if isinstance(obj, type) and issubclass(obj, Flow):
+        return obj()
+    if callable(obj):
+        return FunctionFlow(obj)
+    raise ConfigError(f"'{reference}' is not a Flow, a Flow class or a function", key="target")
+
+
+def add_import_root(folder: str | Path) -> None:
+    """Make modules in `folder` importable, adding it to `sys.path` once however often it is asked.
+
+    It stays there: the flows built from those modules outlive the build, and a handler may import
+    its neighbours only when it runs (a function-local import), long after this returns.
+    """
+    entry = str(folder)
+    if entry not in sys.path:
+        sys.path.insert(0, entry)
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
@@ -100,7 +133,9 @@ def apply_overrides(document: dict[str, Any], overrides: dict[str, Any], file: s
             last = index == len(parts) - 1
             if isinstance(target, list):
                 if not part.isdigit() or int(part) >= len(target):
-                    raise ConfigError(f"override: '{part}' is not an index of a {len(target)}-item list", file=file, key=dotted)
+                    raise ConfigError(
+                        f"override: '{part}' is not an index of a {len(target)}-item list", file=file, key=dotted
+                    )
                 if last:
                     target[int(part)] = value
                 else:
@@ -111,7 +146,9 @@ def apply_overrides(document: dict[str, Any], overrides: dict[str, Any], file: s
                 else:
                     target = target.setdefault(part, {})
             else:
-                raise ConfigError(f"override: cannot go into a {type(target).__name__} at '{part}'", file=file, key=dotted)
+                raise ConfigError(
+                    f"override: cannot go into a {type(target).__name__} at '{part}'", file=file, key=dotted
+                )
 
 
 def import_object(reference: str, *, file: str, key: str) -> Any:
@@ -135,8 +172,7 @@ class _Builder:
     def __init__(self, document: dict[str, Any], file: str, base: Path, overrides: list[str] | dict[str, Any] | None):
         self.file = file
         self.base = base
-        if str(base) not in sys.path:  # modules next to the YAML file import like the file's neighbours
-            sys.path.insert(0, str(base))
+        add_import_root(base)  # modules next to the YAML file import like the file's neighbours
         ops = document.pop("overrides", None) or {}
         if not isinstance(ops, dict):
             raise ConfigError("expected a mapping of dotted keys to values", file=file, key="overrides")
@@ -173,7 +209,8 @@ class _Builder:
             raise self.error(key, f"unknown key(s) {sorted(unknown)} for a {kind} flow (expected: {allowed})")
         common = {k: spec[k] for k in _COMMON if k in spec}
         try:
-            return getattr(self, f"build_{kind}")(spec, key, common)
+            builder: Callable[[dict[str, Any], str, dict[str, Any]], Flow | str] = getattr(self, f"build_{kind}")
+            return builder(spec, key, common)
         except ConfigError as exc:
             if exc.file is None:  # an error from a flow's own constructor: say where it was declared
                 raise self.error(key, str(exc)) from None
@@ -182,12 +219,17 @@ class _Builder:
     def kind(self, spec: dict[str, Any], key: str) -> str:
         if "type" in spec:
             if spec["type"] not in ("sequential", "loop", "branch", "parallel", "map"):
-                raise self.error(f"{key}.type", f"unknown type '{spec['type']}' (expected sequential, loop, branch, parallel or map)")
-            return spec["type"]
+                raise self.error(
+                    f"{key}.type", f"unknown type '{spec['type']}' (expected sequential, loop, branch, parallel or map)"
+                )
+            return str(spec["type"])
         found = [k for k in ("class", "function", "hub", "use", "file", "address") if k in spec]
         if len(found) != 1:
-            raise self.error(key, "a flow spec needs exactly one of type, class, function, hub, use, file, address"
-                             + (f" (found {found})" if found else ""))
+            raise self.error(
+                key,
+                "a flow spec needs exactly one of type, class, function, hub, use, file, address"
+                + (f" (found {found})" if found else ""),
+            )
         if found[0] == "address":
             return "address"
         return found[0]
@@ -196,7 +238,7 @@ class _Builder:
         if name in self.built:
             return self.built[name]
         if name in self.resolving:
-            cycle = " -> ".join([*self.resolving[self.resolving.index(name):], name])
+            cycle = " -> ".join([*self.resolving[self.resolving.index(name) :], name])
             raise self.error(key, f"cycle in flow definitions: {cycle}")
         if name not in self.definitions:
             known = ", ".join(self.definitions) or "none"
@@ -251,7 +293,8 @@ class _Builder:
             from . import hub
         except ImportError as exc:
             raise self.error(f"{key}.hub", f"the hub client is not available: {exc}") from None
-        return hub.load(spec["hub"], config=spec.get("config"), name=common.get("name"))
+        flow: Flow = hub.load(spec["hub"], config=spec.get("config"), name=common.get("name"))
+        return flow
 
     def step(self, spec: Any, key: str) -> Step:
         if isinstance(spec, dict):
@@ -283,7 +326,9 @@ class _Builder:
             raise self.error(key, "a loop needs a `body`")
         if "max_rounds" not in spec:
             raise self.error(f"{key}.max_rounds", "a loop must be bounded: give max_rounds")
-        return Loop(self.step(spec["body"], f"{key}.body"), max_rounds=spec["max_rounds"], until=spec.get("until"), **common)
+        return Loop(
+            self.step(spec["body"], f"{key}.body"), max_rounds=spec["max_rounds"], until=spec.get("until"), **common
+        )
 
     def build_branch(self, spec: dict[str, Any], key: str, common: dict[str, Any]) -> Flow:
         if ("by" in spec) == ("router" in spec):

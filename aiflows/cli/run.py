@@ -70,12 +70,6 @@ def parse_input(raw: str) -> dict[str, Any]:
     return value
 
 
-def _spec_for(target: str, overrides: list[str]) -> dict[str, Any]:
-    if target.endswith((".yaml", ".yml")) or Path(target).is_file():
-        return {"yaml": str(Path(target).resolve()), "overrides": overrides}
-    return {"import": target, "cwd": os.getcwd()}
-
-
 def _finish(result: Any) -> int:
     print(f"run {result.run_id} {result.status}", file=sys.stderr)
     if result.status == "suspended":
@@ -93,11 +87,11 @@ def _finish(result: Any) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from ..loader import build_from_spec
+    from ..loader import build_from_spec, target_spec
 
     if args.model:
         os.environ["AIFLOWS_MODEL"] = args.model
-    spec = _spec_for(args.target, args.set)
+    spec = target_spec(args.target, args.set)
     flow = build_from_spec(spec)
     data = _read_input(args)
 

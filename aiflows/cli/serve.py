@@ -14,9 +14,12 @@ import asyncio
 import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .run import parse_input
+
+if TYPE_CHECKING:
+    from ..runtime import Runtime
 
 __all__ = ["register"]
 
@@ -94,12 +97,18 @@ def run_loop(main: Any) -> Any:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from ..runtime.worker import Worker, load_target
+    from ..human import HumanDesk
+    from ..loader import build_from_spec, target_spec
+    from ..runtime.worker import Worker
 
-    flow = load_target(args.target)
+    async def resume_answered(runtime: Runtime) -> None:
+        """Resume runs whose questions to a person were answered, so no separate resumer is needed."""
+        await HumanDesk(runtime).serve()
+
+    flow = build_from_spec(target_spec(args.target))
     worker = Worker(
         flow, url=args.redis, address=args.address, only=args.only, exclude=args.exclude, tls=_tls(args),
-        grace=args.grace, namespace=args.namespace, concurrency=args.concurrency,
+        grace=args.grace, services=[resume_answered], namespace=args.namespace, concurrency=args.concurrency,
         visibility_timeout=args.visibility_timeout, max_deliveries=args.max_deliveries, heartbeat=args.heartbeat,
         processed_ttl=args.processed_ttl,
     )

@@ -13,39 +13,24 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import logging
-import os
 import signal
-import sys
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from ..bus._redis_conn import RedisTLS
 from ..bus._redis_settings import RedisBusSettings
+from ..bus.redis import RedisBus
 from ..exceptions import ConfigError
-from ..flow import Flow, FunctionFlow
+from ..flow import Flow
+from .runtime import Runtime
+from .store.redis import RedisStore
 
 log = logging.getLogger("aiflows.worker")
 
-__all__ = ["Worker", "load_target"]
+__all__ = ["Service", "Worker", "address_filter"]
 
-
-def load_target(target: str) -> Flow:
-    """The flow a command line names: `path/to/flow.yaml`, or `module:attribute` (a Flow, Flow class or function)."""
-    from ..loader import import_object, load_flow
-
-    if target.endswith((".yaml", ".yml")) or Path(target).is_file():
-        return load_flow(target)
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    obj = import_object(target, file="<command line>", key="target")
-    if isinstance(obj, Flow):
-        return obj
-    if isinstance(obj, type) and issubclass(obj, Flow):
-        return obj()
-    if callable(obj):
-        return FunctionFlow(obj)
-    raise ConfigError(f"'{target}' is not a Flow, a Flow class or a function", key="target")
+Service = Callable[[Runtime], Awaitable[None]]
+"""Background work a worker runs beside its flows until it stops (e.g. resuming runs a person answered)."""
 
 
 def address_filter(only: Sequence[str], exclude: Sequence[str]) -> Callable[[str], bool] | None:
@@ -70,6 +55,8 @@ class Worker:
         address: where to serve it (default: the flow's name).
         only / exclude: glob patterns of the addresses this worker serves (the rest are called, not served).
         settings / tls / overrides: passed to `RedisBus`.
+        services: background work run beside the flows, each started again (with backoff) if it fails;
+            the CLI passes the human-answer resumer here, so no separate resumer process is needed.
     """
 
     def __init__(
@@ -83,42 +70,29 @@ class Worker:
         settings: RedisBusSettings | None = None,
         tls: RedisTLS | dict[str, Any] | None = None,
         grace: float = 10.0,
-        resume_humans: bool = True,
+        services: Sequence[Service] = (),
         **overrides: Any,
     ) -> None:
-        from ..bus.redis import RedisBus
-        from .store.redis import RedisStore
-
         self.flow = flow
         self.address = address or flow.name
         self.grace = grace
-        self.resume_humans = resume_humans
+        self.services = tuple(services)
         self.bus = RedisBus(url, settings=settings, tls=tls, accept=address_filter(only, exclude), **overrides)
         self.store = RedisStore(url, namespace=self.bus.keys.ns, tls=tls)
 
-    async def _serve_until(self, stop: asyncio.Event, runtime: Any) -> None:
-        """Also resume runs whose questions to a person were answered, so no separate resumer is needed."""
-        from ..human import HumanDesk
-
-        async def resume_forever() -> None:
-            delay = 0.1
-            while True:
-                try:
-                    await HumanDesk(runtime).serve()
-                except Exception as exc:  # noqa: BLE001 - Redis away for a while: serving goes on, so must this
-                    log.warning("the human-answer resumer stopped (%s); starting again in %.1f s", exc, delay)
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 5.0)
-
+    async def _serve_until(self, stop: asyncio.Event, runtime: Runtime) -> None:
+        """Run the services until `stop` is set."""
         async with asyncio.TaskGroup() as group:
-            desk = group.create_task(resume_forever(), name="worker:human-resumer")
+            tasks = [
+                group.create_task(_keep_running(service, runtime), name=f"worker:service-{index}")
+                for index, service in enumerate(self.services)
+            ]
             await stop.wait()
-            desk.cancel()
+            for task in tasks:
+                task.cancel()
 
     async def run(self, stop: asyncio.Event | None = None, ready: Callable[[list[str]], None] | None = None) -> None:
         """Serve until `stop` is set (or SIGTERM/SIGINT), then finish running requests and leave."""
-        from .runtime import Runtime
-
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -135,10 +109,23 @@ class Worker:
                 raise ConfigError(f"--only/--exclude leave nothing of '{self.address}' to serve here")
             if ready is not None:
                 ready(served)
-            if self.resume_humans:
+            if self.services:
                 await self._serve_until(stop, runtime)
             else:
                 await stop.wait()
         finally:
             await self.bus.close(self.grace)
             await runtime.close()
+
+
+async def _keep_running(service: Service, runtime: Runtime) -> None:
+    """Run `service` until it returns or is cancelled, starting it again with backoff when it fails (Redis away)."""
+    delay = 0.1
+    while True:
+        try:
+            await service(runtime)
+            return
+        except Exception as exc:  # noqa: BLE001 - serving goes on, so must this
+            log.warning("a worker service stopped (%s); starting again in %.1f s", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
