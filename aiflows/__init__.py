@@ -13,6 +13,9 @@ machines (`RedisBus`); composites call subflows and are flows themselves.
     Sequential(double, double, name="quad").run_sync({"x": 1})  # {"x": 4}
 """
 
+from typing import TYPE_CHECKING, Any
+
+from . import bus
 from ._version import __version__
 from .bus import Bus, LocalBus
 from .compose import Branch, Loop, Map, Parallel, Sequential, Step
@@ -32,6 +35,11 @@ from .keymap import Extract, KeyMap
 from .loader import load_flow
 from .messages import ErrorInfo, Message
 from .runtime import MemoryStore, RunRecord, RunResult, Runtime, SqliteStore, Store
+from .runtime import store as _store
+
+if TYPE_CHECKING:  # for type checkers and editors; at run time they come from __getattr__ below
+    from .bus.redis import RedisBus
+    from .runtime.store.redis import RedisStore
 
 __all__ = [
     "AiflowsError",
@@ -56,6 +64,8 @@ __all__ = [
     "Message",
     "MessageError",
     "Parallel",
+    "RedisBus",
+    "RedisStore",
     "RunNotFound",
     "RunRecord",
     "RunResult",
@@ -70,3 +80,12 @@ __all__ = [
     "flow",
     "load_flow",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """`RedisBus` and `RedisStore` load redis-py when first used, so `import aiflows` stays fast."""
+    if name == "RedisBus":
+        return bus.RedisBus
+    if name == "RedisStore":
+        return _store.RedisStore
+    raise AttributeError(f"module 'aiflows' has no attribute '{name}'")

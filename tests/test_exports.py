@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import aiflows
 
 
@@ -18,3 +21,13 @@ def test_public_classes_are_exported():
         if not name.startswith("_") and isinstance(value, type) and value.__module__.startswith("aiflows")
     }
     assert public <= set(aiflows.__all__)
+
+
+def test_redis_classes_are_exported_without_importing_redis():
+    from aiflows.bus import RedisBus
+    from aiflows.runtime.store import RedisStore
+
+    assert aiflows.RedisBus is RedisBus and aiflows.RedisStore is RedisStore
+    check = "import sys, aiflows; print(sorted(m for m in sys.modules if m == 'redis' or m.startswith('redis.')))"
+    loaded = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
