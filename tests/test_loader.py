@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
-from aiflows import Branch, ConfigError, Loop, Map, Parallel, Sequential, load_flow
+from aiflows import Branch, ConfigError, Flow, FunctionFlow, Loop, Map, Parallel, Sequential, load_flow
+from aiflows.loader import build_from_spec, target_spec
 
 MODULE = '''
 from pydantic import BaseModel
@@ -28,6 +30,8 @@ def inc(x: int) -> dict:
 
 def big(data: dict) -> str:
     return "big" if data["x"] > 10 else "small"
+
+LIMIT = 3
 '''
 
 
@@ -135,3 +139,27 @@ def test_a_missing_file_is_named(tmp_path: Path):
 def test_a_dict_builds_like_a_file(folder: Path):
     flow = load_flow({"name": "one", "function": "yflows:inc"})
     assert flow.run_sync({"x": 1}) == {"x": 2}
+
+
+def test_targets_build_through_one_spec(folder: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(sys, "path", list(sys.path))  # put back what the loader adds
+    monkeypatch.chdir(folder)
+    yaml_spec = target_spec(str(write(folder, "function: yflows:inc")), ["name=renamed"])
+    assert yaml_spec == {"yaml": str(folder / "flow.yaml"), "overrides": ["name=renamed"]}
+    assert build_from_spec(yaml_spec).name == "renamed"
+    assert target_spec("yflows:Scale") == {"import": "yflows:Scale", "cwd": str(folder)}
+    assert isinstance(build_from_spec(target_spec("yflows:Scale")), Flow)
+    assert isinstance(build_from_spec(target_spec("yflows:inc")), FunctionFlow)
+    with pytest.raises(ConfigError, match="'yflows:LIMIT' is not a Flow, a Flow class or a function"):
+        build_from_spec(target_spec("yflows:LIMIT"))
+    with pytest.raises(ConfigError, match="started from code"):
+        build_from_spec({})
+
+
+def test_a_folder_goes_on_sys_path_once(folder: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p != str(folder)])
+    path = write(folder, "function: yflows:inc")
+    for _ in range(3):
+        load_flow(path)
+        build_from_spec({"import": "yflows:inc", "cwd": str(folder)})
+    assert sys.path.count(str(folder)) == 1
