@@ -99,7 +99,8 @@ class RedisStore:
         return await self._retry(lambda: self.client.execute_command(*args), what)
 
     async def _do_many(self, what: str, commands: list[tuple[Any, ...]]) -> list[Any]:
-        return await self._retry(lambda: self.client.execute_many(commands), what)
+        replies: list[Any] = await self._retry(lambda: self.client.execute_many(commands), what)
+        return replies
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def open(self) -> None:

@@ -123,12 +123,12 @@ class SqliteStore:
                     batch.append(item)
             log = [(run_id, _call_log.encode(batch)) for run_id, batch in by_run.items()]
             journal, events = [], []
-            for item in others:
-                if item[0] == "j":
-                    _, run_id, path, e = item
+            for queued in others:
+                if queued[0] == "j":
+                    _, run_id, path, e = queued
                     journal.append((run_id, path, dumps((e.address, e.data, e.error)), e.error is not None))
                 else:
-                    events.append((item[1].run_id, item[1].model_dump_json()))
+                    events.append((queued[1].run_id, queued[1].model_dump_json()))
             statements = [
                 (sql, rows)
                 for sql, rows in (
