@@ -2,7 +2,7 @@
 PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
 
-.PHONY: system-deps sandbox-deps torch setup setup-test test demo bench-overhead
+.PHONY: system-deps sandbox-deps torch setup setup-test setup-lint lint test test-fast demo bench-overhead
 
 # System packages the tests use (Redis server, sandbox, terminal, browser); skipped when present.
 system-deps:
@@ -34,9 +34,23 @@ setup: sandbox-deps torch
 setup-test: system-deps torch
 	$(PIP) install -q -e ".[llm,local,redis,plot,ui,dev]"
 
+setup-lint:
+	$(PIP) install -q -e ".[lint]"
+
+# Lint, format, types and the layers of DESIGN.md (an import pointing up fails).
+lint: setup-lint
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+	$(PYTHON) -m mypy
+	lint-imports
+
 # The README's test command.
 test: setup-test
 	$(PYTHON) -m pytest -q
+
+# The inner loop: no Redis, no browser, nothing slow (under a minute).
+test-fast:
+	$(PYTHON) -m pytest -q -m "not slow and not redis and not browser and not chaos"
 
 # The README's main job: Code_Debug on the shipped sample problems, in process, with the
 # local model (Qwen/Qwen2.5-Coder-0.5B-Instruct, or whatever AIFLOWS_MODEL names).
