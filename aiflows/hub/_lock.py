@@ -19,7 +19,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ._errors import HubError
-from ._manifest import SEMVER, validate_flow_name
+from ._manifest import validate_flow_name, validate_version
 from ._refs import parse_reference
 from ._validate import check_commit, check_folder_location, check_hf_id, git_protocol
 from ._yaml import describe_validation_error, parse_model
@@ -54,9 +54,7 @@ class LockedFlow(BaseModel):
     @field_validator("version")
     @classmethod
     def _version(cls, value: str) -> str:
-        if not SEMVER.match(value):
-            raise ValueError(f"expected a semantic version such as 1.2.0, got {value!r}")
-        return value
+        return validate_version(value)
 
     @field_validator("hash")
     @classmethod

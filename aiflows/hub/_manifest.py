@@ -28,12 +28,19 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ._errors import HubError
 from ._yaml import parse_model
 
-__all__ = ["MANIFEST_FILE", "SEMVER", "Manifest", "load_manifest", "parse_manifest", "validate_flow_name"]
+__all__ = ["MANIFEST_FILE", "SEMVER", "Manifest", "load_manifest", "parse_manifest", "validate_flow_name", "validate_version"]
 
 MANIFEST_FILE = "flow.yaml"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 _ENTRYPOINT = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*$")
+
+
+def validate_version(value: str) -> str:
+    """`value` if it is a semantic version (manifests and locks alike), else ValueError."""
+    if not SEMVER.match(value):
+        raise ValueError(f"expected a semantic version such as 1.2.0, got {value!r}")
+    return value
 
 
 def validate_flow_name(name: str) -> str:
@@ -65,9 +72,7 @@ class Manifest(BaseModel):
     @field_validator("version")
     @classmethod
     def _version(cls, value: str) -> str:
-        if not SEMVER.match(value):
-            raise ValueError(f"expected a semantic version such as 1.2.0, got {value!r}")
-        return value
+        return validate_version(value)
 
     @field_validator("entrypoint")
     @classmethod
