@@ -32,10 +32,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 N_DEPS = 10
 VERSIONS = ("1.0.0", "1.1.0", "1.2.0")
-GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "b",
-           "GIT_COMMITTER_EMAIL": "b@b"}
+GIT_ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "b",
+    "GIT_AUTHOR_EMAIL": "b@b",
+    "GIT_COMMITTER_NAME": "b",
+    "GIT_COMMITTER_EMAIL": "b@b",
+}
 
-DEP_CODE = '''from pydantic import BaseModel
+DEP_CODE = """from pydantic import BaseModel
 from aiflows import AtomicFlow
 
 
@@ -48,9 +53,9 @@ class Flow(AtomicFlow):
 
     async def handle(self, ctx, data):
         return {"x": data.x + 1}
-'''
+"""
 
-APP_CODE = f'''from pydantic import BaseModel
+APP_CODE = f"""from pydantic import BaseModel
 from aiflows import CompositeFlow, hub
 
 
@@ -70,7 +75,7 @@ class Flow(CompositeFlow):
         for i in range({N_DEPS}):
             x = (await self.call(f"d{{i}}", {{"x": x}}))["x"]
         return {{"x": x}}
-'''
+"""
 
 
 def git(*args: str, cwd: Path | None = None) -> None:
@@ -78,8 +83,14 @@ def git(*args: str, cwd: Path | None = None) -> None:
 
 
 def manifest(name: str, version: str, deps: dict[str, str]) -> str:
-    lines = [f"name: {name}", f"version: {version}", "description: benchmark flow", "entrypoint: flow:Flow",
-             'requires-aiflows: ">=0.1,<0.2"', "dependencies:"]
+    lines = [
+        f"name: {name}",
+        f"version: {version}",
+        "description: benchmark flow",
+        "entrypoint: flow:Flow",
+        'requires-aiflows: ">=0.1,<0.2"',
+        "dependencies:",
+    ]
     lines += [f'  {d}: "{spec}"' for d, spec in deps.items()] or ["  {}"]
     return "\n".join(lines).replace("dependencies:\n  {}", "dependencies: {}") + "\n"
 
@@ -148,28 +159,49 @@ def main() -> None:
             os.environ["AIFLOWS_HOME"] = str(tmp / f"home-sync-{r}")
             sync.append(timed(lambda: Hub(project).sync()))
             dest = tmp / f"clones-{r}"
-            clone.append(timed(lambda dest=dest: [git("clone", "-q", "--bare", f"file://{base}/{n}.git", str(dest / n))
-                                        for n in [*(f"bench/dep{i}" for i in range(N_DEPS)), "bench/app"]]))
+            clone.append(
+                timed(
+                    lambda dest=dest: [
+                        git("clone", "-q", "--bare", f"file://{base}/{n}.git", str(dest / n))
+                        for n in [*(f"bench/dep{i}" for i in range(N_DEPS)), "bench/app"]
+                    ]
+                )
+            )
 
         lock = Hub(project).sync()
         assert len(lock.flows) == N_DEPS + 1 and lock.flows["bench/app"].version == VERSIONS[-1]
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
         script = FIRST_LOAD.format(root=str(Path(__file__).resolve().parents[1]), n=N_DEPS)
-        first = [float(subprocess.run([sys.executable, "-c", script], env=env, check=True, capture_output=True,
-                                      text=True).stdout.strip().splitlines()[-1])
-                 for _ in range(args.repeats)]
+        first = [
+            float(
+                subprocess.run([sys.executable, "-c", script], env=env, check=True, capture_output=True, text=True)
+                .stdout.strip()
+                .splitlines()[-1]
+            )
+            for _ in range(args.repeats)
+        ]
         hub.load("bench/app")  # import the flows' code once
         warm = [timed(lambda: hub.load("bench/app")) for _ in range(max(20, args.repeats))]
         assert hub.load("bench/app").run_sync({"x": 0}) == {"x": N_DEPS}
 
-        med = {k: statistics.median(v) for k, v in {"cold_ms": cold, "warm_ms": warm, "sync_ms": sync,
-                                                      "warm_pull_ms": warm_pull, "first_load_ms": first,
-                                                      "git_clone_ms": clone}.items()}
+        med = {
+            k: statistics.median(v)
+            for k, v in {
+                "cold_ms": cold,
+                "warm_ms": warm,
+                "sync_ms": sync,
+                "warm_pull_ms": warm_pull,
+                "first_load_ms": first,
+                "git_clone_ms": clone,
+            }.items()
+        }
         print(f"flows: 1 app + {N_DEPS} dependencies, {len(VERSIONS)} tagged versions each, file:// git remotes")
         for key, value in med.items():
             print(f"  {key:14} {value:8.1f} ms")
-        print(f"  pull vs plain clone: {med['cold_ms'] / med['git_clone_ms']:.2f}x;"
-              f" warm load goal < 50 ms: {'met' if med['warm_ms'] < 50 else 'missed'}")
+        print(
+            f"  pull vs plain clone: {med['cold_ms'] / med['git_clone_ms']:.2f}x;"
+            f" warm load goal < 50 ms: {'met' if med['warm_ms'] < 50 else 'missed'}"
+        )
         print("RESULT " + " ".join(f"{k}={v:.1f}" for k, v in med.items()))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -41,10 +41,10 @@ from rich.progress import Progress
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from aiflows.judge import CompareFlags, Judge, JudgeConfig, Verdict, compare_output
-from aiflows.problems import list_submissions, load_package
-from aiflows.problems.errors import ProblemError
-from aiflows.problems.model import Problem
+from aiflows.judge import CompareFlags, Judge, JudgeConfig, Verdict, compare_output  # noqa: E402 (after sys.path)
+from aiflows.problems import list_submissions, load_package  # noqa: E402 (after sys.path)
+from aiflows.problems.errors import ProblemError  # noqa: E402 (after sys.path)
+from aiflows.problems.model import Problem  # noqa: E402 (after sys.path)
 
 DEFAULT_DATA = Path(os.environ.get("AIFLOWS_SHARED_DATA", REPO.parent / "shared" / "data")) / "cc"
 Job = tuple[Problem, str]  # a problem and the source of an accepted Python submission

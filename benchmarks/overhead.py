@@ -13,7 +13,6 @@ every one of them once. Prints microseconds per hop (median of the rounds) and e
 RESULT line. It measures the aiflows of the checkout it lives in, whatever is installed.
 """
 
-
 import argparse
 import asyncio
 import operator

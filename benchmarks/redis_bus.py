@@ -88,9 +88,15 @@ def env() -> dict[str, str]:
 
 def start_worker(url: str, ns: str, target: str, *extra: str) -> subprocess.Popen[str]:
     # No stdin or stdout of ours: a worker left behind must not hold the pipe this script writes to.
-    proc = subprocess.Popen([sys.executable, "-m", "aiflows.cli", "serve", target, "--redis", url, "--namespace", ns,
-                             *extra], env=env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, cwd=REPO)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aiflows.cli", "serve", target, "--redis", url, "--namespace", ns, *extra],
+        env=env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
     assert proc.stderr is not None
     line = proc.stderr.readline()
     if not line.startswith("serving"):
@@ -134,7 +140,9 @@ async def latency(url: str, n: int, rounds: int = 60) -> dict[str, list[list[flo
         async with Runtime(bus=RedisBus(url, namespace="lat"), store=RedisStore(url, namespace="lat")) as rt:
 
             def bus_call() -> Any:
-                return rt.bus.request(Message.request(sender="bench", recipient="noop", data={}, run_id="bench", path="/0"))
+                return rt.bus.request(
+                    Message.request(sender="bench", recipient="noop", data={}, run_id="bench", path="/0")
+                )
 
             calls = {"raw": raw.call, "rt": lambda: rt.call("noop", {}), "bus": bus_call}
             for call in calls.values():  # warm up
@@ -198,7 +206,9 @@ async def ours(url: str, soak: int) -> dict[str, float]:
 
     wc = start_worker(url, "benchchain", "redis_bus:chain")
     try:
-        async with Runtime(bus=RedisBus(url, namespace="benchchain"), store=RedisStore(url, namespace="benchchain")) as rt:
+        async with Runtime(
+            bus=RedisBus(url, namespace="benchchain"), store=RedisStore(url, namespace="benchchain")
+        ) as rt:
             await rt.call("chain", {})
             t = time.perf_counter()
             await rt.call("chain", {})
@@ -212,8 +222,7 @@ async def ours(url: str, soak: int) -> dict[str, float]:
         client = aioredis.Redis.from_url(url)
         ws = start_worker(url, "soak", "redis_bus:noop", "--processed-ttl", "5")
         try:
-            async with Runtime(bus=RedisBus(url, namespace="soak"),
-                               store=RedisStore(url, namespace="soak")) as rt:
+            async with Runtime(bus=RedisBus(url, namespace="soak"), store=RedisStore(url, namespace="soak")) as rt:
                 await rt.call("noop", {})
                 bus = rt.bus
                 before = (await client.info("memory"))["used_memory"]
@@ -221,7 +230,9 @@ async def ours(url: str, soak: int) -> dict[str, float]:
 
                 async def one(i: int) -> None:
                     async with sem:
-                        await bus.request(Message.request(sender="soak", recipient="noop", data={"i": i}, run_id="soak", path="/0"))
+                        await bus.request(
+                            Message.request(sender="soak", recipient="noop", data={"i": i}, run_id="soak", path="/0")
+                        )
 
                 t = time.perf_counter()
                 await asyncio.gather(*(one(i) for i in range(soak)))
@@ -258,8 +269,22 @@ def main() -> None:
             sys.exit("redis-server is not installed; pass --redis URL")
         port = free_port()
         workdir = tempfile.mkdtemp(prefix="aiflows-bench-")
-        server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                   "--appendonly", "no", "--dir", workdir], stdout=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                workdir,
+            ],
+            stdout=subprocess.DEVNULL,
+        )
         time.sleep(0.3)
         url = f"redis://127.0.0.1:{port}/0"
     try:
@@ -276,20 +301,31 @@ def main() -> None:
     r["bus_p50_us"], r["bus_p99_us"] = pct(pooled["bus"], 0.5), pct(pooled["bus"], 0.99)
     rt_ratios, bus_ratios = round_ratios(lat, "rt"), round_ratios(lat, "bus")
     print(f"raw redis-py request/reply: p50 {raw50:.0f} us  p99 {raw99:.0f} us")
-    print(f"aiflows Runtime.call:       p50 {r['rt_p50_us']:.0f} us  p99 {r['rt_p99_us']:.0f} us  "
-          f"({pct(rt_ratios, 0.5):.2f}x raw; rounds {min(rt_ratios):.2f}-{max(rt_ratios):.2f})")
-    print(f"aiflows RedisBus.request:   p50 {r['bus_p50_us']:.0f} us  p99 {r['bus_p99_us']:.0f} us  "
-          f"({pct(bus_ratios, 0.5):.2f}x raw; rounds {min(bus_ratios):.2f}-{max(bus_ratios):.2f})")
+    print(
+        f"aiflows Runtime.call:       p50 {r['rt_p50_us']:.0f} us  p99 {r['rt_p99_us']:.0f} us  "
+        f"({pct(rt_ratios, 0.5):.2f}x raw; rounds {min(rt_ratios):.2f}-{max(rt_ratios):.2f})"
+    )
+    print(
+        f"aiflows RedisBus.request:   p50 {r['bus_p50_us']:.0f} us  p99 {r['bus_p99_us']:.0f} us  "
+        f"({pct(bus_ratios, 0.5):.2f}x raw; rounds {min(bus_ratios):.2f}-{max(bus_ratios):.2f})"
+    )
     print(f"64 in flight: {r['inflight64_rps_1w']:.0f} req/s with 1 worker, {r['inflight64_rps_2w']:.0f} with 2")
     print(f"1000-step chain: {r['chain1000_ms']:.0f} ms ({r['chain_step_us']:.0f} us per step)")
     if "soak_rps" in r:
-        print(f"soak of {args.soak}: {r['soak_rps']:.0f} req/s; used_memory {r['soak_mem_before_kb']:.0f} KiB -> "
-              f"{r['soak_mem_after_kb']:.0f} KiB without the run's trace ({r['soak_mem_with_trace_kb']:.0f} KiB with it); inbox length {r['soak_inbox_len']:.0f}, "
-              f"event stream length {r['soak_reply_len']:.0f}")
+        print(
+            f"soak of {args.soak}: {r['soak_rps']:.0f} req/s; used_memory {r['soak_mem_before_kb']:.0f} KiB -> "
+            f"{r['soak_mem_after_kb']:.0f} KiB without the run's trace ({r['soak_mem_with_trace_kb']:.0f} KiB with it); inbox length {r['soak_inbox_len']:.0f}, "
+            f"event stream length {r['soak_reply_len']:.0f}"
+        )
     fields = {
-        "rr_p50_us": r["rt_p50_us"], "raw_p50_us": raw50, "ratio_p50": pct(rt_ratios, 0.5),
-        "rr_p99_us": r["rt_p99_us"], "bus_p50_us": r["bus_p50_us"], "bus_ratio_p50": pct(bus_ratios, 0.5),
-        "inflight64_rps_1w": r["inflight64_rps_1w"], "inflight64_rps_2w": r["inflight64_rps_2w"],
+        "rr_p50_us": r["rt_p50_us"],
+        "raw_p50_us": raw50,
+        "ratio_p50": pct(rt_ratios, 0.5),
+        "rr_p99_us": r["rt_p99_us"],
+        "bus_p50_us": r["bus_p50_us"],
+        "bus_ratio_p50": pct(bus_ratios, 0.5),
+        "inflight64_rps_1w": r["inflight64_rps_1w"],
+        "inflight64_rps_2w": r["inflight64_rps_2w"],
         "chain1000_ms": r["chain1000_ms"],
     }
     if "soak_rps" in r:

@@ -1,6 +1,6 @@
 """A router picks a subflow: small numbers are squared, large ones halved, others passed on.
 
-    python examples/branch.py 7
+python examples/branch.py 7
 """
 
 from __future__ import annotations

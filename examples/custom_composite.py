@@ -58,7 +58,7 @@ class WriteReview(CompositeFlow):
 
     async def handle(self, ctx, data):
         feedback = ""
-        for round_number in range(1, data.max_rounds + 1):
+        for round_number in range(1, data.max_rounds + 1):  # noqa: B007 (the count is returned)
             draft = (await self.call("writer", {"topic": data.topic, "feedback": feedback}))["draft"]
             review = await self.call("reviewer", {"draft": draft})
             if review["approved"]:

@@ -87,7 +87,7 @@ class PlanOracleCode(CompositeFlow):
         statement = load_package(data.problem_dir).statement
         plan = (await self.call("planner", {"problem": statement}))["answer"]
         feedback, rounds = "", 0
-        for rounds in range(1, data.max_rounds + 1):
+        for rounds in range(1, data.max_rounds + 1):  # noqa: B007 (the count is returned)
             coded = await self.call("coder", {"problem": statement, "plan": plan, "feedback": feedback})
             code = first_code_block(coded["content"])
             verdict = await self.call("judge", {"problem_dir": data.problem_dir, "code": code})
@@ -100,7 +100,13 @@ class PlanOracleCode(CompositeFlow):
             if verdict["accepted"]:
                 break
             feedback = verdict["feedback"]
-        return {"plan": plan, "code": code, "verdict": verdict["verdict"], "accepted": verdict["accepted"], "rounds": rounds}
+        return {
+            "plan": plan,
+            "code": code,
+            "verdict": verdict["verdict"],
+            "accepted": verdict["accepted"],
+            "rounds": rounds,
+        }
 
 
 def build() -> PlanOracleCode:
@@ -108,20 +114,28 @@ def build() -> PlanOracleCode:
     return PlanOracleCode(
         name="plan_oracle_code",
         subflows={
-            "planner": HumanFlow(config={
-                "question": "Write a plan for this problem: the steps and the algorithm the program should follow.",
-            }),
-            "coder": ChatFlow(config={
-                "system_prompt": CODER_SYSTEM, "first_prompt": CODER_FIRST, "later_prompt": CODER_LATER,
-                "temperature": 0,
-            }),
+            "planner": HumanFlow(
+                config={
+                    "question": "Write a plan for this problem: the steps and the algorithm the program should follow.",
+                }
+            ),
+            "coder": ChatFlow(
+                config={
+                    "system_prompt": CODER_SYSTEM,
+                    "first_prompt": CODER_FIRST,
+                    "later_prompt": CODER_LATER,
+                    "temperature": 0,
+                }
+            ),
             "judge": JudgeSamples(),
-            "reviewer": HumanFlow(config={
-                "question": "The judge ran the code on the public samples. Keep the code, or edit it (edited code is judged again).",
-                "kind": "edit",
-                "context_keys": ["judge", "plan"],
-                "syntax": {"proposed": "python"},
-            }),
+            "reviewer": HumanFlow(
+                config={
+                    "question": "The judge ran the code on the public samples. Keep the code, or edit it (edited code is judged again).",
+                    "kind": "edit",
+                    "context_keys": ["judge", "plan"],
+                    "syntax": {"proposed": "python"},
+                }
+            ),
         },
     )
 
@@ -135,7 +149,9 @@ async def session(problem_dir: str, *, session_id: str, max_rounds: int, name: s
 
     spec = {"import": "human_plan_code:app", "cwd": str(HERE)}  # lets `aiflows human`/`ui` resume it too
     async with Runtime() as rt:
-        result = await rt.run(app, {"problem_dir": problem_dir, "max_rounds": max_rounds}, session=session_id, spec=spec)
+        result = await rt.run(
+            app, {"problem_dir": problem_dir, "max_rounds": max_rounds}, session=session_id, spec=spec
+        )
         desk = HumanDesk(rt)
         channel = TerminalChannel(desk, name=name)  # answers, then resumes the run in this process
         record = await rt.get_run(result.run_id)
@@ -154,7 +170,9 @@ async def session(problem_dir: str, *, session_id: str, max_rounds: int, name: s
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("problem_dir", help="an ICPC/Kattis problem package (e.g. ../shared/data/cc/kattis-examples/different)")
+    parser.add_argument(
+        "problem_dir", help="an ICPC/Kattis problem package (e.g. ../shared/data/cc/kattis-examples/different)"
+    )
     parser.add_argument("--session", default="plan-oracle", help="the session the questions belong to")
     parser.add_argument("--rounds", type=int, default=3, help="code-judge-edit rounds at most")
     parser.add_argument("--name", default="you", help="who answers, recorded with each answer")

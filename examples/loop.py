@@ -1,6 +1,6 @@
 """A bounded loop in the style of the Flows paper's circular flows: guess, get feedback, refine.
 
-    python examples/loop.py 37
+python examples/loop.py 37
 """
 
 from __future__ import annotations

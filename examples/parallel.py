@@ -1,6 +1,6 @@
 """Fan out and gather: score a text three ways at once, and map one flow over many items.
 
-    python examples/parallel.py
+python examples/parallel.py
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Steps in order, with key maps between them: parse a sentence, count its words, report.
 
-    python examples/sequential.py "the quick brown fox"
+python examples/sequential.py "the quick brown fox"
 """
 
 from __future__ import annotations

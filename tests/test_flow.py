@@ -15,7 +15,6 @@ from aiflows import (
     FlowTimeout,
     MemoryStore,
     Runtime,
-    SchemaError,
     flow,
 )
 

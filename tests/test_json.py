@@ -18,7 +18,9 @@ def test_values_plain_json_cannot_spell_are_still_written():
     assert loads(dumps({1: "x"})) == {"1": "x"}
     assert loads(dumps({"a": np.arange(3)})) == {"a": [0, 1, 2]}
     assert loads(dumps({"when": datetime.date(2026, 1, 2), "what": object})) == {
-        "when": "2026-01-02", "what": str(object)}
+        "when": "2026-01-02",
+        "what": str(object),
+    }
 
 
 def test_integers_beyond_64_bits_are_written_exactly():

@@ -10,7 +10,7 @@ import pytest
 from aiflows import Branch, ConfigError, Flow, FunctionFlow, Loop, Map, Parallel, Sequential, load_flow
 from aiflows.loader import build_from_spec, target_spec
 
-MODULE = '''
+MODULE = """
 from pydantic import BaseModel
 from aiflows import AtomicFlow, CompositeFlow
 
@@ -32,7 +32,7 @@ def big(data: dict) -> str:
     return "big" if data["x"] > 10 else "small"
 
 LIMIT = 3
-'''
+"""
 
 
 @pytest.fixture
@@ -48,7 +48,9 @@ def write(folder: Path, text: str, name: str = "flow.yaml") -> Path:
 
 
 def test_every_kind_of_spec_builds_and_runs(folder: Path):
-    path = write(folder, """
+    path = write(
+        folder,
+        """
 name: all
 type: sequential
 steps:
@@ -76,7 +78,8 @@ steps:
     flow: {function: yflows:inc}
 flows:
   scale3: {class: yflows:Scale, config: {factor: 3}}
-""")
+""",
+    )
     flow = load_flow(path)
     assert isinstance(flow, Sequential)
     kinds = [type(s.flow) for s in flow.steps]
@@ -88,7 +91,9 @@ flows:
 
 
 def test_overrides_from_the_file_and_from_the_caller(folder: Path):
-    path = write(folder, """
+    path = write(
+        folder,
+        """
 name: s
 type: sequential
 steps: [{use: scale}]
@@ -96,7 +101,8 @@ flows:
   scale: {class: yflows:Scale, config: {factor: 2}}
 overrides:
   flows.scale.config.factor: 5
-""")
+""",
+    )
     assert load_flow(path).run_sync({"x": 1}) == {"x": 5}
     assert load_flow(path, overrides=["flows.scale.config.factor=7"]).run_sync({"x": 1}) == {"x": 7}
     assert load_flow(path, overrides={"steps.0": {"function": "yflows:inc"}}).run_sync({"x": 1}) == {"x": 2}
@@ -117,12 +123,18 @@ overrides:
         ("class: yflows:Scale\nconfig: {factor: many}", "<root>", "config of flow 'Scale'"),
         ("type: sequential\nsteps:\n  - use: ghost", "<root>.steps[0].use", "'ghost' is not defined under `flows:`"),
         ("type: branch\nbranches: {a: {function: yflows:inc}}", "<root>", "exactly one of `by`"),
-        ("type: sequential\nsteps: [{use: a}]\nflows:\n  a: {use: b}\n  b: {use: a}", "flows.b.use", "cycle in flow definitions: a -> b -> a"),
+        (
+            "type: sequential\nsteps: [{use: a}]\nflows:\n  a: {use: b}\n  b: {use: a}",
+            "flows.b.use",
+            "cycle in flow definitions: a -> b -> a",
+        ),
         ("type: sequential\nsteps: [{function: yflows:inc, inputs: 3}]", "<root>.steps[0]", "key map is a dict"),
         ("function: yflows:inc\noverrides: [1]", "overrides", "expected a mapping"),
     ],
 )
-def test_bad_configs_name_the_file_the_key_and_what_was_expected(folder: Path, text: str, key: str | None, expected: str):
+def test_bad_configs_name_the_file_the_key_and_what_was_expected(
+    folder: Path, text: str, key: str | None, expected: str
+):
     path = write(folder, text)
     with pytest.raises(ConfigError) as err:
         load_flow(path)

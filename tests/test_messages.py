@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from pydantic import ValidationError
 
 from aiflows import Message, MessageError
 from aiflows.messages import SCHEMA_VERSION, ErrorInfo
@@ -20,7 +21,7 @@ def test_round_trip_through_json_is_exact():
 
 
 def test_messages_are_immutable():
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         request().kind = "reply"  # type: ignore[misc]
 
 

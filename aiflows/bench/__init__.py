@@ -1,16 +1,16 @@
 """The competitive-coding benchmark: run a cc flow over problems, score it, report it.
 
-    config      BenchConfig: flow, problems, model, jobs, samples, out (saved as run.json)
-    runner      run_bench: concurrent, resumable, one JSON line per attempt (records.jsonl)
-    records     ProblemRecord, RecordFile
-    metrics     pass_at_k (unbiased), bootstrap_ci, estimate
-    report      build_report / write_report: report.json, report.md, report.png (plot.py)
-    model_check check_model_available: fail before any problem when the model is missing
-    demo        the main job (`python -m aiflows.bench.demo`)
+config      BenchConfig: flow, problems, model, jobs, samples, out (saved as run.json)
+runner      run_bench: concurrent, resumable, one JSON line per attempt (records.jsonl)
+records     ProblemRecord, RecordFile
+metrics     pass_at_k (unbiased), bootstrap_ci, estimate
+report      build_report / write_report: report.json, report.md, report.png (plot.py)
+model_check check_model_available: fail before any problem when the model is missing
+demo        the main job (`python -m aiflows.bench.demo`)
 
-    from aiflows.bench import BenchConfig, run_bench
-    result = asyncio.run(run_bench(BenchConfig(flow="Code_Debug", problems=["samples"])))
-    result.report.pass_at_k["1"].value
+from aiflows.bench import BenchConfig, run_bench
+result = asyncio.run(run_bench(BenchConfig(flow="Code_Debug", problems=["samples"])))
+result.report.pass_at_k["1"].value
 """
 
 from .config import BenchConfig, check_resumable, default_flows_dir

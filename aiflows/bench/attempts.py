@@ -45,8 +45,15 @@ def _error_of(exc: BaseException) -> RecordError:
 class Attempts:
     """Runs and scores attempts; shared by the tasks of one benchmark run."""
 
-    def __init__(self, config: BenchConfig, runtime: Any, judge: Any, flows: list[Any], records: RecordFile,
-                 on_record: Callable[[ProblemRecord], None]) -> None:
+    def __init__(
+        self,
+        config: BenchConfig,
+        runtime: Any,
+        judge: Any,
+        flows: list[Any],
+        records: RecordFile,
+        on_record: Callable[[ProblemRecord], None],
+    ) -> None:
         self.config = config
         self.runtime = runtime
         self.judge = judge
@@ -80,31 +87,52 @@ class Attempts:
                     await self.runtime.host(flow)
                     result = await self.runtime.resume(waiting.run_id, on_event=meter)
                 else:
-                    result = await self.runtime.run(flow, {"problem": problem.model_dump(mode="json")},
-                                                    session=session, on_event=meter)
+                    result = await self.runtime.run(
+                        flow, {"problem": problem.model_dump(mode="json")}, session=session, on_event=meter
+                    )
             fields["run_id"] = result.run_id
             if result.status == "suspended":
-                fields.update(status="suspended", error=RecordError(
-                    type="Suspended", message=f"run {result.run_id} waits for a person (answer with `aiflows human`); "
-                    "rerun the benchmark to resume it", address=result.error.address if result.error else None))
+                fields.update(
+                    status="suspended",
+                    error=RecordError(
+                        type="Suspended",
+                        message=f"run {result.run_id} waits for a person (answer with `aiflows human`); "
+                        "rerun the benchmark to resume it",
+                        address=result.error.address if result.error else None,
+                    ),
+                )
             elif result.error is not None:
                 error = result.error
-                fields.update(status="error", error=RecordError(type=error.type, message=error.message,
-                                                                address=error.address))
+                fields.update(
+                    status="error", error=RecordError(type=error.type, message=error.message, address=error.address)
+                )
             else:
                 fields.update(await self._score(problem, result.output or {}))
         except TimeoutError:
-            fields.update(status="error", error=RecordError(
-                type="Timeout",
-                message=f"problem '{problem.id}': no result within {self.config.attempt_timeout_s:g} s"))
+            fields.update(
+                status="error",
+                error=RecordError(
+                    type="Timeout",
+                    message=f"problem '{problem.id}': no result within {self.config.attempt_timeout_s:g} s",
+                ),
+            )
         except Exception as exc:  # noqa: BLE001 - one problem's failure is recorded, the run goes on
             fields.update(status="error", error=_error_of(exc))
         usage = meter.total()
         if waiting is not None:  # the calls before the wait were counted in the waiting record
-            usage = usage.model_copy(update={
-                name: getattr(usage, name) + getattr(waiting, name)
-                for name in ("prompt_tokens", "completion_tokens", "total_tokens", "cost_usd", "calls", "cached_calls")
-            })
+            usage = usage.model_copy(
+                update={
+                    name: getattr(usage, name) + getattr(waiting, name)
+                    for name in (
+                        "prompt_tokens",
+                        "completion_tokens",
+                        "total_tokens",
+                        "cost_usd",
+                        "calls",
+                        "cached_calls",
+                    )
+                }
+            )
         return ProblemRecord(
             **base,
             **fields,

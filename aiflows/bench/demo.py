@@ -23,8 +23,9 @@ __all__ = ["add_arguments", "main", "run_demo"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--flow", default="Code_Debug", help="the cc flow to run (default Code_Debug)")
-    parser.add_argument("--out", type=Path, default=Path("bench_runs/demo"),
-                        help="output folder (default bench_runs/demo)")
+    parser.add_argument(
+        "--out", type=Path, default=Path("bench_runs/demo"), help="output folder (default bench_runs/demo)"
+    )
     parser.add_argument("-j", "--jobs", type=int, default=2, help="problems run at once (default 2)")
     parser.add_argument("--limit", type=int, default=None, help="run at most this many sample problems")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -38,8 +39,14 @@ def run_demo(args: argparse.Namespace) -> int:
 
     model = check_model_available(None)  # before any problem runs: fail fast and say how to fix it
     print(f"model: {model}", file=sys.stderr)
-    config = BenchConfig(flow=args.flow, problems=["samples"], out=args.out, jobs=args.jobs, limit=args.limit,
-                         progress=not args.no_progress)
+    config = BenchConfig(
+        flow=args.flow,
+        problems=["samples"],
+        out=args.out,
+        jobs=args.jobs,
+        limit=args.limit,
+        progress=not args.no_progress,
+    )
     result = asyncio.run(run_bench(config))
     from .cli_output import print_summary
 

@@ -90,17 +90,16 @@ def _load(config: BenchConfig) -> _Loaded:
                     status="load_error",
                     flow=config.flow,
                     model=model,
-                    error=RecordError(type=type(err).__name__, message=str(err),
-                                      file=str(err.path) if err.path else None),
+                    error=RecordError(
+                        type=type(err).__name__, message=str(err), file=str(err.path) if err.path else None
+                    ),
                     finished_at=time.time(),
                 )
             )
     return _Loaded(problems, errors)
 
 
-async def run_bench(
-    config: BenchConfig, *, on_record: Callable[[ProblemRecord], None] | None = None
-) -> BenchResult:
+async def run_bench(config: BenchConfig, *, on_record: Callable[[ProblemRecord], None] | None = None) -> BenchResult:
     """Run the benchmark `config` describes, resuming from the records in `config.out`.
 
     Raises:
@@ -129,19 +128,28 @@ async def _run(config: BenchConfig, flows: list[Any], on_record: Callable[[Probl
         if record.key not in done or config.retry_failed:
             records.append(record)
     # Done attempts are skipped; failed ones too unless asked; runs waiting for a person always resume.
-    skip = {key for key, rec in done.items()
-            if rec.status == "done" or (rec.status != "suspended" and not config.retry_failed)}
+    skip = {
+        key
+        for key, rec in done.items()
+        if rec.status == "done" or (rec.status != "suspended" and not config.retry_failed)
+    }
     todo = [(p, k) for p in loaded.problems for k in range(config.samples) if (p.id, k) not in skip]
     skipped = sum(1 for p in loaded.problems for k in range(config.samples) if (p.id, k) in skip)
 
     if todo:
         # every problem of the set stays hidden from every program, wherever the set is stored
         every_problem = sorted({str(f) for p in loaded.problems for f in problem_folders(p)})
-        judge = Judge(JudgeConfig(jobs=max(1, min(config.jobs, os.cpu_count() or 2)),
-                                  time_limit_cap=config.time_limit_cap, sandbox=config.sandbox,
-                                  hidden_paths=tuple(every_problem)))
+        judge = Judge(
+            JudgeConfig(
+                jobs=max(1, min(config.jobs, os.cpu_count() or 2)),
+                time_limit_cap=config.time_limit_cap,
+                sandbox=config.sandbox,
+                hidden_paths=tuple(every_problem),
+            )
+        )
         try:
             with ProgressBar(config, len(todo)) as advance:
+
                 def finished(record: ProblemRecord) -> None:
                     advance(record)
                     if on_record is not None:
@@ -153,8 +161,9 @@ async def _run(config: BenchConfig, flows: list[Any], on_record: Callable[[Probl
                         for problem, sample in todo:
                             waiting = done.get((problem.id, sample))
                             waiting = waiting if waiting is not None and waiting.status == "suspended" else None
-                            group.create_task(attempts.attempt(problem, sample, waiting),
-                                              name=f"bench:{problem.id}#{sample}")
+                            group.create_task(
+                                attempts.attempt(problem, sample, waiting), name=f"bench:{problem.id}#{sample}"
+                            )
         finally:
             judge.close()
     report = write_report(config.out)

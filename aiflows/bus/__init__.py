@@ -9,8 +9,18 @@ from .base import Bus, EventListener, Handler
 from .deadline import current_deadline, within
 from .local import LocalBus
 
-__all__ = ["Bus", "EventListener", "Handler", "LocalBus", "RedisBus", "RedisBusError", "RedisBusSettings",
-           "RedisTLS", "current_deadline", "within"]
+__all__ = [
+    "Bus",
+    "EventListener",
+    "Handler",
+    "LocalBus",
+    "RedisBus",
+    "RedisBusError",
+    "RedisBusSettings",
+    "RedisTLS",
+    "current_deadline",
+    "within",
+]
 
 _LAZY = {"RedisBus", "RedisBusError", "RedisBusSettings", "RedisTLS"}
 

@@ -33,13 +33,24 @@ class Answerer:
         self.keys = keys
         self.settings = settings
 
-    async def ack(self, address: str, entry_id: str, reply_key: str, reply: bytes | str, request_id: str,
-                  records: list[Command] | None = None) -> None:
+    async def ack(
+        self,
+        address: str,
+        entry_id: str,
+        reply_key: str,
+        reply: bytes | str,
+        request_id: str,
+        records: list[Command] | None = None,
+    ) -> None:
         """Answer and ack in one transaction, behind the request's records in the same write: the
         records land before the answer or not at all (Redis runs a connection's commands in order)."""
         channel = self.keys.notify_of(reply_key) if reply_key else ""
-        commands = [*(records or ()), *answer_commands(self.keys, address, entry_id, channel, reply, request_id,
-                                                        int(self.settings.processed_ttl * 1000))]
+        commands = [
+            *(records or ()),
+            *answer_commands(
+                self.keys, address, entry_id, channel, reply, request_id, int(self.settings.processed_ttl * 1000)
+            ),
+        ]
         replies = await self._write(commands, "answering a request")
         failed = [r for r in replies[: len(records or ())] if isinstance(r, Exception)]
         if failed:
@@ -51,18 +62,52 @@ class Answerer:
         s = self.settings
         peek = _peek(raw)
         reply_key, reply = "", ""
-        info = ErrorInfo(address=address, type=kind, message=text, run_id=peek.get("run_id") or "", path=peek.get("path") or "")
+        info = ErrorInfo(
+            address=address, type=kind, message=text, run_id=peek.get("run_id") or "", path=peek.get("path") or ""
+        )
         if peek.get("reply_to") and peek.get("id"):
             reply_key = self.keys.reply(str(peek["reply_to"]))
             reply = Message.model_construct(
-                id=f"dead-{entry_id}", kind="error", sender=address, recipient=str(peek["reply_to"]), reply_to=None,
-                correlation_id=str(peek["id"]), parent_id=None, run_id=info.run_id, session="default", path=info.path,
-                created_at=time.time(), data={}, error=info, v=1,
+                id=f"dead-{entry_id}",
+                kind="error",
+                sender=address,
+                recipient=str(peek["reply_to"]),
+                reply_to=None,
+                correlation_id=str(peek["id"]),
+                parent_id=None,
+                run_id=info.run_id,
+                session="default",
+                path=info.path,
+                created_at=time.time(),
+                data={},
+                error=info,
+                v=1,
             ).to_json()
-        dead = ("XADD", self.keys.dead(address), "MAXLEN", "~", s.dead_maxlen, "*", "m", raw,
-                "error", info.model_dump_json(), "entry", entry_id, "deliveries", deliveries)
-        commands = answer_commands(self.keys, address, entry_id, self.keys.notify_of(reply_key) if reply_key else "",
-                                   reply, str(peek.get("id") or entry_id), int(s.processed_ttl * 1000))
+        dead = (
+            "XADD",
+            self.keys.dead(address),
+            "MAXLEN",
+            "~",
+            s.dead_maxlen,
+            "*",
+            "m",
+            raw,
+            "error",
+            info.model_dump_json(),
+            "entry",
+            entry_id,
+            "deliveries",
+            deliveries,
+        )
+        commands = answer_commands(
+            self.keys,
+            address,
+            entry_id,
+            self.keys.notify_of(reply_key) if reply_key else "",
+            reply,
+            str(peek.get("id") or entry_id),
+            int(s.processed_ttl * 1000),
+        )
         commands.insert(1, dead)  # in the same transaction as the answer and the ack
         log.warning("dead-lettered %s on %s: %s: %s", entry_id, address, kind, text)
         _check_transaction((await self._write(commands, "dead-lettering a request"))[-1])
@@ -70,13 +115,18 @@ class Answerer:
     async def _write(self, commands: list[Command], what: str) -> list[Any]:
         """Send commands in one write, again while Redis is away (a transaction that did not reach
         EXEC ran nothing); error replies come back in place."""
-        replies: list[Any] = await retrying(lambda: self.fast.execute_many(commands, raise_errors=False), what=what,
-                                            closed=lambda: False, backoff_max=self.settings.backoff_max)
+        replies: list[Any] = await retrying(
+            lambda: self.fast.execute_many(commands, raise_errors=False),
+            what=what,
+            closed=lambda: False,
+            backoff_max=self.settings.backoff_max,
+        )
         return replies
 
 
-def answer_commands(keys: Keys, address: str, entry_id: str, channel: str, reply: bytes | str, request_id: str,
-                    processed_ttl_ms: int) -> list[Command]:
+def answer_commands(
+    keys: Keys, address: str, entry_id: str, channel: str, reply: bytes | str, request_id: str, processed_ttl_ms: int
+) -> list[Command]:
     """Answer a request and ack it, as one MULTI/EXEC: keep the answer under the request's `done` key
     (for the caller, should it miss the message, and for redelivered duplicates), publish it on the
     caller's channel, then ack and delete the inbox entry. With no reply (nobody waits), only the ack."""
@@ -92,8 +142,13 @@ def wire(request: Message, answer: Message) -> bytes:
     try:
         return answer.to_wire()
     except MessageError as exc:
-        info = ErrorInfo(address=request.recipient, type="SchemaError", message=f"the output is not JSON: {exc}",
-                         run_id=request.run_id, path=request.path)
+        info = ErrorInfo(
+            address=request.recipient,
+            type="SchemaError",
+            message=f"the output is not JSON: {exc}",
+            run_id=request.run_id,
+            path=request.path,
+        )
         return request.fail(info).to_wire()
 
 

@@ -17,8 +17,19 @@ from pydantic import BaseModel, ConfigDict
 
 from ..exceptions import AiflowsError, ConfigError
 
-__all__ = ["TRANSIENT", "Keys", "RedisBusError", "RedisTLS", "check_url", "connect", "connect_lean", "ping", "redact",
-           "retrying", "stop_tasks"]
+__all__ = [
+    "TRANSIENT",
+    "Keys",
+    "RedisBusError",
+    "RedisTLS",
+    "check_url",
+    "connect",
+    "connect_lean",
+    "ping",
+    "redact",
+    "retrying",
+    "stop_tasks",
+]
 
 log = logging.getLogger("aiflows.bus.redis")
 
@@ -47,7 +58,8 @@ class RedisTLS(BaseModel):
         context = ssl.create_default_context(cafile=self.ca_certs)
         context.check_hostname = self.check_hostname
         context.verify_mode = {"required": ssl.CERT_REQUIRED, "optional": ssl.CERT_OPTIONAL, "none": ssl.CERT_NONE}[
-            self.cert_reqs]
+            self.cert_reqs
+        ]
         if self.certfile:
             context.load_cert_chain(self.certfile, self.keyfile)
         return context
@@ -153,8 +165,11 @@ def connect(url: str, tls: RedisTLS | None, *, max_connections: int = 512) -> An
 
     # No retries inside redis-py: a retried XADD could queue a request twice and a retried blocking
     # read could lose what the first attempt delivered. `retrying` decides what is safe to repeat.
-    kwargs: dict[str, Any] = {"max_connections": max_connections, "socket_connect_timeout": 5,
-                              "retry": Retry(NoBackoff(), 0)}
+    kwargs: dict[str, Any] = {
+        "max_connections": max_connections,
+        "socket_connect_timeout": 5,
+        "retry": Retry(NoBackoff(), 0),
+    }
     if url.startswith("rediss://"):
         kwargs.update((tls or RedisTLS()).kwargs())
     elif tls is not None:

@@ -41,8 +41,12 @@ class EventWriter:
             batch, self._events = self._events, []
             keys = [k for key, _ in batch for k in (key, self.keys.notify_of(key))]
             args: list[Any] = [self.settings.reply_maxlen, int(self.settings.reply_ttl), *(raw for _, raw in batch)]
-            await retrying(partial(self.scripts.run, self.fast, EMIT, keys, args), what="writing events",
-                           closed=lambda: False, backoff_max=self.settings.backoff_max)
+            await retrying(
+                partial(self.scripts.run, self.fast, EMIT, keys, args),
+                what="writing events",
+                closed=lambda: False,
+                backoff_max=self.settings.backoff_max,
+            )
 
     async def drain(self) -> None:
         """Wait until every event queued so far is in Redis."""

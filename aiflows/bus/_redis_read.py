@@ -53,10 +53,21 @@ class InboxReads:
         stopping: whether the worker is shutting down.
     """
 
-    def __init__(self, client: Any, connect: Callable[[], Any], keys: Keys, settings: RedisBusSettings, consumer: str,
-                 *, ensure_group: Callable[[str, str], Awaitable[None]], free: Callable[[], int], slot: asyncio.Event,
-                 start: Callable[[str, str, Fields, int], None],
-                 handle_here: Callable[[str, str, Fields], Awaitable[None]], stopping: Callable[[], bool]) -> None:
+    def __init__(
+        self,
+        client: Any,
+        connect: Callable[[], Any],
+        keys: Keys,
+        settings: RedisBusSettings,
+        consumer: str,
+        *,
+        ensure_group: Callable[[str, str], Awaitable[None]],
+        free: Callable[[], int],
+        slot: asyncio.Event,
+        start: Callable[[str, str, Fields, int], None],
+        handle_here: Callable[[str, str, Fields], Awaitable[None]],
+        stopping: Callable[[], bool],
+    ) -> None:
         self.client = client
         self.connect = connect
         self.keys = keys
@@ -97,11 +108,22 @@ class InboxReads:
                 keys = [reader.wake.encode(), *(self.keys.inbox(a).encode() for a in reader.addresses)]
                 reader.args = [b"STREAMS", *keys, *([b">"] * len(keys))]
             count = max(1, free // len(self.readers))  # the reads share the worker's free slots
-            read = partial(reader.client.execute_command, "XREADGROUP", b"GROUP", GROUP.encode(),
-                           self.consumer.encode(), b"COUNT", count, b"BLOCK", self.settings.block_ms, *reader.args)
+            read = partial(
+                reader.client.execute_command,
+                "XREADGROUP",
+                b"GROUP",
+                GROUP.encode(),
+                self.consumer.encode(),
+                b"COUNT",
+                count,
+                b"BLOCK",
+                self.settings.block_ms,
+                *reader.args,
+            )
             try:
-                response = await retrying(read, what="reading inboxes", closed=self.stopping,
-                                          backoff_max=self.settings.backoff_max)
+                response = await retrying(
+                    read, what="reading inboxes", closed=self.stopping, backoff_max=self.settings.backoff_max
+                )
             except RedisBusError:  # the worker is stopping
                 return
             except rex.ResponseError as exc:

@@ -41,10 +41,20 @@ class Upkeep:
         dead_letter: moves a request to the dead letters (address, entry id, raw, kind, text, deliveries).
     """
 
-    def __init__(self, client: Any, keys: Keys, settings: RedisBusSettings, consumer: str, *,
-                 addresses: Collection[str], entries: dict[str, dict[str, float]], running: Callable[[], int],
-                 free: Callable[[], int], start: Callable[[str, str, Fields, int], None],
-                 dead_letter: Callable[[str, str, bytes, str, str, int], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        client: Any,
+        keys: Keys,
+        settings: RedisBusSettings,
+        consumer: str,
+        *,
+        addresses: Collection[str],
+        entries: dict[str, dict[str, float]],
+        running: Callable[[], int],
+        free: Callable[[], int],
+        start: Callable[[str, str, Fields, int], None],
+        dead_letter: Callable[[str, str, bytes, str, str, int], Awaitable[None]],
+    ) -> None:
         self.client = client
         self.keys = keys
         self.settings = settings
@@ -86,8 +96,14 @@ class Upkeep:
     async def heartbeat(self, *, live: bool, addresses: list[str] | None = None) -> None:
         """Say the worker is alive; with `live`, that it serves `addresses` (default: all of its own)."""
         ttl_ms = int(self.live_ttl() * 1000)
-        info = {"host": socket.gethostname(), "pid": os.getpid(), "addresses": sorted(self.addresses),
-                "started_at": self.started_at, "seen_at": time.time(), "running": self.running()}
+        info = {
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "addresses": sorted(self.addresses),
+            "started_at": self.started_at,
+            "seen_at": time.time(),
+            "running": self.running(),
+        }
         pipe = self.client.pipeline(transaction=False)
         if live:
             served = addresses if addresses is not None else list(self.addresses)
@@ -115,8 +131,14 @@ class Upkeep:
         addresses = list(self.addresses)
         pipe = self.client.pipeline(transaction=False)
         for address in addresses:  # one round trip for every inbox this worker serves
-            pipe.xautoclaim(self.keys.inbox(address), GROUP, self.consumer, int(self.settings.visibility_timeout * 1000),
-                            "0-0", count=min(free, 100))
+            pipe.xautoclaim(
+                self.keys.inbox(address),
+                GROUP,
+                self.consumer,
+                int(self.settings.visibility_timeout * 1000),
+                "0-0",
+                count=min(free, 100),
+            )
         for address, (_cursor, claimed, *_deleted) in zip(addresses, await pipe.execute(), strict=True):
             claimed = [(eid.decode(), fields) for eid, fields in claimed if fields]
             if claimed:
@@ -126,16 +148,19 @@ class Upkeep:
         key = self.keys.inbox(address)
         counts = {
             row["message_id"].decode(): row["times_delivered"]
-            for row in await self.client.xpending_range(key, GROUP, claimed[0][0], claimed[-1][0],
-                                                        len(claimed) + 100, consumername=self.consumer)
+            for row in await self.client.xpending_range(
+                key, GROUP, claimed[0][0], claimed[-1][0], len(claimed) + 100, consumername=self.consumer
+            )
         }
         for entry_id, fields in claimed:
             if entry_id in self.entries[address]:
                 continue  # still being handled here (a busy event loop kept the claim from being renewed)
             deliveries = counts.get(entry_id, 2)
             if deliveries > self.settings.max_deliveries:
-                text = (f"the request was delivered {deliveries - 1} times and its worker stopped each time "
-                        f"(max_deliveries={self.settings.max_deliveries})")
+                text = (
+                    f"the request was delivered {deliveries - 1} times and its worker stopped each time "
+                    f"(max_deliveries={self.settings.max_deliveries})"
+                )
                 self.entries[address][entry_id] = time.monotonic()
                 try:
                     await self.dead_letter(address, entry_id, fields.get(b"m", b""), "WorkerCrashed", text, deliveries)

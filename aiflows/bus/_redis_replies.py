@@ -33,9 +33,19 @@ class ReplyReader:
         spawn: runs a coroutine in a task the bus waits for on close.
     """
 
-    def __init__(self, subscriber: Any, fast: Any, keys: Keys, client_id: str, *, backoff_max: float,
-                 closed: Callable[[], bool], waiting: Callable[[], Iterable[str]],
-                 dispatch: Callable[[bytes | None], None], spawn: Callable[[Any, str], None]) -> None:
+    def __init__(
+        self,
+        subscriber: Any,
+        fast: Any,
+        keys: Keys,
+        client_id: str,
+        *,
+        backoff_max: float,
+        closed: Callable[[], bool],
+        waiting: Callable[[], Iterable[str]],
+        dispatch: Callable[[bytes | None], None],
+        spawn: Callable[[Any, str], None],
+    ) -> None:
         self.subscriber = subscriber
         self.fast = fast
         self.keys = keys

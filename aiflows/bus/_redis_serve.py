@@ -57,8 +57,19 @@ class Server:
         deliveries: where a paired store hands the records of a request to its answer.
     """
 
-    def __init__(self, client: Any, fast: Any, connect: Callable[[], Any], keys: Keys, settings: RedisBusSettings,
-                 consumer: str, *, closed: Callable[[], bool], events: EventWriter, deliveries: Deliveries) -> None:
+    def __init__(
+        self,
+        client: Any,
+        fast: Any,
+        connect: Callable[[], Any],
+        keys: Keys,
+        settings: RedisBusSettings,
+        consumer: str,
+        *,
+        closed: Callable[[], bool],
+        events: EventWriter,
+        deliveries: Deliveries,
+    ) -> None:
         self.client = client
         self.keys = keys
         self.settings = settings
@@ -75,12 +86,31 @@ class Server:
         self._loops: list[asyncio.Task[None]] = []
         self._stopping = False
         self.answers = Answerer(fast, keys, settings)
-        self.reads = InboxReads(client, connect, keys, settings, consumer, ensure_group=self._ensure_group,
-                                free=self._free, slot=self._slot, start=self._start, handle_here=self._handle_here,
-                                stopping=lambda: self._stopping)
-        self.upkeep = Upkeep(client, keys, settings, consumer, addresses=self.handlers, entries=self.entries,
-                             running=lambda: len(self._tasks), free=self._free, start=self._start,
-                             dead_letter=self.answers.dead_letter)
+        self.reads = InboxReads(
+            client,
+            connect,
+            keys,
+            settings,
+            consumer,
+            ensure_group=self._ensure_group,
+            free=self._free,
+            slot=self._slot,
+            start=self._start,
+            handle_here=self._handle_here,
+            stopping=lambda: self._stopping,
+        )
+        self.upkeep = Upkeep(
+            client,
+            keys,
+            settings,
+            consumer,
+            addresses=self.handlers,
+            entries=self.entries,
+            running=lambda: len(self._tasks),
+            free=self._free,
+            start=self._start,
+            dead_letter=self.answers.dead_letter,
+        )
 
     # -- setup ------------------------------------------------------------------------------
     async def add(self, address: str, handler: Handler) -> None:
@@ -108,8 +138,9 @@ class Server:
                 if "BUSYGROUP" not in str(exc):
                     raise
 
-        await retrying(op, what=f"creating the consumer group of {key}", closed=self.closed,
-                       backoff_max=self.settings.backoff_max)
+        await retrying(
+            op, what=f"creating the consumer group of {key}", closed=self.closed, backoff_max=self.settings.backoff_max
+        )
 
     async def close(self, grace: float) -> None:
         self._stopping = True
@@ -183,8 +214,12 @@ class Server:
             return
         reply_key = self.keys.reply(request.reply_to) if request.reply_to else ""
         if deliveries > 1 or b"x" in fields:  # maybe handled before: answer from the record, do not run again
-            stored = await retrying(lambda: self.client.get(self.keys.done(request.id)), what="checking a redelivery",
-                                    closed=self.closed, backoff_max=self.settings.backoff_max)
+            stored = await retrying(
+                lambda: self.client.get(self.keys.done(request.id)),
+                what="checking a redelivery",
+                closed=self.closed,
+                backoff_max=self.settings.backoff_max,
+            )
             if stored is not None:
                 await self.answers.ack(address, entry_id, reply_key, stored if reply_key else "", request.id)
                 return
@@ -193,17 +228,24 @@ class Server:
         if request.id in self._cancelled:
             answer = request.fail(self._error(request, "Cancelled", "the caller cancelled the request"))
         elif deadline is not None and time.time() >= deadline:
-            answer = request.fail(self._error(request, "Timeout", "the request's deadline passed before a worker started it"))
+            answer = request.fail(
+                self._error(request, "Timeout", "the request's deadline passed before a worker started it")
+            )
         else:
-            delivery = self.deliveries.begin(request.id, request.run_id, start_landed=b"s" in fields,
-                                             fresh=deliveries == 1 and b"f" in fields and b"x" not in fields)
+            delivery = self.deliveries.begin(
+                request.id,
+                request.run_id,
+                start_landed=b"s" in fields,
+                fresh=deliveries == 1 and b"f" in fields and b"x" not in fields,
+            )
             try:
                 answer = await self._run(address, request, reply_key, deadline)
             finally:
                 records = self.deliveries.end(delivery)
         await self.events.drain()
-        await self.answers.ack(address, entry_id, reply_key, wire(request, answer) if reply_key else "", request.id,
-                               records)
+        await self.answers.ack(
+            address, entry_id, reply_key, wire(request, answer) if reply_key else "", request.id, records
+        )
 
     async def _run(self, address: str, request: Message, reply_key: str, deadline: float | None) -> Message:
         task = asyncio.current_task()
@@ -225,7 +267,9 @@ class Server:
             return request.fail(self._error(request, "Cancelled", "the caller cancelled the request"))
         except Exception as exc:  # a host never raises for a flow's failure: this is a bug, answered as an error
             log.exception("the handler of %s raised", address)
-            return request.fail(ErrorInfo.from_exception(exc, address=address, run_id=request.run_id, path=request.path))
+            return request.fail(
+                ErrorInfo.from_exception(exc, address=address, run_id=request.run_id, path=request.path)
+            )
         finally:
             reset_deadline(token)
             self.inflight.pop(request.id, None)

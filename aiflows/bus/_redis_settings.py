@@ -18,8 +18,12 @@ class RedisBusSettings(BaseModel):
     # Requests one worker handles at once. Its inboxes are read 32 to a read, and every read takes at
     # least one, so a worker serving more than 32 addresses may take one more per further read.
     concurrency: int = Field(default=256, ge=1)
-    processed_ttl: float = Field(default=600.0, gt=0)  # answers are kept this long: for callers that missed them, for duplicates
-    reply_maxlen: int = Field(default=10_000, ge=100)  # the event streams of callers are trimmed to about this many entries
+    processed_ttl: float = Field(
+        default=600.0, gt=0
+    )  # answers are kept this long: for callers that missed them, for duplicates
+    reply_maxlen: int = Field(
+        default=10_000, ge=100
+    )  # the event streams of callers are trimmed to about this many entries
     reply_ttl: float = Field(default=3600.0, gt=0)  # the event stream of a client that went away expires
     dead_maxlen: int = Field(default=10_000, ge=10)  # dead-letter streams are trimmed to about this many entries
     heartbeat: float = Field(default=1.0, gt=0)  # how often a worker says it is alive and keeps its requests

@@ -68,12 +68,17 @@ async def collect_status(url: str, *, namespace: str = "aiflows", tls: RedisTLS 
                     if group["name"].decode() == Keys.GROUP:
                         pending, lag = int(group["pending"]), group.get("lag")
                 for row in await client.xinfo_consumers(inbox, Keys.GROUP):
-                    consumers.append(ConsumerStatus(name=row["name"].decode(), pending=row["pending"], idle_ms=row["idle"]))
+                    consumers.append(
+                        ConsumerStatus(name=row["name"].decode(), pending=row["pending"], idle_ms=row["idle"])
+                    )
             except rex.ResponseError:  # no such stream or group: nobody serves it any more
                 pass
             live = bool(await client.exists(keys.live(address)))
-            addresses.append(AddressStatus(address=address, queued=queued, pending=pending, lag=lag, dead=dead,
-                                           live=live, consumers=consumers))
+            addresses.append(
+                AddressStatus(
+                    address=address, queued=queued, pending=pending, lag=lag, dead=dead, live=live, consumers=consumers
+                )
+            )
         workers = []
         now = time.time()
         for worker_id in sorted(m.decode() for m in await client.smembers(keys.workers)):
@@ -82,8 +87,16 @@ async def collect_status(url: str, *, namespace: str = "aiflows", tls: RedisTLS 
                 await client.srem(keys.workers, worker_id)
                 continue
             info: dict[str, Any] = json.loads(raw)
-            workers.append(WorkerStatus(id=worker_id, host=info["host"], pid=info["pid"], addresses=info["addresses"],
-                                        running=info.get("running", 0), seen_s_ago=round(now - info["seen_at"], 3)))
+            workers.append(
+                WorkerStatus(
+                    id=worker_id,
+                    host=info["host"],
+                    pid=info["pid"],
+                    addresses=info["addresses"],
+                    running=info.get("running", 0),
+                    seen_s_ago=round(now - info["seen_at"], 3),
+                )
+            )
         return DeploymentStatus(url=redact(url), namespace=namespace, addresses=addresses, workers=workers)
     finally:
         await client.aclose()
@@ -98,8 +111,15 @@ def render_status(report: DeploymentStatus) -> None:
     table = Table("address", "live", "queued", "pending", "lag", "dead", "consumers (pending, idle)")
     for a in report.addresses:
         consumers = ", ".join(f"{c.name} ({c.pending}, {c.idle_ms / 1000:.1f}s)" for c in a.consumers) or "-"
-        table.add_row(a.address, "yes" if a.live else "no", str(a.queued), str(a.pending),
-                      "-" if a.lag is None else str(a.lag), str(a.dead), consumers)
+        table.add_row(
+            a.address,
+            "yes" if a.live else "no",
+            str(a.queued),
+            str(a.pending),
+            "-" if a.lag is None else str(a.lag),
+            str(a.dead),
+            consumers,
+        )
     console.print(table)
     workers = Table("worker", "host", "pid", "running", "seen", "addresses")
     for w in report.workers:

@@ -150,11 +150,17 @@ class RespClient:
                     _transport, proto = await loop.create_unix_connection(_Protocol, self._path)
                 else:
                     _transport, proto = await loop.create_connection(
-                        _Protocol, self._host, self._port, ssl=self._ssl,
-                        server_hostname=self._host if self._ssl is not None else None)
+                        _Protocol,
+                        self._host,
+                        self._port,
+                        ssl=self._ssl,
+                        server_hostname=self._host if self._ssl is not None else None,
+                    )
                 setup: list[tuple[Any, ...]] = []
                 if self._password is not None:
-                    setup.append(("AUTH", self._username, self._password) if self._username else ("AUTH", self._password))
+                    setup.append(
+                        ("AUTH", self._username, self._password) if self._username else ("AUTH", self._password)
+                    )
                 if self._db:
                     setup.append(("SELECT", self._db))
                 for reply in await self._send(proto, setup):

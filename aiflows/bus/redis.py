@@ -144,9 +144,17 @@ class RedisBus:
             self.fast.disconnect()
             raise
         self._events = EventWriter(self.fast, self.scripts, self.keys, self.settings)
-        self._replies = ReplyReader(connect_lean(self.url, self.tls), self.fast, self.keys, self.client_id,
-                                    backoff_max=self.settings.backoff_max, closed=lambda: self.closed,
-                                    waiting=self._pending.keys, dispatch=self._dispatch, spawn=self._spawn)
+        self._replies = ReplyReader(
+            connect_lean(self.url, self.tls),
+            self.fast,
+            self.keys,
+            self.client_id,
+            backoff_max=self.settings.backoff_max,
+            closed=lambda: self.closed,
+            waiting=self._pending.keys,
+            dispatch=self._dispatch,
+            spawn=self._spawn,
+        )
         self._state = "open"
         self._loops = [
             asyncio.get_running_loop().create_task(self._replies.run(), name="redisbus:replies"),
@@ -204,9 +212,17 @@ class RedisBus:
             return
         if self._server is None:
             assert self._events is not None
-            self._server = Server(self.client, self.fast, lambda: connect_lean(self.url, self.tls), self.keys,
-                                  self.settings, self.client_id, closed=lambda: self.closed, events=self._events,
-                                  deliveries=self.deliveries)
+            self._server = Server(
+                self.client,
+                self.fast,
+                lambda: connect_lean(self.url, self.tls),
+                self.keys,
+                self.settings,
+                self.client_id,
+                closed=lambda: self.closed,
+                events=self._events,
+                deliveries=self.deliveries,
+            )
         await self._server.add(address, handler)
 
     def serving(self) -> list[str]:
@@ -220,7 +236,11 @@ class RedisBus:
         queue if no worker took it yet, and the worker handling it stops.
         """
         self._check_open()
-        msg = message if message.reply_to == self.client_id else _trusted({**message.__dict__, "reply_to": self.client_id})
+        msg = (
+            message
+            if message.reply_to == self.client_id
+            else _trusted({**message.__dict__, "reply_to": self.client_id})
+        )
         deadline = current_deadline() or (time.time() + self.settings.deadline if self.settings.deadline else None)
         pending = _Pending(asyncio.get_running_loop().create_future(), msg, time.monotonic(), deadline)
         self._pending[msg.id] = pending
@@ -261,8 +281,9 @@ class RedisBus:
             if carried is None:
                 entry = await self.fast.execute_command(*args)
             else:
-                *records, entry = await self.fast.execute_many([*carried.commands, (*args, "s", "1")],
-                                                               raise_errors=False)
+                *records, entry = await self.fast.execute_many(
+                    [*carried.commands, (*args, "s", "1")], raise_errors=False
+                )
                 if any(isinstance(r, Exception) for r in records):
                     carried.failed()
                 if isinstance(entry, Exception):
@@ -271,8 +292,12 @@ class RedisBus:
             if carried is not None:
                 carried.failed()
             args += ["x", "1"]
-            entry = await retrying(lambda: self.fast.execute_command(*args), what=f"sending to '{msg.recipient}'",
-                                   closed=lambda: self.closed, backoff_max=self.settings.backoff_max)
+            entry = await retrying(
+                lambda: self.fast.execute_command(*args),
+                what=f"sending to '{msg.recipient}'",
+                closed=lambda: self.closed,
+                backoff_max=self.settings.backoff_max,
+            )
         return None if entry is None else entry.decode()
 
     async def _cancel(self, msg: Message, entry_id: str | None) -> None:
@@ -283,7 +308,9 @@ class RedisBus:
             pipe.publish(self.keys.cancel, msg.id)
             await pipe.execute()
 
-        await retrying(op, what="cancelling a request", closed=lambda: self.closed, backoff_max=self.settings.backoff_max)
+        await retrying(
+            op, what="cancelling a request", closed=lambda: self.closed, backoff_max=self.settings.backoff_max
+        )
 
     def _unknown(self, msg: Message) -> ErrorInfo:
         return ErrorInfo(
@@ -358,7 +385,8 @@ class RedisBus:
                         live[address] = True  # cannot tell while Redis is away: keep waiting
                 if not live[address]:
                     self._give_up(
-                        pending, "NoWorker",
+                        pending,
+                        "NoWorker",
                         f"no live worker serves '{address}' in namespace '{self.keys.ns}' "
                         f"(waited {wait:g} s; start one with `aiflows serve ... --redis URL`)",
                     )

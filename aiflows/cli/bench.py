@@ -24,29 +24,43 @@ _FLOWS = (
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    bench = subparsers.add_parser("bench", help="run the competitive-coding benchmark",
-                                  description=__doc__.splitlines()[0])
+    bench = subparsers.add_parser(
+        "bench", help="run the competitive-coding benchmark", description=__doc__.splitlines()[0]
+    )
     sub = bench.add_subparsers(dest="bench_command", metavar="SUBCOMMAND")
 
     cc = sub.add_parser("cc", help="run a cc flow over problems and report solve rate and pass@k")
     cc.add_argument("--flow", default="Code_Debug", help=f"the flow: {_FLOWS} (default Code_Debug)")
-    cc.add_argument("--problems", action="append", required=True, metavar="PATH",
-                    help="a problem package, a folder of packages, a .jsonl file or 'samples' (repeatable)")
+    cc.add_argument(
+        "--problems",
+        action="append",
+        required=True,
+        metavar="PATH",
+        help="a problem package, a folder of packages, a .jsonl file or 'samples' (repeatable)",
+    )
     cc.add_argument("--limit", type=int, default=None, help="at most this many problems per --problems source")
-    cc.add_argument("--model", default=None,
-                    help="model string (sets AIFLOWS_MODEL), e.g. openai/gpt-4o-mini, hf:, local:/path")
+    cc.add_argument(
+        "--model", default=None, help="model string (sets AIFLOWS_MODEL), e.g. openai/gpt-4o-mini, hf:, local:/path"
+    )
     cc.add_argument("--api-base", default=None, help="OpenAI-compatible endpoint for the model (sets AIFLOWS_API_BASE)")
     cc.add_argument("-j", "--jobs", type=int, default=2, help="problems run at once (default 2)")
     cc.add_argument("--samples", type=int, default=1, help="attempts per problem; pass@k is reported up to k=samples")
-    cc.add_argument("--temperature", type=float, default=None,
-                    help="sampling temperature (default 0, or 0.8 with --samples > 1)")
+    cc.add_argument(
+        "--temperature", type=float, default=None, help="sampling temperature (default 0, or 0.8 with --samples > 1)"
+    )
     cc.add_argument("--out", type=Path, default=None, help="output folder (default bench_runs/<flow>)")
     cc.add_argument("--no-cache", action="store_true", help="do not use the LLM response cache")
-    cc.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                    help="a cc flow config key, e.g. --set debug_rounds=2 (value read as JSON when it parses)")
+    cc.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a cc flow config key, e.g. --set debug_rounds=2 (value read as JSON when it parses)",
+    )
     cc.add_argument("--time-limit-cap", type=float, default=None, help="clip problems' time limits when scoring")
-    cc.add_argument("--attempt-timeout", type=float, default=None,
-                    help="give up on one attempt after this many seconds")
+    cc.add_argument(
+        "--attempt-timeout", type=float, default=None, help="give up on one attempt after this many seconds"
+    )
     cc.add_argument("--retry-failed", action="store_true", help="rerun attempts whose record is an error")
     cc.add_argument("--no-progress", action="store_true", help="no progress bar")
     cc.set_defaults(func=_cc)
@@ -96,11 +110,20 @@ def _cc(args: argparse.Namespace) -> int:
         os.environ["AIFLOWS_API_BASE"] = args.api_base
     try:
         config = BenchConfig(
-            flow=args.flow, problems=args.problems, limit=args.limit, model=args.model, api_base=args.api_base,
-            jobs=args.jobs, samples=args.samples, temperature=args.temperature,
-            out=args.out or Path("bench_runs") / args.flow, cache="off" if args.no_cache else "on",
-            flow_config=_parse_sets(args.set), time_limit_cap=args.time_limit_cap,
-            attempt_timeout_s=args.attempt_timeout, retry_failed=args.retry_failed,
+            flow=args.flow,
+            problems=args.problems,
+            limit=args.limit,
+            model=args.model,
+            api_base=args.api_base,
+            jobs=args.jobs,
+            samples=args.samples,
+            temperature=args.temperature,
+            out=args.out or Path("bench_runs") / args.flow,
+            cache="off" if args.no_cache else "on",
+            flow_config=_parse_sets(args.set),
+            time_limit_cap=args.time_limit_cap,
+            attempt_timeout_s=args.attempt_timeout,
+            retry_failed=args.retry_failed,
             progress=not args.no_progress and sys.stderr.isatty(),
         )
     except ValidationError as exc:

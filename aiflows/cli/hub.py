@@ -1,14 +1,14 @@
 """`aiflows hub`: make, check, publish, pull and use shared flows.
 
-    aiflows hub new ada/greeter ./greeter          # scaffold a flow folder that passes `check`
-    aiflows hub check ./greeter                    # validate flow.yaml and run the flow's tests
-    aiflows hub publish ./greeter --to git://host/ada/greeter.git   # check, tag v<version>, push
-    aiflows hub pull ada/greeter@">=1,<2" --source "git=file:///srv/flows/{owner}/{name}.git"
-    aiflows hub sync                               # fetch exactly what flows.lock pins
-    aiflows hub trust ada/greeter                  # trust the content flows.lock pins (after reading it)
-    aiflows hub override ada/greeter ./greeter     # develop against a working copy
-    aiflows hub list | show ada/greeter | search greet
-    aiflows hub index flows_hub [--check]          # (re)generate or verify an index.yaml
+aiflows hub new ada/greeter ./greeter          # scaffold a flow folder that passes `check`
+aiflows hub check ./greeter                    # validate flow.yaml and run the flow's tests
+aiflows hub publish ./greeter --to git://host/ada/greeter.git   # check, tag v<version>, push
+aiflows hub pull ada/greeter@">=1,<2" --source "git=file:///srv/flows/{owner}/{name}.git"
+aiflows hub sync                               # fetch exactly what flows.lock pins
+aiflows hub trust ada/greeter                  # trust the content flows.lock pins (after reading it)
+aiflows hub override ada/greeter ./greeter     # develop against a working copy
+aiflows hub list | show ada/greeter | search greet
+aiflows hub index flows_hub [--check]          # (re)generate or verify an index.yaml
 """
 
 from __future__ import annotations
@@ -26,12 +26,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     hub = subparsers.add_parser("hub", help="share and reuse flows: new, check, publish, pull, sync, list, ...")
     sub = hub.add_subparsers(dest="hub_command", metavar="COMMAND", required=True)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--project", type=Path, default=None,
-                        help="project folder holding hub.yaml and flows.lock (default: the nearest one at or above the "
-                             "current folder, else the current folder)")
-    common.add_argument("--source", action="append", default=[], metavar="SOURCE",
-                        help="extra source, tried first: KIND=LOCATION with KIND git|folder|index|hf, "
-                             "or a git URL template such as 'file:///srv/{owner}/{name}.git' (repeatable)")
+    common.add_argument(
+        "--project",
+        type=Path,
+        default=None,
+        help="project folder holding hub.yaml and flows.lock (default: the nearest one at or above the "
+        "current folder, else the current folder)",
+    )
+    common.add_argument(
+        "--source",
+        action="append",
+        default=[],
+        metavar="SOURCE",
+        help="extra source, tried first: KIND=LOCATION with KIND git|folder|index|hf, "
+        "or a git URL template such as 'file:///srv/{owner}/{name}.git' (repeatable)",
+    )
 
     p = sub.add_parser("new", help="scaffold a hub flow folder")
     p.add_argument("name", help="owner/name of the new flow")
@@ -52,14 +61,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
     p = sub.add_parser("pull", parents=[common], help="resolve, fetch and lock flows (runs no code)")
     p.add_argument("refs", nargs="+", metavar="REF", help="owner/name[@REV]: REV a tag, branch, commit or '>=1.2,<2'")
-    p.add_argument("--trust", action="store_true", help="trust the content hashes of the flows named here and of their dependencies")
+    p.add_argument(
+        "--trust",
+        action="store_true",
+        help="trust the content hashes of the flows named here and of their dependencies",
+    )
     p.set_defaults(func=_pull)
 
     p = sub.add_parser("sync", parents=[common], help="fetch exactly what flows.lock pins")
     p.set_defaults(func=_sync)
 
-    p = sub.add_parser("trust", parents=[common],
-                       help="trust the content hashes flows.lock pins for a flow and its dependencies")
+    p = sub.add_parser(
+        "trust", parents=[common], help="trust the content hashes flows.lock pins for a flow and its dependencies"
+    )
     p.add_argument("name", help="owner/name, as locked in flows.lock")
     p.set_defaults(func=_trust)
 

@@ -34,9 +34,12 @@ def register(sub: Any) -> None:
     human = sub.add_parser("human", help="answer the questions flows ask, in this terminal")
     human.add_argument("--session", default=None, help="only questions of this session (default: all)")
     human.add_argument("--name", default=None, help="who is answering, recorded with each answer (default: $USER)")
-    human.add_argument("--once", action="store_true", help="answer what is waiting, then exit instead of waiting for more")
     human.add_argument(
-        "--resumer", action="store_true",
+        "--once", action="store_true", help="answer what is waiting, then exit instead of waiting for more"
+    )
+    human.add_argument(
+        "--resumer",
+        action="store_true",
         help="ask nothing: resume runs whose questions were answered or timed out (with --once: until none is due)",
     )
     _common(human)
@@ -46,11 +49,15 @@ def register(sub: Any) -> None:
     ui.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1, loopback only)")
     ui.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
     ui.add_argument(
-        "--token", default=None,
+        "--token",
+        default=None,
         help="the secret every request must carry (default $AIFLOWS_UI_TOKEN, else a random one printed in the URL)",
     )
     ui.add_argument(
-        "--allow-host", action="append", default=[], metavar="NAME",
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
         help="another Host name the page is reached by (e.g. a DNS name for --host 0.0.0.0); repeatable",
     )
     _common(ui)
@@ -62,7 +69,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--store", default=None, help="the SQLite run store (default $AIFLOWS_HOME/runs.db)")
     where.add_argument("--redis", default=None, metavar="URL", help="use the Redis deployment at URL instead")
     parser.add_argument(
-        "--namespace", default=os.environ.get("AIFLOWS_NAMESPACE", "aiflows"),
+        "--namespace",
+        default=os.environ.get("AIFLOWS_NAMESPACE", "aiflows"),
         help="with --redis: the deployment's key prefix (default $AIFLOWS_NAMESPACE or 'aiflows')",
     )
     parser.add_argument("--no-resume", action="store_true", help="only record answers; workers elsewhere resume runs")
@@ -132,7 +140,9 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
         from ..human import web
     except ImportError as exc:
-        raise ConfigError(f"the web page needs starlette, uvicorn and websockets ({exc}): pip install starlette uvicorn websockets") from None
+        raise ConfigError(
+            f"the web page needs starlette, uvicorn and websockets ({exc}): pip install starlette uvicorn websockets"
+        ) from None
     token = web.ui_token(args.token)
     hosts = web.allowed_hosts(args.host, args.port, args.allow_host)
     app = web.create_app(runtime_factory(args), token=token, allowed_hosts=hosts, resume=not args.no_resume)
@@ -140,7 +150,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
         print(
             f"warning: aiflows ui listens on {args.host}, not only loopback: anyone who can reach {args.host}:{args.port} "
             f"and has the token can answer your flows' questions (Host names answered: {', '.join(hosts)})",
-            file=sys.stderr, flush=True,
+            file=sys.stderr,
+            flush=True,
         )
     print(f"aiflows ui on {web.browse_url(args.host, args.port, token)}", file=sys.stderr, flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", ws="auto")

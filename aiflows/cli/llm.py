@@ -32,7 +32,9 @@ def register(sub: Any) -> None:
     ask.add_argument("--system", default=None, help="system prompt")
     ask.add_argument("--temperature", type=float, default=None, help="sampling temperature")
     ask.add_argument("--max-tokens", type=int, default=None, help="most tokens to generate")
-    ask.add_argument("--cache", default=None, help="response cache: on (SQLite under $AIFLOWS_HOME), a path, redis://...")
+    ask.add_argument(
+        "--cache", default=None, help="response cache: on (SQLite under $AIFLOWS_HOME), a path, redis://..."
+    )
     ask.add_argument("--no-stream", action="store_true", help="print the answer at the end instead of streaming it")
     ask.add_argument("--json", action="store_true", help="print the flow's whole output as JSON")
     ask.set_defaults(func=_ask)

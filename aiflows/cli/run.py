@@ -80,7 +80,9 @@ def _finish(result: Any) -> int:
         )
         return 3
     if result.error is not None:
-        print(f"FlowError: {result.error.type} in flow '{result.error.address}': {result.error.message}", file=sys.stderr)
+        print(
+            f"FlowError: {result.error.type} in flow '{result.error.address}': {result.error.message}", file=sys.stderr
+        )
         return 1
     print(json.dumps(result.output, indent=2, default=str))
     return 0

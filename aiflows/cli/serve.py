@@ -1,10 +1,10 @@
 """`aiflows serve`, `call` and `status`: workers and callers on a Redis deployment.
 
-    aiflows serve examples.custom_composite:write_review --redis redis://localhost:6379/0
-    aiflows serve pipeline.yaml --redis URL --exclude 'word_pipeline/*'     # subflows served elsewhere
-    aiflows call write_review --input '{"topic": "flows"}' --redis URL --timeout 30
-    aiflows call write_review --input '{"topic": "flows"}' --redis URL --send   # do not wait
-    aiflows status --redis URL [--json]
+aiflows serve examples.custom_composite:write_review --redis redis://localhost:6379/0
+aiflows serve pipeline.yaml --redis URL --exclude 'word_pipeline/*'     # subflows served elsewhere
+aiflows call write_review --input '{"topic": "flows"}' --redis URL --timeout 30
+aiflows call write_review --input '{"topic": "flows"}' --redis URL --send   # do not wait
+aiflows status --redis URL [--json]
 """
 
 from __future__ import annotations
@@ -27,10 +27,16 @@ DEFAULT_URL = "redis://127.0.0.1:6379/0"
 
 
 def _redis_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--redis", default=os.environ.get("AIFLOWS_REDIS_URL", DEFAULT_URL),
-                        help="Redis URL, redis://[user:password@]host:port/db or rediss:// (default $AIFLOWS_REDIS_URL)")
-    parser.add_argument("--namespace", default=os.environ.get("AIFLOWS_NAMESPACE", "aiflows"),
-                        help="key prefix of the deployment (default $AIFLOWS_NAMESPACE or 'aiflows')")
+    parser.add_argument(
+        "--redis",
+        default=os.environ.get("AIFLOWS_REDIS_URL", DEFAULT_URL),
+        help="Redis URL, redis://[user:password@]host:port/db or rediss:// (default $AIFLOWS_REDIS_URL)",
+    )
+    parser.add_argument(
+        "--namespace",
+        default=os.environ.get("AIFLOWS_NAMESPACE", "aiflows"),
+        help="key prefix of the deployment (default $AIFLOWS_NAMESPACE or 'aiflows')",
+    )
     parser.add_argument("--tls-ca", default=None, help="CA certificate (PEM) for rediss:// URLs")
     parser.add_argument("--tls-cert", default=None, help="client certificate (PEM) for rediss:// URLs")
     parser.add_argument("--tls-key", default=None, help="client key (PEM) for rediss:// URLs")
@@ -41,18 +47,42 @@ def register(sub: Any) -> None:
     serve = sub.add_parser("serve", help="serve a flow over Redis (start several for more capacity)")
     serve.add_argument("target", help="path/to/flow.yaml, or module:attribute naming a Flow, Flow class or function")
     serve.add_argument("--address", default=None, help="the address to serve it at (default: the flow's name)")
-    serve.add_argument("--only", action="append", default=[], metavar="GLOB",
-                       help="serve only these addresses of the flow tree (repeatable; e.g. 'pipeline/*')")
-    serve.add_argument("--exclude", action="append", default=[], metavar="GLOB",
-                       help="do not serve these addresses: another worker does (repeatable)")
-    serve.add_argument("--concurrency", type=int, default=256, help="requests handled at once (with more than 32 addresses, up to one more per 32 further addresses)")
-    serve.add_argument("--visibility-timeout", type=float, default=30.0,
-                       help="seconds after which a silent worker's requests are taken over")
-    serve.add_argument("--max-deliveries", type=int, default=3,
-                       help="deliveries (worker deaths) before a request is dead-lettered")
+    serve.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="serve only these addresses of the flow tree (repeatable; e.g. 'pipeline/*')",
+    )
+    serve.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="do not serve these addresses: another worker does (repeatable)",
+    )
+    serve.add_argument(
+        "--concurrency",
+        type=int,
+        default=256,
+        help="requests handled at once (with more than 32 addresses, up to one more per 32 further addresses)",
+    )
+    serve.add_argument(
+        "--visibility-timeout",
+        type=float,
+        default=30.0,
+        help="seconds after which a silent worker's requests are taken over",
+    )
+    serve.add_argument(
+        "--max-deliveries", type=int, default=3, help="deliveries (worker deaths) before a request is dead-lettered"
+    )
     serve.add_argument("--heartbeat", type=float, default=1.0, help="seconds between liveness updates")
-    serve.add_argument("--processed-ttl", type=float, default=600.0,
-                       help="seconds an answer is remembered, so a redelivered request is not run twice")
+    serve.add_argument(
+        "--processed-ttl",
+        type=float,
+        default=600.0,
+        help="seconds an answer is remembered, so a redelivered request is not run twice",
+    )
     serve.add_argument("--grace", type=float, default=10.0, help="seconds to finish running requests on shutdown")
     _redis_options(serve)
     serve.set_defaults(func=cmd_serve)
@@ -61,7 +91,9 @@ def register(sub: Any) -> None:
     call.add_argument("address", help="the address of the served flow")
     call.add_argument("--input", default="{}", help="the input as a JSON object")
     call.add_argument("--session", default="default", help="the session (state is kept per session)")
-    call.add_argument("--timeout", type=float, default=None, help="give up after this many seconds (the worker stops too)")
+    call.add_argument(
+        "--timeout", type=float, default=None, help="give up after this many seconds (the worker stops too)"
+    )
     call.add_argument("--send", action="store_true", help="queue the request, print the run id and do not wait")
     call.add_argument("--events", action="store_true", help="print the run's events (e.g. streamed tokens) to stderr")
     _redis_options(call)
@@ -78,8 +110,12 @@ def _tls(args: argparse.Namespace) -> Any:
         return None
     from ..bus._redis_conn import RedisTLS
 
-    return RedisTLS(ca_certs=args.tls_ca, certfile=args.tls_cert, keyfile=args.tls_key,
-                    cert_reqs="none" if args.tls_insecure else "required")
+    return RedisTLS(
+        ca_certs=args.tls_ca,
+        certfile=args.tls_cert,
+        keyfile=args.tls_key,
+        cert_reqs="none" if args.tls_insecure else "required",
+    )
 
 
 def run_loop(main: Any) -> Any:
@@ -107,9 +143,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     flow = build_from_spec(target_spec(args.target))
     worker = Worker(
-        flow, url=args.redis, address=args.address, only=args.only, exclude=args.exclude, tls=_tls(args),
-        grace=args.grace, services=[resume_answered], namespace=args.namespace, concurrency=args.concurrency,
-        visibility_timeout=args.visibility_timeout, max_deliveries=args.max_deliveries, heartbeat=args.heartbeat,
+        flow,
+        url=args.redis,
+        address=args.address,
+        only=args.only,
+        exclude=args.exclude,
+        tls=_tls(args),
+        grace=args.grace,
+        services=[resume_answered],
+        namespace=args.namespace,
+        concurrency=args.concurrency,
+        visibility_timeout=args.visibility_timeout,
+        max_deliveries=args.max_deliveries,
+        heartbeat=args.heartbeat,
         processed_ttl=args.processed_ttl,
     )
 
@@ -128,8 +174,10 @@ def cmd_call(args: argparse.Namespace) -> int:
 
     data = parse_input(args.input)
     tls = _tls(args)
-    runtime = Runtime(bus=RedisBus(args.redis, tls=tls, namespace=args.namespace),
-                      store=RedisStore(args.redis, tls=tls, namespace=args.namespace))
+    runtime = Runtime(
+        bus=RedisBus(args.redis, tls=tls, namespace=args.namespace),
+        store=RedisStore(args.redis, tls=tls, namespace=args.namespace),
+    )
 
     def show(event: Any) -> None:
         print(json.dumps(event.data, default=str), file=sys.stderr, flush=True)

@@ -32,8 +32,9 @@ def list_flows(hub: Hub) -> list[FlowInfo]:
     rows: dict[tuple[str, str], FlowInfo] = {}
     lock = Lockfile.read(hub.lock_path)
     for name, locked in lock.flows.items():
-        rows[(name, locked.version)] = FlowInfo(name=name, version=locked.version, where="lock",
-                                                description=_cached_description(hub, locked.hash))
+        rows[(name, locked.version)] = FlowInfo(
+            name=name, version=locked.version, where="lock", description=_cached_description(hub, locked.hash)
+        )
     for src in hub.sources:
         for name in src.names():
             entry = src.index.flows.get(name)
@@ -45,12 +46,19 @@ def list_flows(hub: Hub) -> list[FlowInfo]:
                     continue
                 manifest = repo.manifest("")
                 version, description = manifest.version, manifest.description
-            rows.setdefault((name, version), FlowInfo(name=name, version=version, description=description,
-                                                      where=src.label))
+            rows.setdefault(
+                (name, version), FlowInfo(name=name, version=version, description=description, where=src.label)
+            )
     for record in hub.cache.records():
-        rows.setdefault((record.name, record.version), FlowInfo(
-            name=record.name, version=record.version, where="cache",
-            description=_cached_description(hub, record.hash)))
+        rows.setdefault(
+            (record.name, record.version),
+            FlowInfo(
+                name=record.name,
+                version=record.version,
+                where="cache",
+                description=_cached_description(hub, record.hash),
+            ),
+        )
     return sorted(rows.values(), key=lambda r: (r.name, r.version))
 
 

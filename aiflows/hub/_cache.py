@@ -56,8 +56,9 @@ class Cache:
         """Store `entries` (already checked) and return their folder; reuse it if present and intact."""
         digest = content_hash(entries)
         if digest != record.hash:
-            raise IntegrityError(f"{record.name} {record.version}: content hash {digest} "
-                                 f"differs from expected {record.hash}")
+            raise IntegrityError(
+                f"{record.name} {record.version}: content hash {digest} differs from expected {record.hash}"
+            )
         final = self.path(digest)
         if final.is_dir():
             self.verify(digest)
@@ -101,10 +102,14 @@ class Cache:
         actual = content_hash(entries)
         if actual != digest:
             changed, added = self._changed_file(folder, entries, digest)
-            what = ("is not part of it (its hash does not cover this file: planted code or bytecode is never "
-                    "imported)" if added else "was modified (content no longer matches its hash)")
-            raise IntegrityError(f"{changed}: cache entry {digest[:12]} {what}; "
-                                 f"delete {folder} and run `aiflows hub sync`")
+            what = (
+                "is not part of it (its hash does not cover this file: planted code or bytecode is never imported)"
+                if added
+                else "was modified (content no longer matches its hash)"
+            )
+            raise IntegrityError(
+                f"{changed}: cache entry {digest[:12]} {what}; delete {folder} and run `aiflows hub sync`"
+            )
         return folder
 
     def _changed_file(self, folder: Path, entries: list[FileEntry], digest: str) -> tuple[str, bool]:

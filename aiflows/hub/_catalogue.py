@@ -32,10 +32,16 @@ def build_index(root: Path) -> Index:
             continue
         manifest = load_manifest(folder)
         if manifest.name in flows:
-            raise HubError(f"{manifest_path}: key 'name': {manifest.name} is also defined in "
-                           f"{root / str(flows[manifest.name].path)}")
-        flows[manifest.name] = IndexEntry(path=folder.relative_to(root).as_posix(), version=manifest.version,
-                                          description=manifest.description, hash=hash_folder(folder))
+            raise HubError(
+                f"{manifest_path}: key 'name': {manifest.name} is also defined in "
+                f"{root / str(flows[manifest.name].path)}"
+            )
+        flows[manifest.name] = IndexEntry(
+            path=folder.relative_to(root).as_posix(),
+            version=manifest.version,
+            description=manifest.description,
+            hash=hash_folder(folder),
+        )
     return Index(flows=flows)
 
 

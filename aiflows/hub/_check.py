@@ -52,8 +52,9 @@ def check_flow(path: Path, *, run_tests: bool = True) -> CheckReport:
     if not (folder / f"{module}.py").is_file() and not (folder / module / "__init__.py").is_file():
         raise HubError(f"{where}: key 'entrypoint': no module {module}.py (or {module}/__init__.py) in {folder}")
     if not manifest.supports_aiflows(aiflows_version()):
-        raise HubError(f"{where}: key 'requires-aiflows': {manifest.requires_aiflows!r} excludes this aiflows "
-                       f"{aiflows_version()}")
+        raise HubError(
+            f"{where}: key 'requires-aiflows': {manifest.requires_aiflows!r} excludes this aiflows {aiflows_version()}"
+        )
     if not (folder / "README.md").is_file():
         raise HubError(f"{folder}: no README.md; say what the flow does, its input, output and config")
     tests = sorted((folder / "tests").glob("test_*.py"))
@@ -74,8 +75,21 @@ def _run_tests(folder: Path) -> str:
     plugins = ["-p", "pytest_asyncio.plugin", "-o", "asyncio_mode=auto"] if find_spec("pytest_asyncio") else []
     with tempfile.TemporaryDirectory(prefix="aiflows-check-") as tmp:
         report = Path(tmp) / "report.xml"
-        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugins, "--rootdir", str(folder),
-               "--confcutdir", str(folder), f"--junitxml={report}", "tests"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            *plugins,
+            "--rootdir",
+            str(folder),
+            "--confcutdir",
+            str(folder),
+            f"--junitxml={report}",
+            "tests",
+        ]
         proc = subprocess.run(cmd, cwd=folder, env=env, capture_output=True, text=True, check=False)
         output = (proc.stdout + proc.stderr).strip()
         if proc.returncode == _NO_TESTS:

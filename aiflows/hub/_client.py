@@ -66,8 +66,9 @@ class Hub:
         specs = [*sources, *self.config.sources]
         self.sources = [Source(s, self._repos, trusted=s.label in self.config.trust.sources) for s in specs]
         if first_party_index().is_file():
-            self.sources.append(Source(SourceSpec(name=FIRST_PARTY, index=str(first_party_index())), self._repos,
-                                       trusted=True))
+            self.sources.append(
+                Source(SourceSpec(name=FIRST_PARTY, index=str(first_party_index())), self._repos, trusted=True)
+            )
 
     @property
     def lock_path(self) -> Path:
@@ -141,30 +142,51 @@ class Hub:
                 for n in names:
                     pool.submit(self._prefetch, n)
 
-            resolver = Resolver(self.find, self.pin, aiflows_version(),
-                                prefer={n: f.version for n, f in lock.flows.items()}, warm=warm)
+            resolver = Resolver(
+                self.find, self.pin, aiflows_version(), prefer={n: f.version for n, f in lock.flows.items()}, warm=warm
+            )
             chosen = resolver.resolve(roots)
         flows: dict[str, LockedFlow] = {}
         for name, cand in chosen.items():
             manifest = resolver.manifest(cand)
             if not manifest.supports_aiflows(aiflows_version()):
-                raise ResolutionError(f"{name} {manifest.version} requires aiflows {manifest.requires_aiflows}, "
-                                      f"but this is aiflows {aiflows_version()}")
+                raise ResolutionError(
+                    f"{name} {manifest.version} requires aiflows {manifest.requires_aiflows}, "
+                    f"but this is aiflows {aiflows_version()}"
+                )
             old = lock.flows.get(name)
-            if old and old.location == cand.repo.location and old.commit == (cand.rev or None) and cand.rev \
-                    and self.cache.has(old.hash) \
-                    and self.cache.fetched_from(old.hash, cand.repo.kind, cand.repo.location, cand.rev):
+            if (
+                old
+                and old.location == cand.repo.location
+                and old.commit == (cand.rev or None)
+                and cand.rev
+                and self.cache.has(old.hash)
+                and self.cache.fetched_from(old.hash, cand.repo.kind, cand.repo.location, cand.rev)
+            ):
                 self.cache.verify(old.hash)
                 digest = old.hash
             else:
                 entries = cand.repo.entries(cand.rev)
                 digest = content_hash(entries)
-                record = CacheRecord(name=name, version=manifest.version, hash=digest, source=cand.source,
-                                     kind=cand.repo.kind, location=cand.repo.location, commit=cand.rev or None)
+                record = CacheRecord(
+                    name=name,
+                    version=manifest.version,
+                    hash=digest,
+                    source=cand.source,
+                    kind=cand.repo.kind,
+                    location=cand.repo.location,
+                    commit=cand.rev or None,
+                )
                 self.cache.put(entries, record)
-            flows[name] = LockedFlow(version=manifest.version, hash=digest, kind=cand.repo.kind,
-                                     location=cand.repo.location, commit=cand.rev or None, source=cand.source,
-                                     dependencies=manifest.dependencies)
+            flows[name] = LockedFlow(
+                version=manifest.version,
+                hash=digest,
+                kind=cand.repo.kind,
+                location=cand.repo.location,
+                commit=cand.rev or None,
+                source=cand.source,
+                dependencies=manifest.dependencies,
+            )
         new = Lockfile(requested=sorted(requested.values()), flows=flows)
         new.write(self.lock_path)
         if trust:
@@ -198,19 +220,33 @@ class Hub:
         entries = repo.entries(locked.commit or "")
         digest = content_hash(entries)
         if digest != locked.hash:
-            raise IntegrityError(f"{self.lock_path}: {name} {locked.version} from {locked.location}"
-                                 f"{'@' + locked.commit if locked.commit else ''} now has content {digest}, "
-                                 f"but the lock pins {locked.hash}")
+            raise IntegrityError(
+                f"{self.lock_path}: {name} {locked.version} from {locked.location}"
+                f"{'@' + locked.commit if locked.commit else ''} now has content {digest}, "
+                f"but the lock pins {locked.hash}"
+            )
         self._check_names(name, locked, manifest_of(entries, f"{locked.location}@{locked.commit or ''}"))
-        self.cache.put(entries, CacheRecord(name=name, version=locked.version, hash=digest, source=locked.source,
-                                            kind=locked.kind, location=locked.location, commit=locked.commit))
+        self.cache.put(
+            entries,
+            CacheRecord(
+                name=name,
+                version=locked.version,
+                hash=digest,
+                source=locked.source,
+                kind=locked.kind,
+                location=locked.location,
+                commit=locked.commit,
+            ),
+        )
 
     def _check_names(self, name: str, locked: LockedFlow, manifest: Manifest) -> None:
         """The content a lock entry pins must be the flow and version its key and `version` name."""
         if manifest.name != name or manifest.version != locked.version:
-            raise IntegrityError(f"{self.lock_path}: key 'flows.{name}' pins {name} {locked.version}, but the content "
-                                 f"it pins ({locked.hash[:12]} from {locked.location}) is {manifest.name} "
-                                 f"{manifest.version} by its flow.yaml; the lock was edited or forged")
+            raise IntegrityError(
+                f"{self.lock_path}: key 'flows.{name}' pins {name} {locked.version}, but the content "
+                f"it pins ({locked.hash[:12]} from {locked.location}) is {manifest.name} "
+                f"{manifest.version} by its flow.yaml; the lock was edited or forged"
+            )
 
     # -- trust and overrides ---------------------------------------------------------------------
 
@@ -264,8 +300,9 @@ class Hub:
         for src in self.sources:
             if src.label == FIRST_PARTY or not src.trusted or src.label != locked.source:
                 continue
-            if src.place(name) == (locked.kind, locked.location) \
-                    and self.cache.fetched_from(locked.hash, locked.kind, locked.location, locked.commit):
+            if src.place(name) == (locked.kind, locked.location) and self.cache.fetched_from(
+                locked.hash, locked.kind, locked.location, locked.commit
+            ):
                 return True
         return False
 
@@ -278,22 +315,26 @@ class Hub:
             folder = Path(override)
             manifest = load_manifest(folder)
             if manifest.name != ref.name:
-                raise HubError(f"{folder / 'flow.yaml'}: key 'name' is {manifest.name!r}, "
-                               f"but it overrides {ref.name!r}")
+                raise HubError(
+                    f"{folder / 'flow.yaml'}: key 'name' is {manifest.name!r}, but it overrides {ref.name!r}"
+                )
             return load_folder(folder, config=config, name=name)
         locked = self._locked(ref)
         folder = self.cache.verify(locked.hash)
         manifest = load_manifest(folder)
         if manifest.name != ref.name or manifest.version != locked.version:
-            raise IntegrityError(f"{self.lock_path}: {ref.name} is locked at {locked.version}, but its cache entry "
-                                 f"{folder} holds {manifest.name} {manifest.version}")
+            raise IntegrityError(
+                f"{self.lock_path}: {ref.name} is locked at {locked.version}, but its cache entry "
+                f"{folder} holds {manifest.name} {manifest.version}"
+            )
         if not self.is_trusted(ref.name, locked):
             command = shlex.join(["aiflows", "hub", "trust", ref.name, "--project", str(self.project)])
             raise TrustError(
                 f"{ref.name} {locked.version} comes from {locked.location}, which is not a trusted source, and its "
                 f"content hash {locked.hash} is not trusted. Read its code in {folder}, then trust it (and the "
                 f"flows it depends on) with `{command}` or by adding the hash under 'trust: hashes:' in "
-                f"{self.project / CONFIG_FILE}")
+                f"{self.project / CONFIG_FILE}"
+            )
         check_compatible(manifest, str(folder))
         return build_flow(folder, manifest, f"_aiflows_hub_{locked.hash[:16]}", config, name)
 
@@ -310,7 +351,9 @@ class Hub:
             or (ref.kind is RefKind.NAMED and pulled.get(ref.name) == str(ref))
         )
         if not ok:
-            raise HubError(f"{self.lock_path}: {ref.name} is locked at {locked.version}"
-                           f"{' (' + locked.commit[:12] + ')' if locked.commit else ''}, which is not {ref}; "
-                           f"run `aiflows hub pull {ref}`")
+            raise HubError(
+                f"{self.lock_path}: {ref.name} is locked at {locked.version}"
+                f"{' (' + locked.commit[:12] + ')' if locked.commit else ''}, which is not {ref}; "
+                f"run `aiflows hub pull {ref}`"
+            )
         return locked

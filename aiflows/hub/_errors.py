@@ -1,10 +1,10 @@
 """Errors the hub raises.
 
-    AiflowsError
-    └── HubError              a hub operation failed (bad manifest, unreachable source, failing tests)
-        ├── ResolutionError   no set of versions satisfies every constraint
-        ├── IntegrityError    content does not match its hash, its lock, or escapes the cache
-        └── TrustError        third-party code would be imported without trust
+AiflowsError
+└── HubError              a hub operation failed (bad manifest, unreachable source, failing tests)
+    ├── ResolutionError   no set of versions satisfies every constraint
+    ├── IntegrityError    content does not match its hash, its lock, or escapes the cache
+    └── TrustError        third-party code would be imported without trust
 """
 
 from __future__ import annotations

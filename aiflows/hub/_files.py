@@ -56,11 +56,15 @@ class Limits(NamedTuple):
     def check(self, files: int, total: int, where: str) -> None:
         """Raise `HubError` once `files` or `total` bytes read so far exceed a limit."""
         if files > self.max_files:
-            raise HubError(f"{where}: holds more than {self.max_files} files, the most a hub flow may hold; "
-                           f"raise 'limits: max-files:' in hub.yaml if you trust this source")
+            raise HubError(
+                f"{where}: holds more than {self.max_files} files, the most a hub flow may hold; "
+                f"raise 'limits: max-files:' in hub.yaml if you trust this source"
+            )
         if total > self.max_bytes:
-            raise HubError(f"{where}: holds more than {self.max_bytes} bytes, the most a hub flow may hold; "
-                           f"raise 'limits: max-bytes:' in hub.yaml if you trust this source")
+            raise HubError(
+                f"{where}: holds more than {self.max_bytes} bytes, the most a hub flow may hold; "
+                f"raise 'limits: max-bytes:' in hub.yaml if you trust this source"
+            )
 
 
 DEFAULT_LIMITS = Limits()

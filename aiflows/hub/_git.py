@@ -29,8 +29,13 @@ _ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "LC_ALL": "C", "GIT_P
 _SAFE_CONFIG = ("-c", "core.hooksPath=/dev/null", "-c", "protocol.allow=never")
 
 
-def run_git(*args: str, cwd: Path | None = None, stdin: bytes | None = None, check: bool = True,
-            protocols: Iterable[str] = DEFAULT_PROTOCOLS) -> bytes:
+def run_git(
+    *args: str,
+    cwd: Path | None = None,
+    stdin: bytes | None = None,
+    check: bool = True,
+    protocols: Iterable[str] = DEFAULT_PROTOCOLS,
+) -> bytes:
     """Run git with hooks off and only `protocols` allowed; on failure raise `HubError` with git's message."""
     allowed = tuple(protocols)
     config = [*_SAFE_CONFIG, *(x for p in allowed for x in ("-c", f"protocol.{p}.allow=always"))]
@@ -63,8 +68,17 @@ class GitMirror:
             if not self.path.is_dir():
                 run_git("init", "--quiet", "--bare", "--template=", "--", str(self.path))
             try:
-                self._git("fetch", "--quiet", "--prune", "--force", "--no-tags", "--", self.url,
-                          "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
+                self._git(
+                    "fetch",
+                    "--quiet",
+                    "--prune",
+                    "--force",
+                    "--no-tags",
+                    "--",
+                    self.url,
+                    "+refs/heads/*:refs/heads/*",
+                    "+refs/tags/*:refs/tags/*",
+                )
             except HubError as exc:
                 raise HubError(f"cannot fetch {self.url}: {exc}") from None
             self._fetched = True
@@ -82,8 +96,9 @@ class GitMirror:
         """The commit `rev` (tag, branch or commit) names in the mirror, or None."""
         if rev.startswith("-"):
             return None
-        out = self._git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}",
-                        check=False).strip()
+        out = self._git(
+            "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}", check=False
+        ).strip()
         return out.decode() or None
 
     def ensure_commit(self, commit: str) -> str:
@@ -112,8 +127,9 @@ class GitMirror:
         The listing gives each blob's size, so an oversized tree is refused before any blob is read.
         """
         where = f"{self.url}@{commit[:12]}"
-        listing = self._git("ls-tree", "-r", "-z", "-l", "--full-tree", "--end-of-options",
-                            check_commit(commit, self.url))
+        listing = self._git(
+            "ls-tree", "-r", "-z", "-l", "--full-tree", "--end-of-options", check_commit(commit, self.url)
+        )
         items: list[tuple[str, str, str]] = []
         total = 0
         for record in listing.split(b"\0"):
@@ -147,6 +163,6 @@ class GitMirror:
             header_end = out.index(b"\n", pos)
             sha, _, size = out[pos:header_end].decode().split(" ")
             start = header_end + 1
-            blobs[sha] = out[start:start + int(size)]
+            blobs[sha] = out[start : start + int(size)]
             pos = start + int(size) + 1
         return blobs

@@ -45,8 +45,9 @@ class _HubFinder(importlib.abc.MetaPathFinder):
         with self._lock:
             self._roots[package] = folder
 
-    def find_spec(self, fullname: str, path: Sequence[str] | None = None,
-                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
         top, _, rest = fullname.partition(".")
         folder = self._roots.get(top)
         if folder is None or not rest:
@@ -55,16 +56,19 @@ class _HubFinder(importlib.abc.MetaPathFinder):
         init, module = base / "__init__.py", base.parent / f"{base.name}.py"
         if init.is_file():
             return importlib.util.spec_from_file_location(
-                fullname, init, loader=SourceOnlyLoader(fullname, str(init)), submodule_search_locations=[str(base)])
+                fullname, init, loader=SourceOnlyLoader(fullname, str(init)), submodule_search_locations=[str(base)]
+            )
         if module.is_file():
-            return importlib.util.spec_from_file_location(fullname, module,
-                                                          loader=SourceOnlyLoader(fullname, str(module)))
+            return importlib.util.spec_from_file_location(
+                fullname, module, loader=SourceOnlyLoader(fullname, str(module))
+            )
         if base.is_dir():  # a folder without __init__.py: a namespace package, as Python would make it
             spec = importlib.machinery.ModuleSpec(fullname, None, is_package=True)
             spec.submodule_search_locations = [str(base)]
             return spec
-        raise ModuleNotFoundError(f"No module named {fullname!r}: hub flows import only .py source files "
-                                  f"from {folder}", name=fullname)
+        raise ModuleNotFoundError(
+            f"No module named {fullname!r}: hub flows import only .py source files from {folder}", name=fullname
+        )
 
 
 _FINDER = _HubFinder()

@@ -36,8 +36,10 @@ def check_compatible(manifest: Manifest, where: str) -> None:
     """Refuse a flow whose `requires-aiflows` excludes this aiflows, or whose requirements are missing."""
     running = aiflows_version()
     if not manifest.supports_aiflows(running):
-        raise HubError(f"{manifest.name} {manifest.version} ({where}) requires aiflows {manifest.requires_aiflows}, "
-                       f"but this is aiflows {running}")
+        raise HubError(
+            f"{manifest.name} {manifest.version} ({where}) requires aiflows {manifest.requires_aiflows}, "
+            f"but this is aiflows {running}"
+        )
     missing = []
     for text in manifest.requirements:
         req = Requirement(text)
@@ -49,8 +51,10 @@ def check_compatible(manifest: Manifest, where: str) -> None:
         if req.specifier and not req.specifier.contains(installed, prereleases=True):
             missing.append(f"{text} (installed: {installed})")
     if missing:
-        raise HubError(f"{manifest.name} {manifest.version} needs Python packages that are missing: "
-                       f"{', '.join(missing)}; install them with pip (the hub never installs anything itself)")
+        raise HubError(
+            f"{manifest.name} {manifest.version} needs Python packages that are missing: "
+            f"{', '.join(missing)}; install them with pip (the hub never installs anything itself)"
+        )
 
 
 def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -70,12 +74,16 @@ def _import_class(folder: Path, manifest: Manifest, package: str) -> type:
     try:
         module = importlib.import_module(f"{package}.{module_name}")
     except ImportError as exc:
-        raise HubError(f"{manifest.name} {manifest.version}: entrypoint {manifest.entrypoint!r}: "
-                       f"cannot import module {module_name!r} from {folder}: {exc}") from exc
+        raise HubError(
+            f"{manifest.name} {manifest.version}: entrypoint {manifest.entrypoint!r}: "
+            f"cannot import module {module_name!r} from {folder}: {exc}"
+        ) from exc
     cls = getattr(module, class_name, None)
     if not isinstance(cls, type):
-        raise HubError(f"{manifest.name} {manifest.version}: entrypoint {manifest.entrypoint!r}: "
-                       f"{folder / (module_name.replace('.', '/') + '.py')} defines no class {class_name!r}")
+        raise HubError(
+            f"{manifest.name} {manifest.version}: entrypoint {manifest.entrypoint!r}: "
+            f"{folder / (module_name.replace('.', '/') + '.py')} defines no class {class_name!r}"
+        )
     return cls
 
 

@@ -28,7 +28,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ._errors import HubError
 from ._yaml import parse_model
 
-__all__ = ["MANIFEST_FILE", "SEMVER", "Manifest", "load_manifest", "parse_manifest", "validate_flow_name", "validate_version"]
+__all__ = [
+    "MANIFEST_FILE",
+    "SEMVER",
+    "Manifest",
+    "load_manifest",
+    "parse_manifest",
+    "validate_flow_name",
+    "validate_version",
+]
 
 MANIFEST_FILE = "flow.yaml"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")

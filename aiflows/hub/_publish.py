@@ -33,8 +33,9 @@ class PublishResult(BaseModel):
     pushed: bool  # False when the same content was already published under this tag
 
 
-def publish_flow(path: Path, remote: str, *, run_tests: bool = True,
-                 protocols: Iterable[str] = DEFAULT_PROTOCOLS) -> PublishResult:
+def publish_flow(
+    path: Path, remote: str, *, run_tests: bool = True, protocols: Iterable[str] = DEFAULT_PROTOCOLS
+) -> PublishResult:
     """Publish the flow folder at `path` to the git `remote` as tag `v<version>`.
 
     `remote` is checked like any source URL and may use only `protocols` (hub.yaml's `protocols:`).
@@ -50,10 +51,13 @@ def publish_flow(path: Path, remote: str, *, run_tests: bool = True,
         if existing is not None:
             published = content_hash(mirror.entries(existing))
             if published != digest:
-                raise HubError(f"{remote}: tag {tag} already holds {manifest.name} with different content "
-                               f"({published[:12]}, here {digest[:12]}); bump 'version' in {report.folder}/flow.yaml")
-            return PublishResult(name=manifest.name, version=manifest.version, tag=tag, commit=existing,
-                                 hash=digest, pushed=False)
+                raise HubError(
+                    f"{remote}: tag {tag} already holds {manifest.name} with different content "
+                    f"({published[:12]}, here {digest[:12]}); bump 'version' in {report.folder}/flow.yaml"
+                )
+            return PublishResult(
+                name=manifest.name, version=manifest.version, tag=tag, commit=existing, hash=digest, pushed=False
+            )
         worktree = Path(tmp) / "tree"
         write_entries(read_folder(report.folder), worktree)
         git = ("--git-dir", str(mirror.path), "--work-tree", str(worktree))
@@ -61,12 +65,31 @@ def publish_flow(path: Path, remote: str, *, run_tests: bool = True,
         tree = run_git(*git, "write-tree").decode().strip()
         parent = mirror.resolve(f"refs/heads/{BRANCH}")
         ident = ("-c", "user.name=aiflows hub", "-c", "user.email=hub@aiflows.invalid")
-        commit = run_git(*git, *ident, "commit-tree", tree, *(["-p", parent] if parent else []),
-                         "-m", f"{manifest.name} {manifest.version}").decode().strip()
+        commit = (
+            run_git(
+                *git,
+                *ident,
+                "commit-tree",
+                tree,
+                *(["-p", parent] if parent else []),
+                "-m",
+                f"{manifest.name} {manifest.version}",
+            )
+            .decode()
+            .strip()
+        )
         run_git(*git, "tag", "--end-of-options", tag, commit)
         try:
-            run_git(*git, "push", "--quiet", "--", mirror.url, f"{commit}:refs/heads/{BRANCH}", f"refs/tags/{tag}",
-                    protocols=allowed)
+            run_git(
+                *git,
+                "push",
+                "--quiet",
+                "--",
+                mirror.url,
+                f"{commit}:refs/heads/{BRANCH}",
+                f"refs/tags/{tag}",
+                protocols=allowed,
+            )
         except HubError as exc:
             raise HubError(f"{remote}: push of {tag} failed: {exc}") from None
     return PublishResult(name=manifest.name, version=manifest.version, tag=tag, commit=commit, hash=digest, pushed=True)

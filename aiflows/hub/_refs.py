@@ -8,7 +8,7 @@ a commit (7 to 40 hex digits), or a tag/branch name. Constraints and versions pi
 from __future__ import annotations
 
 import re
-from enum import Enum
+from enum import StrEnum
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from pydantic import BaseModel, ConfigDict
@@ -23,7 +23,7 @@ _COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
 _OPERATORS = ("==", "!=", "<", ">", "~=", "===")
 
 
-class RefKind(str, Enum):
+class RefKind(StrEnum):
     ANY = "any"  # no revision: the newest version
     CONSTRAINT = "constraint"
     COMMIT = "commit"

@@ -69,8 +69,9 @@ class Repo(ABC):
 class GitRepo(Repo):
     kind = "git"
 
-    def __init__(self, url: str, mirrors: Path, limits: Limits = DEFAULT_LIMITS,
-                 protocols: Iterable[str] = DEFAULT_PROTOCOLS) -> None:
+    def __init__(
+        self, url: str, mirrors: Path, limits: Limits = DEFAULT_LIMITS, protocols: Iterable[str] = DEFAULT_PROTOCOLS
+    ) -> None:
         self.location = url
         self._mirror = GitMirror(mirrors, url, protocols)
         self._limits = limits
@@ -138,15 +139,18 @@ class HfRepo(Repo):
         self._snapshots: dict[str, list[FileEntry]] = {}
 
     def _fail(self, exc: Exception) -> HubError:
-        return HubError(f"Hugging Face repository {self.location}: cannot reach it "
-                        f"(offline, HF_HUB_OFFLINE set, or no such repository): {type(exc).__name__}: {exc}")
+        return HubError(
+            f"Hugging Face repository {self.location}: cannot reach it "
+            f"(offline, HF_HUB_OFFLINE set, or no such repository): {type(exc).__name__}: {exc}"
+        )
 
     def _api(self):
         try:
             from huggingface_hub import HfApi
         except ImportError:
-            raise HubError(f"Hugging Face repository {self.location}: "
-                           "install huggingface_hub to use hf sources") from None
+            raise HubError(
+                f"Hugging Face repository {self.location}: install huggingface_hub to use hf sources"
+            ) from None
         return HfApi()
 
     def versions(self) -> dict[Version, str]:
@@ -187,8 +191,9 @@ class HfRepo(Repo):
 class Repos:
     """Makes repos by (kind, location) and remembers them for one hub operation."""
 
-    def __init__(self, mirrors: Path, limits: Limits = DEFAULT_LIMITS,
-                 protocols: Iterable[str] = DEFAULT_PROTOCOLS) -> None:
+    def __init__(
+        self, mirrors: Path, limits: Limits = DEFAULT_LIMITS, protocols: Iterable[str] = DEFAULT_PROTOCOLS
+    ) -> None:
         self._mirrors = mirrors
         self.limits = limits
         self.protocols = tuple(protocols)

@@ -71,11 +71,14 @@ class Resolver:
             m = cand.repo.manifest(cand.rev)
             where = f"{cand.repo.location}@{cand.rev[:12] or cand.version}"
             if m.name != cand.name:
-                raise ResolutionError(f"{where}: flow.yaml names the flow {m.name!r}, "
-                                      f"but it was found as {cand.name!r}")
+                raise ResolutionError(
+                    f"{where}: flow.yaml names the flow {m.name!r}, but it was found as {cand.name!r}"
+                )
             if cand.version is not None and m.parsed_version != cand.version:
-                raise ResolutionError(f"{where}: tag v{cand.version} holds flow.yaml version {m.version}; "
-                                      f"a version tag must match the manifest")
+                raise ResolutionError(
+                    f"{where}: tag v{cand.version} holds flow.yaml version {m.version}; "
+                    f"a version tag must match the manifest"
+                )
             self._manifests[key] = m
             if self._warm is not None and m.dependencies:
                 self._warm(sorted(m.dependencies))  # let the caller start fetching what comes next
@@ -103,8 +106,9 @@ class Resolver:
                 break  # the graph changed: recompute who needs what
             if not changed:
                 return {name: chosen[name] for name in needs}
-        raise ResolutionError("dependency resolution did not settle; constraints keep changing: "
-                              + ", ".join(sorted(chosen)))
+        raise ResolutionError(
+            "dependency resolution did not settle; constraints keep changing: " + ", ".join(sorted(chosen))
+        )
 
     def _needs(self, roots: list[Reference], chosen: dict[str, Candidate]) -> dict[str, list[_Need]]:
         """Constraints on each flow reachable from the roots through the current choices."""

@@ -39,7 +39,7 @@ class {cls}(AtomicFlow):
         return {{"text": self.config.prefix + data.text}}
 '''
 
-_TEST = '''from pathlib import Path
+_TEST = """from pathlib import Path
 
 from aiflows.hub import load_folder
 
@@ -53,7 +53,7 @@ def test_prefixes_the_text() -> None:
 
 def test_default_config_comes_from_the_manifest() -> None:
     assert load_folder(FOLDER).run_sync({{"text": "hi"}}) == {{"text": "> hi"}}
-'''
+"""
 
 _README = """# {name}
 
@@ -97,8 +97,8 @@ def new_flow(name: str, dest: Path | None = None, *, description: str = "") -> P
     cls = _class_name(name.split("/", 1)[1])
     manifest = (
         f"name: {name}\nversion: 0.1.0\ndescription: {description}\nentrypoint: flow:{cls}\n"
-        f"requires-aiflows: \"{_requires_range(aiflows_version())}\"\ndependencies: {{}}\nrequirements: []\n"
-        f"config:\n  prefix: \"> \"\n"
+        f'requires-aiflows: "{_requires_range(aiflows_version())}"\ndependencies: {{}}\nrequirements: []\n'
+        f'config:\n  prefix: "> "\n'
     )
     (folder / "tests").mkdir(parents=True, exist_ok=True)
     (folder / MANIFEST_FILE).write_text(manifest)

@@ -63,16 +63,21 @@ def git_protocol(url: str) -> str:
     """
     _printable(url, "git URL")
     if _HELPER.match(url):
-        raise HubError(f"git URL {url!r} uses remote-helper syntax ('<transport>::'), which can run commands; "
-                       f"use an https://, ssh:// or file:// URL")
+        raise HubError(
+            f"git URL {url!r} uses remote-helper syntax ('<transport>::'), which can run commands; "
+            f"use an https://, ssh:// or file:// URL"
+        )
     if m := _SCHEME.match(url):
         scheme = m.group(1).lower()
         scheme = _SSH_ALIASES.get(scheme, scheme)
         if scheme not in KNOWN_PROTOCOLS:
             raise HubError(f"git URL {url!r}: unknown scheme {scheme!r}; expected one of {', '.join(KNOWN_PROTOCOLS)}")
         parts = urlsplit(url)
-        if scheme != "file" and (not parts.hostname or (parts.netloc.rsplit("@", 1)[-1]).startswith("-")
-                                 or (parts.username or "").startswith("-")):
+        if scheme != "file" and (
+            not parts.hostname
+            or (parts.netloc.rsplit("@", 1)[-1]).startswith("-")
+            or (parts.username or "").startswith("-")
+        ):
             raise HubError(f"git URL {url!r}: missing host, or a host or user that starts with '-'")
         return scheme
     if url.startswith("/"):
@@ -92,8 +97,10 @@ def check_git_url(url: str, where: str, protocols: Iterable[str] = DEFAULT_PROTO
     except HubError as exc:
         raise HubError(f"{where}: {exc}") from None
     if protocol not in allowed:
-        raise HubError(f"{where}: git URL {url!r} uses protocol {protocol!r}, which is not allowed "
-                       f"(allowed: {', '.join(allowed)}); add it under 'protocols:' in hub.yaml to allow it")
+        raise HubError(
+            f"{where}: git URL {url!r} uses protocol {protocol!r}, which is not allowed "
+            f"(allowed: {', '.join(allowed)}); add it under 'protocols:' in hub.yaml to allow it"
+        )
     return url
 
 

@@ -167,7 +167,9 @@ class HumanDesk:
         self._resuming.add(request.run_id)  # before any await, so two tasks of this desk never both replay it
         try:
             if not await self._ensure_hosted(record):
-                log.warning("run %s cannot be rebuilt here (started from code): leaving it to its process", record.run_id)
+                log.warning(
+                    "run %s cannot be rebuilt here (started from code): leaving it to its process", record.run_id
+                )
                 return None
             result = await runtime.resume(request.run_id)
         finally:

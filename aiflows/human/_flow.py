@@ -102,8 +102,11 @@ class HumanFlow(AtomicFlow):
         super().__init__(**kwargs)
         config: HumanConfig = self.config
         self._template = QuestionTemplate(config.question, flow_name=self.name)
-        if config.kind == "choice" and config.default is not None and config.choices and (
-            config.default not in config.choices
+        if (
+            config.kind == "choice"
+            and config.default is not None
+            and config.choices
+            and (config.default not in config.choices)
         ):
             raise ConfigError(
                 f"flow '{self.name}': the default '{config.default}' is not one of the choices", key="default"
@@ -142,9 +145,11 @@ class HumanFlow(AtomicFlow):
                 "a 'choice' question needs a list of text choices (config 'choices' or input key 'choices')",
                 address=ctx.address,
             )
-        keys = config.context_keys if config.context_keys is not None else [
-            k for k in values if k not in _RESERVED and k != config.proposed_key
-        ]
+        keys = (
+            config.context_keys
+            if config.context_keys is not None
+            else [k for k in values if k not in _RESERVED and k != config.proposed_key]
+        )
         created = time.time()
         return HumanRequest(
             id=request_id,
@@ -212,7 +217,11 @@ class HumanFlow(AtomicFlow):
 
     def _output(self, request: HumanRequest) -> HumanOutput:
         payload = request.answer or {}
-        base: dict[str, Any] = {"kind": request.kind, "request_id": request.id, "answered_by": request.answered_by or ""}
+        base: dict[str, Any] = {
+            "kind": request.kind,
+            "request_id": request.id,
+            "answered_by": request.answered_by or "",
+        }
         if request.kind == "text":
             return HumanOutput(answer=payload["text"], **base)
         if request.kind == "choice":
@@ -232,6 +241,8 @@ class HumanFlow(AtomicFlow):
         try:
             payload = normalize_answer(request, config.default)
         except InvalidAnswer as exc:
-            raise ConfigError(f"flow '{self.name}': the default answer does not fit: {exc.problem}", key="default") from None
+            raise ConfigError(
+                f"flow '{self.name}': the default answer does not fit: {exc.problem}", key="default"
+            ) from None
         output = self._output(request.model_copy(update={"answer": payload, "answered_by": "timeout"}))
         return output.model_copy(update={"timed_out": True})

@@ -31,8 +31,16 @@ __all__ = [
 AnswerKind = Literal["text", "choice", "approve", "edit"]
 RequestStatus = Literal["pending", "answered", "expired"]
 
-_APPROVE_WORDS = {"approve": True, "approved": True, "yes": True, "y": True, "reject": False, "rejected": False,
-                  "no": False, "n": False}
+_APPROVE_WORDS = {
+    "approve": True,
+    "approved": True,
+    "yes": True,
+    "y": True,
+    "reject": False,
+    "rejected": False,
+    "no": False,
+    "n": False,
+}
 
 
 def request_id_for(run_id: str, path: str) -> str:
@@ -138,9 +146,7 @@ def normalize_answer(request: HumanRequest, value: Any) -> dict[str, Any]:
     foreign = set(payload) - set(_SCHEMAS[kind].model_fields) if isinstance(payload, dict) else set()
     if foreign:
         expected = ", ".join(_SCHEMAS[kind].model_fields)
-        raise InvalidAnswer(
-            request.id, f"a '{kind}' question takes {{{expected}}}, not {', '.join(sorted(foreign))}"
-        )
+        raise InvalidAnswer(request.id, f"a '{kind}' question takes {{{expected}}}, not {', '.join(sorted(foreign))}")
     try:
         model = _SCHEMAS[kind].model_validate(payload)
     except ValidationError as exc:
@@ -148,9 +154,7 @@ def normalize_answer(request: HumanRequest, value: Any) -> dict[str, Any]:
     if isinstance(model, TextAnswer) and not model.text.strip():
         raise InvalidAnswer(request.id, "the answer is empty")
     if isinstance(model, ChoiceAnswer) and model.choice not in request.choices:
-        raise InvalidAnswer(
-            request.id, f"'{model.choice}' is not one of the choices ({', '.join(request.choices)})"
-        )
+        raise InvalidAnswer(request.id, f"'{model.choice}' is not one of the choices ({', '.join(request.choices)})")
     if isinstance(model, EditAnswer):
         return {"value": _edited_value(request, model.value)}
     return model.model_dump()
@@ -160,14 +164,18 @@ def _edited_value(request: HumanRequest, value: Any) -> Any:
     proposed = request.proposed
     if isinstance(proposed, str) or proposed is None:
         if not isinstance(value, str):
-            raise InvalidAnswer(request.id, f"the edited value must be text, like the proposed one, not {type(value).__name__}")
+            raise InvalidAnswer(
+                request.id, f"the edited value must be text, like the proposed one, not {type(value).__name__}"
+            )
         return value
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except json.JSONDecodeError as exc:
             raise InvalidAnswer(request.id, f"the edited value must be JSON like the proposed one: {exc}") from None
-    if type(value) is not type(proposed) and not (isinstance(value, (int, float)) and isinstance(proposed, (int, float))):
+    if type(value) is not type(proposed) and not (
+        isinstance(value, (int, float)) and isinstance(proposed, (int, float))
+    ):
         raise InvalidAnswer(
             request.id,
             f"the edited value must be a {type(proposed).__name__} like the proposed one, not {type(value).__name__}",

@@ -150,8 +150,16 @@ class RedisHumanStore:
         client = await self._redis()
         deadline = "" if request.deadline is None else repr(request.deadline)
         await client.eval(
-            _CREATE, 4, self._req(request.id), self._pending, self._run(request.run_id), self._wake,
-            request.model_dump_json(), repr(request.created_at), deadline, request.id,
+            _CREATE,
+            4,
+            self._req(request.id),
+            self._pending,
+            self._run(request.run_id),
+            self._wake,
+            request.model_dump_json(),
+            repr(request.created_at),
+            deadline,
+            request.id,
         )
         stored = await self.get(request.id)
         assert stored is not None
@@ -162,8 +170,16 @@ class RedisHumanStore:
     ) -> tuple[bool, HumanRequest | None]:
         client = await self._redis()
         won = await client.eval(
-            _CLOSE, 3, self._req(request_id), self._pending, self._wake,
-            status, json.dumps(answer), by or "", repr(at), request_id,
+            _CLOSE,
+            3,
+            self._req(request_id),
+            self._pending,
+            self._wake,
+            status,
+            json.dumps(answer),
+            by or "",
+            repr(at),
+            request_id,
         )
         return bool(won), await self.get(request_id)
 

@@ -61,8 +61,15 @@ class SqliteHumanStore:
         self.db.execute(
             "INSERT OR IGNORE INTO human_requests (id, run_id, session, status, created_at, doc, wake_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (request.id, request.run_id, request.session, request.status, request.created_at,
-             request.model_dump_json(), request.deadline),
+            (
+                request.id,
+                request.run_id,
+                request.session,
+                request.status,
+                request.created_at,
+                request.model_dump_json(),
+                request.deadline,
+            ),
         )
         stored = await self.get(request.id)
         assert stored is not None
@@ -77,7 +84,8 @@ class SqliteHumanStore:
         await self.open()
         if session is None:
             rows = self.db.execute(
-                "SELECT doc, held_until FROM human_requests WHERE status = 'pending' ORDER BY created_at").fetchall()
+                "SELECT doc, held_until FROM human_requests WHERE status = 'pending' ORDER BY created_at"
+            ).fetchall()
         else:
             rows = self.db.execute(
                 "SELECT doc, held_until FROM human_requests WHERE status = 'pending' AND session = ? ORDER BY created_at",
@@ -88,7 +96,8 @@ class SqliteHumanStore:
     async def for_run(self, run_id: str) -> list[HumanRequest]:
         await self.open()
         rows = self.db.execute(
-            "SELECT doc, held_until FROM human_requests WHERE run_id = ? ORDER BY created_at", (run_id,)).fetchall()
+            "SELECT doc, held_until FROM human_requests WHERE run_id = ? ORDER BY created_at", (run_id,)
+        ).fetchall()
         return [self._load(*r) for r in rows]
 
     async def close_request(

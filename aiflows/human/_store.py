@@ -20,7 +20,9 @@ __all__ = ["HumanStore", "MemoryHumanStore", "close_payload"]
 Closing = Literal["answered", "expired"]
 
 
-def close_payload(request: HumanRequest, status: Closing, answer: dict[str, Any] | None, by: str | None, at: float) -> HumanRequest:
+def close_payload(
+    request: HumanRequest, status: Closing, answer: dict[str, Any] | None, by: str | None, at: float
+) -> HumanRequest:
     """The request as it is once closed (answered or expired)."""
     return request.model_copy(update={"status": status, "answer": answer, "answered_by": by, "answered_at": at})
 

@@ -43,7 +43,9 @@ def _value_block(value: Any, language: str | None) -> Any:
 
 def render_request(console: Console, request: HumanRequest) -> None:
     """Print the question, its context (code highlighted) and, for an edit, the proposed value."""
-    title = f"[bold]{request.kind}[/] question {request.id} · session {escape(request.session)} · {escape(request.address)}"
+    title = (
+        f"[bold]{request.kind}[/] question {request.id} · session {escape(request.session)} · {escape(request.address)}"
+    )
     console.print(Panel(Text(request.question), title=title, title_align="left", border_style="cyan"))
     for key, value in request.context.items():
         console.print(Text(f"{key}:", style="bold magenta"))
@@ -185,7 +187,9 @@ class TerminalChannel:
             self.console.print(f"run {result.run_id} is waiting for another answer", highlight=False)
         else:
             error = result.error
-            self.console.print(f"[red]run {result.run_id} failed: {escape(error.type)}: {escape(error.message)}[/]", highlight=False)
+            self.console.print(
+                f"[red]run {result.run_id} failed: {escape(error.type)}: {escape(error.message)}[/]", highlight=False
+            )
 
     async def attach(self, *, session: str | None = None, once: bool = False, poll_s: float = 0.5) -> int:
         """Answer pending questions as they come; with `once`, stop when none is left. Returns how many were answered."""

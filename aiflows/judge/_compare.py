@@ -111,7 +111,7 @@ def compare_output(answer: bytes, output: bytes, flags: CompareFlags) -> Compari
         got = [t for t in _SPACE_KEEP.split(output) if t]
     else:
         want, got = answer.split(), output.split()
-    for i, (w, g) in enumerate(zip(want, got)):
+    for i, (w, g) in enumerate(zip(want, got, strict=False)):
         if not _tokens_equal(w, g, flags):
             where = _locate(output, i, flags.space_change_sensitive)
             if w.isspace() or g.isspace():

@@ -120,7 +120,7 @@ def copy_source(folder: Path, out: Path, sandbox: ValidatorSandbox) -> Path:
 
 def _writable(folder: Path) -> None:
     """Packages are often read-only; the build writes next to its sources (in the copy)."""
-    for root, dirs, files in os.walk(folder):
+    for root, _dirs, files in os.walk(folder):
         os.chmod(root, os.stat(root).st_mode | 0o755)
         for name in files:
             path = os.path.join(root, name)

@@ -17,8 +17,8 @@ __all__ = ["assemble", "window"]
 def window(history: Sequence[ChatMessage], first_k: int | None, last_k: int | None) -> list[ChatMessage]:
     """The messages of `history` to send: all when neither bound is set, else first_k + last_k.
 
-        >>> [m.content for m in window([ChatMessage(role="user", content=str(i)) for i in range(5)], 1, 2)]
-        ['0', '3', '4']
+    >>> [m.content for m in window([ChatMessage(role="user", content=str(i)) for i in range(5)], 1, 2)]
+    ['0', '3', '4']
     """
     items = list(history)
     if first_k is None and last_k is None:

@@ -70,7 +70,7 @@ def parse_model(model: str) -> ModelSpec:
         name = value[3:].strip() or DEFAULT_LOCAL_MODEL
         return ModelSpec(kind="transformers", name=name)
     if value.startswith("local:"):
-        path = value[len("local:"):].strip()
+        path = value[len("local:") :].strip()
         if not path:
             raise UnknownModelError("'local:' needs a path, e.g. local:/models/qwen", model=model)
         return ModelSpec(kind="transformers", name=path, local=True)

@@ -30,9 +30,8 @@ class InvalidOutput(Exception):
 
 def instruction(schema: type[BaseModel]) -> str:
     """The text that tells the model which JSON to answer with."""
-    return (
-        "Answer with a single JSON object, and nothing else, that matches this JSON schema:\n"
-        + json.dumps(schema.model_json_schema(), separators=(",", ":"))
+    return "Answer with a single JSON object, and nothing else, that matches this JSON schema:\n" + json.dumps(
+        schema.model_json_schema(), separators=(",", ":")
     )
 
 
@@ -73,9 +72,7 @@ def parse_output(text: str, schema: type[BaseModel]) -> BaseModel:
     try:
         return schema.model_validate(value)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in exc.errors()[:8]
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in exc.errors()[:8])
         raise InvalidOutput(f"the JSON does not match the schema: {problems}") from None
 
 

@@ -271,9 +271,7 @@ def _make_handler(server: LoopbackLLMServer) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 self._send_json(400, json.dumps({"error": {"message": "request body is not JSON"}}))
                 return
-            seen = SeenRequest(
-                path=self.path, headers={k.lower(): v for k, v in self.headers.items()}, body=body
-            )
+            seen = SeenRequest(path=self.path, headers={k.lower(): v for k, v in self.headers.items()}, body=body)
             reply = server._next_reply(seen)
             if reply.delay_s:
                 time.sleep(reply.delay_s)

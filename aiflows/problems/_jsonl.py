@@ -31,12 +31,20 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | ProblemError]
                 try:
                     record = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    yield number, ProblemError(f"not valid JSON: {exc.msg} at column {exc.colno}",
-                                               path=path, key=f"line {number}")
+                    yield (
+                        number,
+                        ProblemError(
+                            f"not valid JSON: {exc.msg} at column {exc.colno}", path=path, key=f"line {number}"
+                        ),
+                    )
                     continue
                 if not isinstance(record, dict):
-                    yield number, ProblemError(f"expected a JSON object, found {type(record).__name__}",
-                                               path=path, key=f"line {number}")
+                    yield (
+                        number,
+                        ProblemError(
+                            f"expected a JSON object, found {type(record).__name__}", path=path, key=f"line {number}"
+                        ),
+                    )
                     continue
                 yield number, record
     except OSError as exc:  # includes gzip.BadGzipFile

@@ -61,11 +61,13 @@ class CodeforcesRecord(BaseModel):
         if not isinstance(data, dict):
             return data
         data = dict(data)
-        for canonical, others in (("public_tests_io", ("public_test_io",)),
-                                  ("hidden_tests_io", ("hidden_test_io",)),
-                                  ("public_tests_individual_io", ("public_test_individual_io",)),
-                                  ("difficulty", ("rating",)),
-                                  ("name", ("problem_name", "title"))):
+        for canonical, others in (
+            ("public_tests_io", ("public_test_io",)),
+            ("hidden_tests_io", ("hidden_test_io",)),
+            ("public_tests_individual_io", ("public_test_individual_io",)),
+            ("difficulty", ("rating",)),
+            ("name", ("problem_name", "title")),
+        ):
             for other in others:
                 if data.get(canonical) in (None, "", []) and data.get(other) not in (None, ""):
                     data[canonical] = data[other]
@@ -210,8 +212,9 @@ def load_cc_flows(
             first = exc.errors()[0]
             key = ".".join(str(x) for x in first["loc"]) or None
             pid = record.get("id")
-            errors.append(ProblemError(f"{first['msg']} (line {number})", problem=str(pid) if pid else None,
-                                       path=file, key=key))
+            errors.append(
+                ProblemError(f"{first['msg']} (line {number})", problem=str(pid) if pid else None, path=file, key=key)
+            )
             continue
         problems.append(_problem(row, cache, plan_map.get(row.id), bucket_map.get(row.id)))
     return ProblemSet(problems, errors=errors)
@@ -280,7 +283,7 @@ def _statement(row: CodeforcesRecord, samples: list[TestCase]) -> str:
 
 def _strip_heading(text: str, heading: str) -> str:
     text = text.strip()
-    return text[len(heading):].strip() if text.startswith(heading) else text
+    return text[len(heading) :].strip() if text.startswith(heading) else text
 
 
 def _header_limits(header: str) -> tuple[float | None, int | None]:

@@ -30,9 +30,16 @@ __all__ = ["find_codejam_root", "is_codejam_archive", "load_codejam", "load_code
 
 _YEAR = re.compile(r"^(19|20)\d\d$")
 # Round folder -> (tier, bucket). Tiers order the rounds by the field left in them.
-_ROUNDS: list[tuple[str, int]] = [("qualification", 1), ("round_1", 2), ("round_2", 3), ("round_3", 4),
-                                  ("world_finals", 5), ("virtual_world_finals", 5)]
+_ROUNDS: list[tuple[str, int]] = [
+    ("qualification", 1),
+    ("round_1", 2),
+    ("round_2", 3),
+    ("round_3", 4),
+    ("world_finals", 5),
+    ("virtual_world_finals", 5),
+]
 _TIER_DIFFICULTY = {1: "easy", 2: "medium", 3: "medium", 4: "hard", 5: "hard"}
+
 
 def is_codejam_archive(path: Path) -> bool:
     """True for the archive root, its `codejam/` folder, a year, or a round folder of it."""
@@ -67,23 +74,38 @@ def load_codejam(path: str | Path, *, limit: int | None = None, cache_dir: Path 
     missing = _missing_files(root)
     rounds: dict[Path, dict[str, int]] = {}  # round folder -> slug -> position, read once per round
     scope = base if base == root or root in base.parents else root
-    dirs = sorted((p.parent for p in scope.rglob("problem.yaml") if len(p.parent.relative_to(root).parts) == 3),
-                  key=lambda d: _order_key(root, d, rounds))
+    dirs = sorted(
+        (p.parent for p in scope.rglob("problem.yaml") if len(p.parent.relative_to(root).parts) == 3),
+        key=lambda d: _order_key(root, d, rounds),
+    )
     problems: list[Problem] = []
     errors: list[ProblemError] = []
     for folder in dirs:
         if limit is not None and len(problems) >= limit:
             break
         try:
-            problems.append(load_codejam_problem(folder, root=root, missing=missing, cache_dir=cache_dir,
-                                                 positions=_round_positions(rounds, folder.parent)))
+            problems.append(
+                load_codejam_problem(
+                    folder,
+                    root=root,
+                    missing=missing,
+                    cache_dir=cache_dir,
+                    positions=_round_positions(rounds, folder.parent),
+                )
+            )
         except ProblemError as exc:
             errors.append(exc)
     return ProblemSet(problems, errors=errors)
 
 
-def load_codejam_problem(folder: Path, *, root: Path, missing: dict[str, list[str]] | None = None,
-                         cache_dir: Path | None = None, positions: dict[str, int] | None = None) -> Problem:
+def load_codejam_problem(
+    folder: Path,
+    *,
+    root: Path,
+    missing: dict[str, list[str]] | None = None,
+    cache_dir: Path | None = None,
+    positions: dict[str, int] | None = None,
+) -> Problem:
     """Load one Code Jam problem folder (`<root>/<year>/<round>/<slug>`).
 
     `positions` (slug -> place in the round) saves reading the round overview again.
@@ -91,8 +113,16 @@ def load_codejam_problem(folder: Path, *, root: Path, missing: dict[str, list[st
     year, round_dir, slug = folder.relative_to(root).parts[:3]
     pid = f"codejam/{year}/{round_dir}/{slug}"
     known = (missing or {}).get(f"{year}/{round_dir}/{slug}", [])
-    base = load_package(folder, problem_id=pid, source="codejam", strict=False, known_missing=known,
-                        require_data=False, repair_yaml=True, cache_dir=cache_dir)
+    base = load_package(
+        folder,
+        problem_id=pid,
+        source="codejam",
+        strict=False,
+        known_missing=known,
+        require_data=False,
+        repair_yaml=True,
+        cache_dir=cache_dir,
+    )
     statement = base.statement
     time_limit, memory_mb = _limits(statement)
     meta: dict[str, Any] = dict(base.metadata)
@@ -114,11 +144,13 @@ def load_codejam_problem(folder: Path, *, root: Path, missing: dict[str, list[st
         meta["archive_missing_files"] = list(known)
     if notes:
         meta["notes"] = notes
-    return base.model_copy(update={
-        "time_limit": time_limit if time_limit is not None else base.time_limit,
-        "memory_limit_mb": memory_mb if memory_mb is not None else base.memory_limit_mb,
-        "metadata": meta,
-    })
+    return base.model_copy(
+        update={
+            "time_limit": time_limit if time_limit is not None else base.time_limit,
+            "memory_limit_mb": memory_mb if memory_mb is not None else base.memory_limit_mb,
+            "metadata": meta,
+        }
+    )
 
 
 def _missing_files(root: Path) -> dict[str, list[str]]:
@@ -176,8 +208,9 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", ascii_name.lower().replace("'", "")).strip("_")
 
 
-def _round_info(folder: Path, positions: dict[str, int], round_dir: str, title: str,
-                source_name: Any) -> dict[str, Any]:
+def _round_info(
+    folder: Path, positions: dict[str, int], round_dir: str, title: str, source_name: Any
+) -> dict[str, Any]:
     tier = _tier(round_dir)
     position = positions.get(folder.name) or positions.get(_slug(title))
     difficulty = _TIER_DIFFICULTY[tier]
@@ -188,9 +221,14 @@ def _round_info(folder: Path, positions: dict[str, int], round_dir: str, title: 
     source = str(source_name or "")
     round_name = source.split(" - ", 1)[1] if " - " in source else round_dir.replace("_", " ").title()
     group = next((prefix for prefix, t in _ROUNDS if round_dir.startswith(prefix)), round_dir)
-    info: dict[str, Any] = {"contest": "Code Jam", "round": round_dir, "round_name": round_name,
-                            "round_tier": tier, "difficulty": difficulty,
-                            "buckets": ["finals" if tier == 5 else group]}
+    info: dict[str, Any] = {
+        "contest": "Code Jam",
+        "round": round_dir,
+        "round_name": round_name,
+        "round_tier": tier,
+        "difficulty": difficulty,
+        "buckets": ["finals" if tier == 5 else group],
+    }
     if position is not None:
         info["position"] = position
     return info
@@ -208,16 +246,23 @@ def _limits(statement: str) -> tuple[float | None, int | None]:
 
 def _test_sets(statement: str, groups: dict[str, Any]) -> list[dict[str, Any]]:
     """One entry per hidden test set (`secret/subtaskN`): points, verdict visibility, completeness."""
-    visibility = {int(n): "hidden" not in v.lower()
-                  for n, v in re.findall(r"Test [Ss]et (\d+) \(([^)]*)\)", statement)}
+    visibility = {int(n): "hidden" not in v.lower() for n, v in re.findall(r"Test [Ss]et (\d+) \(([^)]*)\)", statement)}
     sets = []
     for name, info in sorted(groups.items()):
         m = re.fullmatch(r"secret/subtask(\d+)", name)
         if not m:
             continue
         n = int(m[1])
-        sets.append({"group": name, "number": n, "points": info.get("score"), "visible": visibility.get(n),
-                     "complete": info.get("complete", True), "tests": info.get("tests", 0)})
+        sets.append(
+            {
+                "group": name,
+                "number": n,
+                "points": info.get("score"),
+                "visible": visibility.get(n),
+                "complete": info.get("complete", True),
+                "tests": info.get("tests", 0),
+            }
+        )
     return sets
 
 
@@ -230,7 +275,9 @@ def _validator_info(path: Path, interactive: bool) -> dict[str, Any]:
         "validator_language": language,
         "validator_python2": python2,
         "validator_runnable": language in ("python", "c", "cpp") and not python2,
-        "validator_protocol": ("codejam-interactor: judge and program talk over stdin/stdout"
-                               if interactive else
-                               "codejam: validator input_file attempt_file answer_file; exit 0 accepts"),
+        "validator_protocol": (
+            "codejam-interactor: judge and program talk over stdin/stdout"
+            if interactive
+            else "codejam: validator input_file attempt_file answer_file; exit 0 accepts"
+        ),
     }

@@ -61,8 +61,9 @@ class PackageConfig(BaseModel):
         return "scoring" in self.types
 
 
-def read_package_config(root: Path, *, problem: str | None = None, default_time_limit: float | None = None,
-                        repair_yaml: bool = False) -> PackageConfig:
+def read_package_config(
+    root: Path, *, problem: str | None = None, default_time_limit: float | None = None, repair_yaml: bool = False
+) -> PackageConfig:
     """Parse `root/problem.yaml` and the files that complete it.
 
     Args:
@@ -105,8 +106,11 @@ def read_package_config(root: Path, *, problem: str | None = None, default_time_
         custom = True  # newer formats: a custom validator is used whenever one is present
     if custom and validator is None:
         key = "validation" if "validation" in raw else "type"
-        raise err("custom validation is set but no output validator was found "
-                  "(looked in output_validators/ and output_validator/)", key)
+        raise err(
+            "custom validation is set but no output validator was found "
+            "(looked in output_validators/ and output_validator/)",
+            key,
+        )
     validation: Validation = "custom-interactive" if interactive else ("custom" if custom else "default")
 
     return PackageConfig(
@@ -182,15 +186,22 @@ def _types_and_mode(raw: dict[str, Any], err: _Err) -> tuple[list[str], bool]:
     mode = raw.get("validation")
     if mode is not None:
         if not isinstance(mode, str):
-            raise err(f"expected a string such as 'default' or 'custom interactive', found {type(mode).__name__}",
-                      "validation")
+            raise err(
+                f"expected a string such as 'default' or 'custom interactive', found {type(mode).__name__}",
+                "validation",
+            )
         words = mode.split()
         head, rest = (words[0], words[1:]) if words else ("", [])
-        if head not in ("default", "custom") or any(w not in _LEGACY_MODIFIERS for w in rest) or (
-            head == "default" and any(w != "scoring" for w in rest)
+        if (
+            head not in ("default", "custom")
+            or any(w not in _LEGACY_MODIFIERS for w in rest)
+            or (head == "default" and any(w != "scoring" for w in rest))
         ):
-            raise err(f"unknown validation mode '{mode}' (expected 'default', 'custom', 'custom interactive', "
-                      "'custom multi-pass' or one of them with 'scoring')", "validation")
+            raise err(
+                f"unknown validation mode '{mode}' (expected 'default', 'custom', 'custom interactive', "
+                "'custom multi-pass' or one of them with 'scoring')",
+                "validation",
+            )
         custom = head == "custom"
         types.extend(w for w in rest if w not in types)
     return types or ["pass-fail"], custom
@@ -250,8 +261,9 @@ def _flags(root: Path, raw: dict[str, Any], err: _Err) -> list[str]:
     generators = root / "generators" / "generators.yaml"
     if not settings and generators.is_file():
         top = read_yaml_mapping(generators, problem=err.problem)
-        settings += [(generators, top[name]) for name in ("test_group.yaml", "testdata.yaml")
-                     if isinstance(top.get(name), dict)]
+        settings += [
+            (generators, top[name]) for name in ("test_group.yaml", "testdata.yaml") if isinstance(top.get(name), dict)
+        ]
     for path, data in settings:
         for key in ("output_validator_args", "output_validator_flags"):
             if key in data:

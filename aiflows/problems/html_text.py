@@ -16,8 +16,13 @@ __all__ = ["html_to_markdown"]
 
 _VOID = {"br", "img", "hr", "input", "meta", "link", "source", "wbr", "col", "area", "base"}
 _SKIP_TAGS = {"script", "style", "head", "noscript", "svg", "button", "textarea"}
-_SKIP_CLASSES = ("material-icons", "sample-header-download-button", "sample-header-copy-button",
-                 "sample-interaction-judge-solution-labels", "test-data-download-wrapper")
+_SKIP_CLASSES = (
+    "material-icons",
+    "sample-header-download-button",
+    "sample-header-copy-button",
+    "sample-interaction-judge-solution-labels",
+    "test-data-download-wrapper",
+)
 _BLOCK = {"p", "div", "section", "article", "table", "ul", "ol", "blockquote", "center", "dl", "dd", "dt", "figure"}
 _HEADINGS = {"h1": "# ", "h2": "## ", "h3": "## ", "h4": "### ", "h5": "#### ", "h6": "#### "}
 _INLINE = {"i": "*", "em": "*", "code": "`", "tt": "`", "kbd": "`", "var": "", "b": "", "strong": ""}
@@ -179,8 +184,11 @@ class _Converter(HTMLParser):
             elif fenced:
                 lines.append(line.rstrip())
             else:
-                lines.append(re.sub(r" {2,}", " ", line).strip() if not line.lstrip().startswith("- ")
-                             else re.sub(r"(?<=\S) {2,}", " ", line.rstrip()))
+                lines.append(
+                    re.sub(r" {2,}", " ", line).strip()
+                    if not line.lstrip().startswith("- ")
+                    else re.sub(r"(?<=\S) {2,}", " ", line.rstrip())
+                )
         text = "\n".join(lines)
         text = re.sub(r"\n{3,}", "\n\n", text)
         text = re.sub(r"(?m)^(\s*- .*)\n\n(?=\s*- )", r"\1\n", text)

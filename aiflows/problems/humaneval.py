@@ -64,16 +64,24 @@ def load_humaneval(path: str | Path, *, limit: int | None = None) -> ProblemSet:
         except ValidationError as exc:
             first = exc.errors()[0]
             pid = record.get("task_id")
-            errors.append(ProblemError(f"{first['msg']} (line {number})", problem=str(pid) if pid else None,
-                                       path=file, key=".".join(str(x) for x in first["loc"]) or None))
+            errors.append(
+                ProblemError(
+                    f"{first['msg']} (line {number})",
+                    problem=str(pid) if pid else None,
+                    path=file,
+                    key=".".join(str(x) for x in first["loc"]) or None,
+                )
+            )
             continue
         problems.append(_problem(row))
     return ProblemSet(problems, errors=errors)
 
 
 def _problem(row: HumanEvalRecord) -> Problem:
-    statement = (f"# {row.task_id}: {row.entry_point}\n\nComplete the Python function `{row.entry_point}` "
-                 f"below so that it behaves as its docstring describes.\n\n```python\n{row.prompt.rstrip()}\n```")
+    statement = (
+        f"# {row.task_id}: {row.entry_point}\n\nComplete the Python function `{row.entry_point}` "
+        f"below so that it behaves as its docstring describes.\n\n```python\n{row.prompt.rstrip()}\n```"
+    )
     metadata: dict[str, object] = {"dataset": row.task_id.split("/", 1)[0]}
     if row.canonical_solution is not None:
         metadata["canonical_solution"] = row.canonical_solution

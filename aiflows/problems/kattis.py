@@ -74,16 +74,27 @@ def load_package(
     config = read_package_config(root, problem=pid, default_time_limit=default_time_limit, repair_yaml=repair_yaml)
     generated = (root / "generators" / "generators.yaml").is_file()
     if (root / "data").is_dir():
-        data = collect_tests(root, problem=pid, interactive=config.validation == "custom-interactive",
-                             strict=strict, known_missing=known_missing, cache_dir=cache_dir)
+        data = collect_tests(
+            root,
+            problem=pid,
+            interactive=config.validation == "custom-interactive",
+            strict=strict,
+            known_missing=known_missing,
+            cache_dir=cache_dir,
+        )
     elif generated or not require_data:
         data = TestData()
     else:
-        raise ProblemError("no data/ folder (and no generators/generators.yaml that would create it)",
-                           problem=pid, path=root / "data")
+        raise ProblemError(
+            "no data/ folder (and no generators/generators.yaml that would create it)", problem=pid, path=root / "data"
+        )
     statement, statement_file = build_statement(
-        root, title=config.name, samples=[t for t in data.tests if t.is_sample],
-        interactions=data.interaction_samples, problem=pid, interactive=config.validation == "custom-interactive",
+        root,
+        title=config.name,
+        samples=[t for t in data.tests if t.is_sample],
+        interactions=data.interaction_samples,
+        problem=pid,
+        interactive=config.validation == "custom-interactive",
     )
     return Problem(
         id=pid,
@@ -103,8 +114,9 @@ def load_package(
     )
 
 
-def _package_metadata(root: Path, config: PackageConfig, data: TestData, statement_file: str | None,
-                     generated: bool) -> dict[str, Any]:
+def _package_metadata(
+    root: Path, config: PackageConfig, data: TestData, statement_file: str | None, generated: bool
+) -> dict[str, Any]:
     """The JSON-friendly facts about a package that the judge and reports may want."""
     meta: dict[str, Any] = {
         "format_version": config.format_version,
@@ -135,8 +147,10 @@ def _package_metadata(root: Path, config: PackageConfig, data: TestData, stateme
     if config.repaired_yaml:
         notes.append("problem.yaml was repaired: a value containing ': ' was quoted")
     if not data.has_secret:
-        notes.append("no secret test data is committed" + (" (it is produced by generators/generators.yaml)"
-                                                            if generated else ""))
+        notes.append(
+            "no secret test data is committed"
+            + (" (it is produced by generators/generators.yaml)" if generated else "")
+        )
     if data.missing_files:
         meta["missing_files"] = list(data.missing_files)
         incomplete = [g for g, info in data.groups.items() if not info.complete]
@@ -171,8 +185,7 @@ def load_packages(
     """
     base = Path(folder).absolute()
     if not base.is_dir():
-        raise ProblemError("path does not exist" if not base.exists() else "expected a folder of packages",
-                           path=base)
+        raise ProblemError("path does not exist" if not base.exists() else "expected a folder of packages", path=base)
     problems: list[Problem] = []
     errors: list[ProblemError] = []
     try:
@@ -184,8 +197,9 @@ def load_packages(
         if limit is not None and len(problems) >= limit:
             break
         try:
-            problems.append(load_package(child, source=source, cache_dir=cache_dir,
-                                         default_time_limit=defaults.get(child.name)))
+            problems.append(
+                load_package(child, source=source, cache_dir=cache_dir, default_time_limit=defaults.get(child.name))
+            )
         except ProblemError as exc:
             errors.append(exc)
     return ProblemSet(problems, errors=errors)

@@ -12,15 +12,52 @@ import re
 
 __all__ = ["latex_to_markdown"]
 
-_SECTION_ENVS = {"Input": "Input", "Output": "Output", "Interaction": "Interaction", "Scoring": "Scoring",
-                 "Explanation": "Explanation"}
+_SECTION_ENVS = {
+    "Input": "Input",
+    "Output": "Output",
+    "Interaction": "Interaction",
+    "Scoring": "Scoring",
+    "Explanation": "Explanation",
+}
 _DROP_ENVS = ("figure", "wrapfigure", "tikzpicture", "comment")
-_STYLE = {"textbf": "**{}**", "bf": "**{}**", "emph": "*{}*", "textit": "*{}*", "it": "*{}*",
-          "texttt": "`{}`", "tt": "`{}`", "underline": "{}", "textsc": "{}", "textrm": "{}", "mbox": "{}",
-          "url": "{}", "text": "{}"}
-_DROP_CMDS = ("illustration", "includegraphics", "label", "nextsample", "remainingsamples", "vspace",
-              "hspace", "centering", "noindent", "newpage", "clearpage", "medskip", "bigskip", "smallskip",
-              "sampletable", "hline", "toprule", "midrule", "bottomrule", "footnotesize", "small")
+_STYLE = {
+    "textbf": "**{}**",
+    "bf": "**{}**",
+    "emph": "*{}*",
+    "textit": "*{}*",
+    "it": "*{}*",
+    "texttt": "`{}`",
+    "tt": "`{}`",
+    "underline": "{}",
+    "textsc": "{}",
+    "textrm": "{}",
+    "mbox": "{}",
+    "url": "{}",
+    "text": "{}",
+}
+_DROP_CMDS = (
+    "illustration",
+    "includegraphics",
+    "label",
+    "nextsample",
+    "remainingsamples",
+    "vspace",
+    "hspace",
+    "centering",
+    "noindent",
+    "newpage",
+    "clearpage",
+    "medskip",
+    "bigskip",
+    "smallskip",
+    "sampletable",
+    "hline",
+    "toprule",
+    "midrule",
+    "bottomrule",
+    "footnotesize",
+    "small",
+)
 
 
 def latex_to_markdown(tex: str) -> str:
@@ -48,11 +85,26 @@ def latex_to_markdown(tex: str) -> str:
         text = re.sub(rf"\\{cmd}\*?(?:\[[^\]]*\])?(?:\{{[^{{}}]*\}})*", "", text)
     text = re.sub(r"\\(?:begin|end)\{[^{}]*\}(?:\{[^{}]*\})*", "\n", text)  # center, tabular, ...
     for _ in range(3):  # nested styles such as \textbf{\emph{x}}
-        text = re.sub(r"\\([A-Za-z]+)\{([^{}]*)\}",
-                      lambda m: _STYLE.get(m[1], "{}").format(m[2]) if m[1] in _STYLE else m[2], text)
-    text = (text.replace("``", '"').replace("''", '"').replace("\\\\", "\n").replace("~", " ")
-            .replace("\\%", "%").replace("\\&", "&").replace("\\_", "_").replace("\\#", "#")
-            .replace("\\-", "").replace("\\{", "{").replace("\\}", "}").replace("---", "—").replace("--", "–"))
+        text = re.sub(
+            r"\\([A-Za-z]+)\{([^{}]*)\}",
+            lambda m: _STYLE.get(m[1], "{}").format(m[2]) if m[1] in _STYLE else m[2],
+            text,
+        )
+    text = (
+        text.replace("``", '"')
+        .replace("''", '"')
+        .replace("\\\\", "\n")
+        .replace("~", " ")
+        .replace("\\%", "%")
+        .replace("\\&", "&")
+        .replace("\\_", "_")
+        .replace("\\#", "#")
+        .replace("\\-", "")
+        .replace("\\{", "{")
+        .replace("\\}", "}")
+        .replace("---", "—")
+        .replace("--", "–")
+    )
     text = re.sub(r"\s*&\s*", " | ", text)
     text = re.sub(r"\\[A-Za-z]+\*?\s?", "", text)  # leftover argument-less commands
     text = text.replace("{", "").replace("}", "")

@@ -1,10 +1,10 @@
 """One entry point that recognises a problem source by looking at it and loads it.
 
-    "samples"                        the set shipped with aiflows
-    <folder with problem.yaml>       one ICPC/Kattis package
-    <folder of such folders>         a set of packages (kattis-examples, BAPCtools problems)
-    <Code Jam archive, year, round>  the Code Jam archive
-    <file>.jsonl[.gz]                cc_flows Codeforces records or HumanEval records (sniffed)
+"samples"                        the set shipped with aiflows
+<folder with problem.yaml>       one ICPC/Kattis package
+<folder of such folders>         a set of packages (kattis-examples, BAPCtools problems)
+<Code Jam archive, year, round>  the Code Jam archive
+<file>.jsonl[.gz]                cc_flows Codeforces records or HumanEval records (sniffed)
 """
 
 from __future__ import annotations
@@ -48,17 +48,20 @@ def detect_format(path_or_name: str | Path) -> str:
             return "cc_flows"
         if "plan" in record:
             raise ProblemError("this is a plans file: pass it as plans= when loading the problems", path=path)
-        raise ProblemError(f"unknown record schema (keys: {', '.join(sorted(record)[:8])}); expected "
-                           "HumanEval (task_id, prompt, entry_point, test) or cc_flows (id, problem_description, ...)",
-                           path=path)
+        raise ProblemError(
+            f"unknown record schema (keys: {', '.join(sorted(record)[:8])}); expected "
+            "HumanEval (task_id, prompt, entry_point, test) or cc_flows (id, problem_description, ...)",
+            path=path,
+        )
     if is_package(path):
         return "package"
     if any(is_package(child) for child in path.iterdir()):
         return "packages"
     if is_codejam_archive(path):
         return "codejam"
-    raise ProblemError(f"no problem.yaml here or one level below, and not a Code Jam archive (expected {_EXPECTED})",
-                       path=path)
+    raise ProblemError(
+        f"no problem.yaml here or one level below, and not a Code Jam archive (expected {_EXPECTED})", path=path
+    )
 
 
 def load_problems(

@@ -17,8 +17,14 @@ __all__ = ["DIFFICULTY", "SAMPLES_DIR", "load_samples"]
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
 # For per-difficulty breakdowns of demo runs.
-DIFFICULTY = {"sum_list": "easy", "reverse_words": "easy", "count_primes": "easy",
-              "balanced_brackets": "medium", "circle_area": "medium", "grid_path": "medium"}
+DIFFICULTY = {
+    "sum_list": "easy",
+    "reverse_words": "easy",
+    "count_primes": "easy",
+    "balanced_brackets": "medium",
+    "circle_area": "medium",
+    "grid_path": "medium",
+}
 
 
 def load_samples(*, limit: int | None = None, cache_dir: Path | None = None) -> ProblemSet:
@@ -29,6 +35,7 @@ def load_samples(*, limit: int | None = None, cache_dir: Path | None = None) -> 
         ['balanced_brackets', 'circle_area']
     """
     loaded = load_packages(SAMPLES_DIR, limit=limit, source="samples", cache_dir=cache_dir)
-    problems = [p.model_copy(update={"metadata": {**p.metadata, "difficulty": DIFFICULTY.get(p.id, "medium")}})
-                for p in loaded]
+    problems = [
+        p.model_copy(update={"metadata": {**p.metadata, "difficulty": DIFFICULTY.get(p.id, "medium")}}) for p in loaded
+    ]
     return ProblemSet(problems, errors=loaded.errors)

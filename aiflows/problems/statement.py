@@ -30,8 +30,14 @@ def find_statement(root: Path, language: str = "en") -> Path | None:
     for folder in _FOLDERS:
         if (root / folder).is_dir():
             candidates.extend(sorted(p for p in (root / folder).iterdir() if p.is_file()))
-    order = [f"problem.{language}.md", f"problem.{language}.tex", "problem.md", "problem.tex",
-             f"problem.{language}.html", "problem.html"]
+    order = [
+        f"problem.{language}.md",
+        f"problem.{language}.tex",
+        "problem.md",
+        "problem.tex",
+        f"problem.{language}.html",
+        "problem.html",
+    ]
     for name in order:
         for path in candidates:
             if path.name == name:
@@ -42,8 +48,15 @@ def find_statement(root: Path, language: str = "en") -> Path | None:
     return None
 
 
-def build_statement(root: Path, *, title: str, samples: list[TestCase], interactions: Sequence[Path],
-                    problem: str, interactive: bool = False) -> tuple[str, str | None]:
+def build_statement(
+    root: Path,
+    *,
+    title: str,
+    samples: list[TestCase],
+    interactions: Sequence[Path],
+    problem: str,
+    interactive: bool = False,
+) -> tuple[str, str | None]:
     """Return (markdown statement, statement file relative to `root` or None).
 
     For an interactive problem the sample `.in`/`.ans` files feed the interactor, not the
@@ -69,14 +82,15 @@ def build_statement(root: Path, *, title: str, samples: list[TestCase], interact
     return text.strip(), path.relative_to(root).as_posix() if path else None
 
 
-def format_samples(samples: Sequence[TestCase], interactions: Sequence[Path] = (), *,
-                   interactive: bool = False) -> str:
+def format_samples(samples: Sequence[TestCase], interactions: Sequence[Path] = (), *, interactive: bool = False) -> str:
     """Render sample tests (and interaction transcripts) as markdown blocks."""
     blocks: list[str] = []
     names = ("Interactor input", "Interactor answer") if interactive else ("Input", "Output")
     for i, test in enumerate(samples, 1):
-        blocks.append(f"## Sample {i}\n\n{names[0]}:\n```\n{_clip(test.input_path)}```\n\n"
-                      f"{names[1]}:\n```\n{_clip(test.answer_path)}```")
+        blocks.append(
+            f"## Sample {i}\n\n{names[0]}:\n```\n{_clip(test.input_path)}```\n\n"
+            f"{names[1]}:\n```\n{_clip(test.answer_path)}```"
+        )
     for i, path in enumerate(interactions, len(samples) + 1):
         lines = []
         for line in _clip(path).splitlines():

@@ -42,14 +42,34 @@ FOLDER_PERMITTED: dict[str, list[str]] = {
 }
 
 LANGUAGES: dict[str, str] = {
-    ".py": "python", ".py3": "python", ".c": "c", ".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp", ".c++": "cpp",
-    ".java": "java", ".kt": "kotlin", ".rs": "rust", ".go": "go", ".js": "javascript", ".rb": "ruby",
-    ".cs": "csharp", ".hs": "haskell", ".ml": "ocaml", ".scala": "scala", ".php": "php", ".pl": "prolog",
-    ".lisp": "lisp", ".sh": "bash",
+    ".py": "python",
+    ".py3": "python",
+    ".c": "c",
+    ".cpp": "cpp",
+    ".cc": "cpp",
+    ".cxx": "cpp",
+    ".c++": "cpp",
+    ".java": "java",
+    ".kt": "kotlin",
+    ".rs": "rust",
+    ".go": "go",
+    ".js": "javascript",
+    ".rb": "ruby",
+    ".cs": "csharp",
+    ".hs": "haskell",
+    ".ml": "ocaml",
+    ".scala": "scala",
+    ".php": "php",
+    ".pl": "prolog",
+    ".lisp": "lisp",
+    ".sh": "bash",
 }
 _HEADERS = {".h", ".hpp", ".hh"}
-_PY2 = re.compile(r"^\s*print\s+[^(\s=]|print\s*>>|\bfile\(|\bxrange\(|except\s+\w+\s*,\s*\w+\s*:|\.iteritems\(|"
-                  r"\braw_input\(|^#!.*python2", re.M)
+_PY2 = re.compile(
+    r"^\s*print\s+[^(\s=]|print\s*>>|\bfile\(|\bxrange\(|except\s+\w+\s*,\s*\w+\s*:|\.iteritems\(|"
+    r"\braw_input\(|^#!.*python2",
+    re.M,
+)
 
 
 def looks_like_python2(source: str) -> bool:
@@ -79,8 +99,9 @@ def language_of(path: Path) -> str | None:
     return LANGUAGES.get(path.suffix.lower())
 
 
-def list_submissions(root: Path, *, languages: set[str] | None = None,
-                     folders: set[str] | None = None, include_bad: bool = False) -> list[Submission]:
+def list_submissions(
+    root: Path, *, languages: set[str] | None = None, folders: set[str] | None = None, include_bad: bool = False
+) -> list[Submission]:
     """List `root/submissions/<verdict>/` entries, sorted by folder then name.
 
     Disabled entries (`x.py.disabled`, `prolog.disabled/`), hidden files and files of an
@@ -150,8 +171,11 @@ def _expand_braces(pattern: str) -> list[str]:
     m = re.search(r"\{([^{}]*)\}", pattern)
     if not m:
         return [pattern]
-    return [x for option in m[1].split(",")
-            for x in _expand_braces(pattern[:m.start()] + option.strip() + pattern[m.end():])]
+    return [
+        x
+        for option in m[1].split(",")
+        for x in _expand_braces(pattern[: m.start()] + option.strip() + pattern[m.end() :])
+    ]
 
 
 def _apply_rules(sub: Submission, rules: list[_Rule]) -> Submission:
@@ -176,8 +200,9 @@ def _entry(entry: Path, folder: str, expected: str | None) -> Submission | None:
             return None
         if language == "python" and looks_like_python2(entry.read_text(encoding="utf-8", errors="replace")):
             language = "python2"
-        return Submission(path=entry, folder=folder, expected=expected, language=language, files=[entry],
-                          permitted=permitted)
+        return Submission(
+            path=entry, folder=folder, expected=expected, language=language, files=[entry], permitted=permitted
+        )
     if entry.is_dir():
         files = sorted(p for p in entry.rglob("*") if p.is_file() and not p.name.startswith("."))
         langs = Counter(lang for p in files if (lang := language_of(p)) is not None)
@@ -187,6 +212,7 @@ def _entry(entry: Path, folder: str, expected: str | None) -> Submission | None:
             langs["cpp"] += langs.pop("c")
         language = langs.most_common(1)[0][0]
         sources = [p for p in files if language_of(p) is not None or p.suffix in _HEADERS]
-        return Submission(path=entry, folder=folder, expected=expected, language=language, files=sources,
-                          permitted=permitted)
+        return Submission(
+            path=entry, folder=folder, expected=expected, language=language, files=sources, permitted=permitted
+        )
     return None

@@ -92,8 +92,9 @@ def collect_tests(
 
 
 class _Walker:
-    def __init__(self, root: Path, problem: str, interactive: bool, strict: bool,
-                 known_missing: set[str], cache_dir: Path | None) -> None:
+    def __init__(
+        self, root: Path, problem: str, interactive: bool, strict: bool, known_missing: set[str], cache_dir: Path | None
+    ) -> None:
         self.root, self.problem, self.interactive, self.strict = root, problem, interactive, strict
         self.known_missing = known_missing
         self.cache_dir = cache_dir
@@ -137,14 +138,23 @@ class _Walker:
                     ans = self._empty_answer()
                     self.unanswered.append(f"{group}/{stem}")
                 elif self.strict:
-                    raise ProblemError(f"input {stem}.in has no answer file {stem}.ans",
-                                       problem=self.problem, path=folder / f"{stem}.in")
+                    raise ProblemError(
+                        f"input {stem}.in has no answer file {stem}.ans",
+                        problem=self.problem,
+                        path=folder / f"{stem}.in",
+                    )
                 else:
                     self.missing.append(f"{rel}.ans")
                     info["complete"] = False
                     continue
-            self.tests.append(TestCase(name=f"{group}/{stem}", input_path=inp, answer_path=ans,
-                                       is_sample=group.split("/", 1)[0] == "sample"))
+            self.tests.append(
+                TestCase(
+                    name=f"{group}/{stem}",
+                    input_path=inp,
+                    answer_path=ans,
+                    is_sample=group.split("/", 1)[0] == "sample",
+                )
+            )
             info["tests"] += 1
         if info["tests"] or not info["complete"] or group in ("sample", "secret"):
             self.groups[group] = info
@@ -157,14 +167,19 @@ class _Walker:
                 self.followed.append(whole.relative_to(self.root).as_posix())
                 return target
             return whole
-        numbered = sorted((int(m["n"]), p) for p in folder.iterdir()
-                          if (m := _PART.match(p.name)) and m["stem"] == stem and m["ext"] == ext)
+        numbered = sorted(
+            (int(m["n"]), p)
+            for p in folder.iterdir()
+            if (m := _PART.match(p.name)) and m["stem"] == stem and m["ext"] == ext
+        )
         if not numbered:
             return None
         numbers, parts = [n for n, _ in numbered], [p for _, p in numbered]
         rel_parts = {p.relative_to(self.root).as_posix() for p in parts}
-        known_gap = any(m.startswith(f"{folder.relative_to(self.root).as_posix()}/{stem}.{ext}.part")
-                        and m not in rel_parts for m in self.known_missing)
+        known_gap = any(
+            m.startswith(f"{folder.relative_to(self.root).as_posix()}/{stem}.{ext}.part") and m not in rel_parts
+            for m in self.known_missing
+        )
         if numbers != list(range(len(numbers))) or known_gap:
             for p in parts:
                 self.missing.append(p.relative_to(self.root).as_posix() + " (other parts missing)")

@@ -57,8 +57,9 @@ class OraclePlan(CompositeFlow):
         problem = data.problem
         if self.config.source == "human":
             # The run suspends here until a person answers (`aiflows human`, the web page, HumanDesk).
-            answer = await self.call("human", {"problem_id": problem.id, "title": problem.title,
-                                               "statement": problem.statement})
+            answer = await self.call(
+                "human", {"problem_id": problem.id, "title": problem.title, "statement": problem.statement}
+            )
             return {"plan": str(answer.get("answer") or ""), "source": "human"}
         plan = problem.metadata.get("plan")
         if not isinstance(plan, str) or not plan.strip():

@@ -21,8 +21,16 @@ def _set(tmp_path: Path, *ids: str) -> Path:
 
 def _config(server, out: Path, problems: list[str], **extra: object) -> BenchConfig:
     values: dict[str, object] = {"flow_config": {"chat": {"max_retries": 0}}, **extra}
-    return BenchConfig(flow="Code_Debug", problems=problems, out=out, model="openai/test-model", api_base=server.url,
-                       jobs=2, progress=False, **values)
+    return BenchConfig(
+        flow="Code_Debug",
+        problems=problems,
+        out=out,
+        model="openai/test-model",
+        api_base=server.url,
+        jobs=2,
+        progress=False,
+        **values,
+    )
 
 
 async def test_broken_packages_and_missing_paths_are_recorded_and_the_rest_runs(solving, tmp_path) -> None:
@@ -79,8 +87,9 @@ async def test_no_code_and_programs_that_do_not_run_are_verdicts_not_crashes(sol
 
     server.responder = syntax_error
     root = _set(tmp_path, "sum_list", "reverse_words", "grid_path")
-    result = await run_bench(_config(server, tmp_path / "out", [str(root)], flow_config={
-        "chat": {"max_retries": 0}, "debug_rounds": 2}))
+    result = await run_bench(
+        _config(server, tmp_path / "out", [str(root)], flow_config={"chat": {"max_retries": 0}, "debug_rounds": 2})
+    )
     records = RecordFile(tmp_path / "out").load()
     no_code = records[("sum_list", 0)]
     assert no_code.status == "done" and no_code.verdict == "NO_CODE" and no_code.code is None

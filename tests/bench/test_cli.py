@@ -17,8 +17,22 @@ def _restore_model_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _args(server, out, *extra: str) -> list[str]:
-    return ["bench", "cc", "--problems", "samples", "--model", "openai/test-model", "--api-base", server.url,
-            "--out", str(out), "--no-progress", "--set", 'chat={"max_retries": 0}', *extra]
+    return [
+        "bench",
+        "cc",
+        "--problems",
+        "samples",
+        "--model",
+        "openai/test-model",
+        "--api-base",
+        server.url,
+        "--out",
+        str(out),
+        "--no-progress",
+        "--set",
+        'chat={"max_retries": 0}',
+        *extra,
+    ]
 
 
 def test_bench_cc_runs_and_prints_the_summary(solving, tmp_path, capsys) -> None:

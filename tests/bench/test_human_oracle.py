@@ -12,9 +12,16 @@ PLAN = "Split the line into words and print them in reverse order."
 async def test_a_waiting_attempt_resumes_on_the_rerun_after_the_person_answers(solving, tmp_path) -> None:
     server, _model = solving
     out = tmp_path / "out"
-    config = BenchConfig(flow="Plan_Oracle-Code", problems=["samples"], limit=1, out=out, model="openai/test-model",
-                         api_base=server.url, progress=False,
-                         flow_config={"oracle": "human", "chat": {"max_retries": 0}})
+    config = BenchConfig(
+        flow="Plan_Oracle-Code",
+        problems=["samples"],
+        limit=1,
+        out=out,
+        model="openai/test-model",
+        api_base=server.url,
+        progress=False,
+        flow_config={"oracle": "human", "chat": {"max_retries": 0}},
+    )
     first = await run_bench(config)
     (waiting,) = RecordFile(out).load().values()
     assert waiting.status == "suspended" and waiting.error.type == "Suspended" and waiting.run_id

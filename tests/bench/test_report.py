@@ -10,10 +10,20 @@ from aiflows.bench import ProblemRecord, RecordError, RecordFile, build_report, 
 
 
 def _rec(pid: str, sample: int, accepted: bool, **extra: object) -> ProblemRecord:
-    values: dict[str, object] = {"problem_id": pid, "sample": sample, "status": "done", "flow": "Code_Debug",
-                                 "model": "m", "accepted": accepted, "verdict": "AC" if accepted else "WA",
-                                 "total_tokens": 10, "prompt_tokens": 7, "completion_tokens": 3, "calls": 1,
-                                 "cost_usd": 0.01}
+    values: dict[str, object] = {
+        "problem_id": pid,
+        "sample": sample,
+        "status": "done",
+        "flow": "Code_Debug",
+        "model": "m",
+        "accepted": accepted,
+        "verdict": "AC" if accepted else "WA",
+        "total_tokens": 10,
+        "prompt_tokens": 7,
+        "completion_tokens": 3,
+        "calls": 1,
+        "cost_usd": 0.01,
+    }
     values.update(extra)
     return ProblemRecord(**values)
 
@@ -24,8 +34,13 @@ def _records() -> list[ProblemRecord]:
         *(_rec("a", k, k < 2, difficulty="800") for k in range(3)),
         *(_rec("b", k, False, difficulty="800", verdict="NO_CODE" if k == 0 else "WA") for k in range(3)),
         *(_rec("c", k, True, difficulty="1200") for k in range(3)),
-        ProblemRecord(problem_id="broken", status="load_error", flow="Code_Debug", model="m",
-                      error=RecordError(type="ProblemError", message="invalid YAML", file="/x/problem.yaml")),
+        ProblemRecord(
+            problem_id="broken",
+            status="load_error",
+            flow="Code_Debug",
+            model="m",
+            error=RecordError(type="ProblemError", message="invalid YAML", file="/x/problem.yaml"),
+        ),
     ]
 
 
@@ -43,8 +58,16 @@ def test_pass_at_k_solve_rate_and_breakdown_from_hand_computed_values() -> None:
     assert [(g.name, g.problems, g.solved) for g in report.breakdown] == [("800", 2, 1), ("1200", 1, 1)]
     assert report.breakdown[0].pass_at_1.value == pytest.approx((2 / 3 + 0) / 2)
     assert report.verdicts == {"AC": 5, "WA": 3, "NO_CODE": 1}
-    assert report.errors == [{"problem": "broken", "sample": 0, "status": "load_error", "type": "ProblemError",
-                              "message": "invalid YAML", "file": "/x/problem.yaml"}]
+    assert report.errors == [
+        {
+            "problem": "broken",
+            "sample": 0,
+            "status": "load_error",
+            "type": "ProblemError",
+            "message": "invalid YAML",
+            "file": "/x/problem.yaml",
+        }
+    ]
     assert (report.total_tokens, report.calls) == (90, 9) and report.cost_usd == pytest.approx(0.09)
 
 

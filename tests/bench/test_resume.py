@@ -15,9 +15,27 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _bench(server, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "aiflows.cli", "bench", "cc", "--flow", "Code_Debug", "--problems", "samples",
-            "--model", "openai/test-model", "--api-base", server.url, "--out", str(out), "--no-progress",
-            "--set", 'chat={"max_retries": 0}', *extra]
+    return [
+        sys.executable,
+        "-m",
+        "aiflows.cli",
+        "bench",
+        "cc",
+        "--flow",
+        "Code_Debug",
+        "--problems",
+        "samples",
+        "--model",
+        "openai/test-model",
+        "--api-base",
+        server.url,
+        "--out",
+        str(out),
+        "--no-progress",
+        "--set",
+        'chat={"max_retries": 0}',
+        *extra,
+    ]
 
 
 def _env() -> dict[str, str]:
@@ -31,8 +49,9 @@ def test_killed_run_resumes_without_redoing_finished_problems(solving, sample_pr
     first, *others = sorted(p.id for p in sample_problems)
     model.delay = {pid: 30.0 for pid in others}  # only the first problem can finish before the kill
     out = tmp_path / "out"
-    proc = subprocess.Popen(_bench(server, out, "-j", "1"), cwd=REPO, env=_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        _bench(server, out, "-j", "1"), cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     try:
         deadline = time.monotonic() + 120
         while not RecordFile(out).load() and time.monotonic() < deadline and proc.poll() is None:
@@ -45,8 +64,9 @@ def test_killed_run_resumes_without_redoing_finished_problems(solving, sample_pr
 
     model.delay = {}
     model.seen.clear()
-    done = subprocess.run(_bench(server, out, "-j", "3"), cwd=REPO, env=_env(), capture_output=True, text=True,
-                          check=False, timeout=300)
+    done = subprocess.run(
+        _bench(server, out, "-j", "3"), cwd=REPO, env=_env(), capture_output=True, text=True, check=False, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     assert f"ran {len(others)}, already recorded 1" in done.stdout
     assert first not in model.seen  # the finished problem was not asked again

@@ -109,8 +109,9 @@ async def test_report_files_are_written(solving, tmp_path) -> None:
 async def test_progress_bar_counts_attempts_on_stderr(solving, tmp_path, capsys) -> None:
     server, _ = solving
     seen: list[str] = []
-    await run_bench(config(server, tmp_path / "out", limit=2, progress=True),
-                    on_record=lambda r: seen.append(r.problem_id))
+    await run_bench(
+        config(server, tmp_path / "out", limit=2, progress=True), on_record=lambda r: seen.append(r.problem_id)
+    )
     err = capsys.readouterr().err
     assert "Code_Debug" in err and "2/2" in err and "solved 2" in err
     assert sorted(seen) == ["balanced_brackets", "circle_area"]

@@ -21,9 +21,17 @@ async def test_kattis_examples_are_scored_on_their_hidden_tests(shared_data, tmp
         return Reply(content=f"```python\n{known[title]}```")
 
     with LoopbackLLMServer(responder=answer) as server:
-        result = await run_bench(BenchConfig(flow="Code", problems=[str(source)], out=tmp_path / "out",
-                                             model="openai/test-model", api_base=server.url, progress=False,
-                                             flow_config={"chat": {"max_retries": 0}}))
+        result = await run_bench(
+            BenchConfig(
+                flow="Code",
+                problems=[str(source)],
+                out=tmp_path / "out",
+                model="openai/test-model",
+                api_base=server.url,
+                progress=False,
+                flow_config={"chat": {"max_retries": 0}},
+            )
+        )
     records = RecordFile(tmp_path / "out").load()
     assert set(records) == {(p.id, 0) for p in problems}
     assert records[("hello", 0)].accepted and records[("oddecho", 0)].accepted

@@ -90,8 +90,10 @@ async def test_send_does_not_wait(redis_url: str, ns: str) -> None:
         await rt.bus.send(Message.request(sender="t", recipient=address, data={}, run_id="r1", session="fire"))
         client = aioredis.Redis.from_url(redis_url)
         try:
+
             async def counted() -> bool:
                 return await client.hget(f"{ns}:state:counter", "fire") is not None
+
             for _ in range(100):
                 if await counted():
                     break
@@ -218,8 +220,9 @@ async def test_bad_messages_are_dead_lettered_and_answered(redis_url: str, ns: s
 async def test_a_redelivered_request_returns_the_stored_answer(redis_url: str, ns: str) -> None:
     async with runtime(redis_url, ns) as rt:
         await rt.host(Counter(name="counter"))
-        request = Message.request(sender="t", recipient="counter", data={}, run_id="r", session="once",
-                                  reply_to=rt.bus.client_id)
+        request = Message.request(
+            sender="t", recipient="counter", data={}, run_id="r", session="once", reply_to=rt.bus.client_id
+        )
         first = await rt.bus.request(request)
         assert first.data["count"] == 1
         client = aioredis.Redis.from_url(redis_url)

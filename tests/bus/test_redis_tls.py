@@ -22,14 +22,54 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         pytest.skip("redis-server and openssl are needed for the TLS test")
     work = tmp_path_factory.mktemp("tls")
     cert, key = work / "server.crt", work / "server.key"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     port = free_port()
-    server = subprocess.Popen(["redis-server", "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1",
-                               "--tls-cert-file", str(cert), "--tls-key-file", str(key), "--tls-ca-cert-file", str(cert),
-                               "--tls-auth-clients", "no", "--save", "", "--dir", str(work)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            "0",
+            "--tls-port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--tls-cert-file",
+            str(cert),
+            "--tls-key-file",
+            str(key),
+            "--tls-ca-cert-file",
+            str(cert),
+            "--tls-auth-clients",
+            "no",
+            "--save",
+            "",
+            "--dir",
+            str(work),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(0.5)
     if server.poll() is not None:
         pytest.fail("this redis-server has no TLS support")
@@ -41,7 +81,9 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
 async def test_a_flow_runs_over_tls(tls_server: tuple[str, Path]) -> None:
     url, ca = tls_server
     tls = RedisTLS(ca_certs=str(ca))
-    async with Runtime(bus=RedisBus(url, tls=tls, namespace="tls"), store=RedisStore(url, tls=tls, namespace="tls")) as rt:
+    async with Runtime(
+        bus=RedisBus(url, tls=tls, namespace="tls"), store=RedisStore(url, tls=tls, namespace="tls")
+    ) as rt:
         await rt.host(Echo(name="echo"))
         assert (await rt.call("echo", {"secret": "over tls"}))["secret"] == "over tls"
 

@@ -121,8 +121,10 @@ async def test_a_message_right_behind_the_subscription_is_heard(redis_url: str, 
             await client.execute_command("PING")
         # Hold Redis in a script for a moment: the subscription and then the message queue up behind
         # it, and Redis takes both in its next turn, in the order they came.
-        spin = "local t = redis.call('TIME') local stop = t[1] * 1e6 + t[2] + 200000 " \
-               "repeat t = redis.call('TIME') until t[1] * 1e6 + t[2] > stop return 1"
+        spin = (
+            "local t = redis.call('TIME') local stop = t[1] * 1e6 + t[2] + 200000 "
+            "repeat t = redis.call('TIME') until t[1] * 1e6 + t[2] > stop return 1"
+        )
         held = asyncio.ensure_future(busy.execute_command("EVAL", spin, 0))
         await asyncio.sleep(0.05)
         subscribing = asyncio.ensure_future(listener.subscribe(channel, heard.append))
@@ -142,12 +144,28 @@ async def test_a_message_right_behind_the_subscription_is_heard(redis_url: str, 
             await client.aclose()
 
 
-async def test_unix_socket_urls(redis_url: str, tmp_path) -> None:  # redis_url: redis-server is here (or the test skips)
+async def test_unix_socket_urls(
+    redis_url: str, tmp_path
+) -> None:  # redis_url: redis-server is here (or the test skips)
     import subprocess
 
     sock = tmp_path / "redis.sock"
-    server = subprocess.Popen(["redis-server", "--port", "0", "--unixsocket", str(sock), "--save", "", "--appendonly", "no",
-                               "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            "0",
+            "--unixsocket",
+            str(sock),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     client = RespClient(f"unix://{sock}?db=2")
     try:
         for _ in range(100):

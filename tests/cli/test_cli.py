@@ -12,7 +12,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def aiflows(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "aiflows.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "aiflows.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=60
+    )
 
 
 def run_id_of(result: subprocess.CompletedProcess[str]) -> str:
@@ -27,9 +29,15 @@ def test_help_is_fast_and_lists_the_commands():
         assert command in result.stdout
     # importing litellm, torch or transformers would take seconds: --help must not
     probe = subprocess.run(
-        [sys.executable, "-c", "import sys, aiflows, aiflows.cli; aiflows.cli.build_parser(); "
-         "print(sorted(m for m in ('litellm', 'torch', 'transformers', 'redis') if m in sys.modules))"],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "import sys, aiflows, aiflows.cli; aiflows.cli.build_parser(); "
+            "print(sorted(m for m in ('litellm', 'torch', 'transformers', 'redis') if m in sys.modules))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert probe.stdout.strip() == "[]", probe.stdout + probe.stderr
     assert time.perf_counter() - start < 60

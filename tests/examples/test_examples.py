@@ -52,6 +52,8 @@ def test_custom_composite():
 
 def test_examples_run_as_scripts():
     for name in ("sequential", "loop", "branch", "parallel", "custom_composite"):
-        result = subprocess.run([sys.executable, str(EXAMPLES / f"{name}.py")], capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, str(EXAMPLES / f"{name}.py")], capture_output=True, text=True, timeout=60
+        )
         assert result.returncode == 0, f"{name}: {result.stderr}"
         assert result.stdout.startswith("{")

@@ -35,8 +35,10 @@ async def test_example_runs_over_redis_with_workers(redis_url: str, module: str,
         expected = (await local.run(flow, data, session="s")).unwrap()
     ns = f"e{uuid.uuid4().hex[:10]}"
     target = f"examples.{module}:{attr}"
-    with WorkerProcess(target, redis_url, ns, "--only", flow.name) as top, \
-            WorkerProcess(target, redis_url, ns, "--exclude", flow.name) as subs:
+    with (
+        WorkerProcess(target, redis_url, ns, "--only", flow.name) as top,
+        WorkerProcess(target, redis_url, ns, "--exclude", flow.name) as subs,
+    ):
         assert top.served == [flow.name] and subs.served and flow.name not in subs.served
         async with Runtime(bus=RedisBus(redis_url, namespace=ns), store=RedisStore(redis_url, namespace=ns)) as rt:
             result = await rt.run(flow.name, data, session="s")

@@ -24,10 +24,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-ENV = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-       "GIT_COMMITTER_EMAIL": "t@t"}
+ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@t",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@t",
+}
 
-FLOW_CODE = '''
+FLOW_CODE = """
 from pydantic import BaseModel
 from aiflows import AtomicFlow
 
@@ -44,9 +49,9 @@ class Flow(AtomicFlow):
 
     async def handle(self, ctx, data):
         return {{"text": data.text.upper() + self.config.suffix}}
-'''
+"""
 
-GREETER_CODE = '''
+GREETER_CODE = """
 from pydantic import BaseModel
 from aiflows import CompositeFlow, hub
 
@@ -67,9 +72,9 @@ class Flow(CompositeFlow):
     async def handle(self, ctx, data):
         out = await self.call("fmt", {"text": f"{self.config.greeting} {data.name}"})
         return {"text": out["text"]}
-'''
+"""
 
-MARKER_CODE = '''
+MARKER_CODE = """
 import os
 from pathlib import Path
 Path(os.environ["HUB_MARKER"]).write_text("imported")
@@ -86,18 +91,32 @@ class Flow(AtomicFlow):
 
     async def handle(self, ctx, data):
         return {"text": data.text}
-'''
+"""
 
 
 def git(*args: str, cwd: Path | None = None) -> str:
     return subprocess.run(["git", *args], cwd=cwd, env=ENV, check=True, capture_output=True, text=True).stdout.strip()
 
 
-def flow_files(name: str, version: str, *, deps: dict[str, str] | None = None, code: str | None = None,
-               requires: str = ">=0.1,<0.2", config: dict | None = None) -> dict[str, str]:
+def flow_files(
+    name: str,
+    version: str,
+    *,
+    deps: dict[str, str] | None = None,
+    code: str | None = None,
+    requires: str = ">=0.1,<0.2",
+    config: dict | None = None,
+) -> dict[str, str]:
     """The files of a small hub flow."""
-    manifest = {"name": name, "version": version, "description": f"{name} for tests", "entrypoint": "flow:Flow",
-                "requires-aiflows": requires, "dependencies": deps or {}, "config": config or {}}
+    manifest = {
+        "name": name,
+        "version": version,
+        "description": f"{name} for tests",
+        "entrypoint": "flow:Flow",
+        "requires-aiflows": requires,
+        "dependencies": deps or {},
+        "config": config or {},
+    }
     return {
         "flow.yaml": yaml.safe_dump(manifest, sort_keys=False),
         "flow.py": code if code is not None else FLOW_CODE.format(suffix=""),
@@ -125,8 +144,9 @@ class FlowRepos:
     def file_template(self) -> str:
         return f"file://{self.base}/{{owner}}/{{name}}.git"
 
-    def add_version(self, name: str, version: str, files: dict[str, str], *, tag: bool = True,
-                    branch: str = "main") -> str:
+    def add_version(
+        self, name: str, version: str, files: dict[str, str], *, tag: bool = True, branch: str = "main"
+    ) -> str:
         """Commit `files` (replacing the previous tree) to `name`'s repo; tag `v<version>`; return the commit."""
         bare = self.bare(name)
         wt = self.work / name
@@ -153,12 +173,21 @@ def build_flowrepos(root: Path) -> FlowRepos:
     repos.add_version("ada/fmt", "1.0.0", flow_files("ada/fmt", "1.0.0"))
     repos.add_version("ada/fmt", "1.5.0", flow_files("ada/fmt", "1.5.0"))
     repos.add_version("ada/fmt", "2.0.0", flow_files("ada/fmt", "2.0.0", code=FLOW_CODE.format(suffix="!")))
-    repos.add_version("ada/greeter", "1.0.0", flow_files("ada/greeter", "1.0.0", deps={"ada/fmt": ">=1,<2"},
-                                                         code=GREETER_CODE, config={"greeting": "hi"}))
-    repos.add_version("ada/greeter", "1.1.0", flow_files("ada/greeter", "1.1.0", deps={"ada/fmt": ">=1.5,<2"},
-                                                         code=GREETER_CODE, config={"greeting": "hello"}))
-    repos.add_version("ada/app", "1.0.0", flow_files("ada/app", "1.0.0",
-                                                     deps={"ada/greeter": ">=1.1", "ada/fmt": ">=2"}))
+    repos.add_version(
+        "ada/greeter",
+        "1.0.0",
+        flow_files("ada/greeter", "1.0.0", deps={"ada/fmt": ">=1,<2"}, code=GREETER_CODE, config={"greeting": "hi"}),
+    )
+    repos.add_version(
+        "ada/greeter",
+        "1.1.0",
+        flow_files(
+            "ada/greeter", "1.1.0", deps={"ada/fmt": ">=1.5,<2"}, code=GREETER_CODE, config={"greeting": "hello"}
+        ),
+    )
+    repos.add_version(
+        "ada/app", "1.0.0", flow_files("ada/app", "1.0.0", deps={"ada/greeter": ">=1.1", "ada/fmt": ">=2"})
+    )
     repos.add_version("ada/future", "1.0.0", flow_files("ada/future", "1.0.0", requires=">=9"))
     repos.add_version("ada/marker", "1.0.0", flow_files("ada/marker", "1.0.0", code=MARKER_CODE))
     return repos
@@ -206,9 +235,20 @@ def git_daemon(flowrepos: FlowRepos) -> Iterator[str]:
     """`git daemon` serving `flowrepos.base` on loopback (push allowed); yields the git:// base URL."""
     port = free_port()
     proc = subprocess.Popen(
-        ["git", "daemon", "--reuseaddr", "--export-all", f"--base-path={flowrepos.base}", "--enable=receive-pack",
-         "--listen=127.0.0.1", f"--port={port}", "--informative-errors", str(flowrepos.base)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            "git",
+            "daemon",
+            "--reuseaddr",
+            "--export-all",
+            f"--base-path={flowrepos.base}",
+            "--enable=receive-pack",
+            "--listen=127.0.0.1",
+            f"--port={port}",
+            "--informative-errors",
+            str(flowrepos.base),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 10

@@ -50,17 +50,22 @@ def _link(name: str, target: str, *, hard: bool = False) -> tarfile.TarInfo:
     return info
 
 
-@pytest.mark.parametrize("member", [
-    _file("../escaped.txt"),
-    _file("a/../../escaped.txt"),
-    _file("/tmp/escaped.txt"),
-    _link("leak", "/etc/passwd"),
-    _link("leak", "../../outside"),
-    _link("sub/leak", "../../outside"),
-    _link("hard", "../outside", hard=True),
-], ids=["dotdot", "nested-dotdot", "absolute", "symlink-absolute", "symlink-up", "nested-symlink-up", "hardlink-up"])
-def test_archive_escapes_are_refused_and_nothing_is_written(tmp_path: Path, project: Path,
-                                                            member: tarfile.TarInfo) -> None:
+@pytest.mark.parametrize(
+    "member",
+    [
+        _file("../escaped.txt"),
+        _file("a/../../escaped.txt"),
+        _file("/tmp/escaped.txt"),
+        _link("leak", "/etc/passwd"),
+        _link("leak", "../../outside"),
+        _link("sub/leak", "../../outside"),
+        _link("hard", "../outside", hard=True),
+    ],
+    ids=["dotdot", "nested-dotdot", "absolute", "symlink-absolute", "symlink-up", "nested-symlink-up", "hardlink-up"],
+)
+def test_archive_escapes_are_refused_and_nothing_is_written(
+    tmp_path: Path, project: Path, member: tarfile.TarInfo
+) -> None:
     archive = _tar(tmp_path / "evil-1.0.0.tar.gz", [member])
     with pytest.raises(IntegrityError) as info:
         Hub(project, sources=[SourceSpec(folder=str(archive))]).pull(["eve/evil"])
@@ -109,8 +114,9 @@ def test_content_hash_covers_paths_bytes_and_the_executable_bit() -> None:
 
 
 def _git_in(bare: Path, *args: str, stdin: str) -> str:
-    return subprocess.run(["git", "--git-dir", str(bare), *args], input=stdin, capture_output=True, text=True,
-                          check=True, env=ENV).stdout.strip()
+    return subprocess.run(
+        ["git", "--git-dir", str(bare), *args], input=stdin, capture_output=True, text=True, check=True, env=ENV
+    ).stdout.strip()
 
 
 def _evil_repo(tmp_path: Path, extra: list[str]) -> FlowRepos:
@@ -136,11 +142,15 @@ def _evil_repo(tmp_path: Path, extra: list[str]) -> FlowRepos:
     return repos
 
 
-@pytest.mark.parametrize(("lines", "expected"), [
-    (["DOTDOT"], "climbs out"),
-    (["passwd:/etc/passwd"], "points outside the flow"),
-    (["up:../../../outside"], "points outside the flow"),
-], ids=["tree-dotdot", "symlink-absolute", "symlink-up"])
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (["DOTDOT"], "climbs out"),
+        (["passwd:/etc/passwd"], "points outside the flow"),
+        (["up:../../../outside"], "points outside the flow"),
+    ],
+    ids=["tree-dotdot", "symlink-absolute", "symlink-up"],
+)
 def test_crafted_git_trees_are_refused(tmp_path: Path, project: Path, lines: list[str], expected: str) -> None:
     repos = _evil_repo(tmp_path, lines)
     with pytest.raises(IntegrityError, match=expected):

@@ -36,8 +36,9 @@ def test_a_stale_index_is_reported_entry_by_entry(tmp_path: Path) -> None:
     assert set(check_index(copy).flows) >= {"aiflows/chat", "aiflows/extra"}
 
 
-def test_first_party_flows_are_pulled_and_trusted_without_configuration(project: Path,
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_first_party_flows_are_pulled_and_trusted_without_configuration(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from aiflows.llm.testing import LoopbackLLMServer
 
     lock = Hub(project).pull(["aiflows/chat@>=0.1"])

@@ -9,19 +9,20 @@ import pytest
 from aiflows.hub import HubError, check_flow, new_flow
 
 # Printed after pytest's summary, as a deprecation warning from a plugin or an interpreter shutdown would be.
-LATE_WARNING = '''
+LATE_WARNING = """
 import atexit
 import sys
 
 atexit.register(lambda: print("DeprecationWarning: something noisy at exit", file=sys.stderr))
-'''
+"""
 
 
 def test_summary_comes_from_the_report_even_when_output_ends_with_a_warning(tmp_path: Path) -> None:
     folder = new_flow("bob/noisy", tmp_path / "noisy")
     (folder / "tests" / "conftest.py").write_text(LATE_WARNING)
     (folder / "tests" / "test_skip.py").write_text(
-        "import pytest\n\n\n@pytest.mark.skip(reason='later')\ndef test_later():\n    pass\n")
+        "import pytest\n\n\n@pytest.mark.skip(reason='later')\ndef test_later():\n    pass\n"
+    )
     assert check_flow(folder).tests == "2 passed, 1 skipped"
 
 

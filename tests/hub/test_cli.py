@@ -15,10 +15,20 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
-                **(env or {})}
-    return subprocess.run([sys.executable, "-m", "aiflows.cli", "hub", *args], cwd=cwd, env=full_env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    full_env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+        **(env or {}),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "aiflows.cli", "hub", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_pull_list_show_search_sync(flowrepos: FlowRepos, project: Path, hub_home: Path) -> None:
@@ -66,8 +76,14 @@ def test_override_and_new_and_check(tmp_path: Path, project: Path) -> None:
     assert "ok bob/hello 0.1.0" in checked.stdout and "2 passed" in checked.stdout
     assert run_cli("override", "bob/hello", str(tmp_path / "hello"), cwd=project).returncode == 0
     code = "from aiflows import hub; print(hub.load('bob/hello').run_sync({'text': 'x'}))"
-    ran = subprocess.run([sys.executable, "-c", code], cwd=project, capture_output=True, text=True, check=False,
-                         env={**os.environ, "PYTHONPATH": str(REPO)})
+    ran = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert ran.stdout.strip() == "{'text': '> x'}", ran.stderr
     assert run_cli("override", "bob/hello", cwd=project).returncode == 1  # neither PATH nor --remove
     assert run_cli("override", "bob/hello", "--remove", cwd=project).returncode == 0

@@ -32,16 +32,19 @@ def test_good_manifest(tmp_path: Path) -> None:
     assert m.supports_aiflows("0.1.5") and not m.supports_aiflows("0.2.0")
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    (("entrypoint: flow:Greeter\n", ""), "key 'entrypoint': required key is missing"),
-    (("version: 1.2.0", "version: one"), "key 'version': expected a semantic version such as 1.2.0, got 'one'"),
-    (("entrypoint: flow:Greeter", "entrypoint: flow.Greeter"), "key 'entrypoint': expected 'module:Class'"),
-    (("name: ada/greeter", "name: greeter"), "key 'name': expected 'owner/name'"),
-    (('">=1,<2"', '"about one"'), "key 'dependencies': ada/fmt: expected a version constraint"),
-    (('"jinja2>=3"', '"jinja2 >>> 3"'), "key 'requirements': expected a pip requirement"),
-    (("config:", "colour: red\nconfig:"), "key 'colour': unknown key"),
-    (('">=0.1,<0.2"', '"0.1"'), "key 'requires-aiflows': expected a version range"),
-])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("entrypoint: flow:Greeter\n", ""), "key 'entrypoint': required key is missing"),
+        (("version: 1.2.0", "version: one"), "key 'version': expected a semantic version such as 1.2.0, got 'one'"),
+        (("entrypoint: flow:Greeter", "entrypoint: flow.Greeter"), "key 'entrypoint': expected 'module:Class'"),
+        (("name: ada/greeter", "name: greeter"), "key 'name': expected 'owner/name'"),
+        (('">=1,<2"', '"about one"'), "key 'dependencies': ada/fmt: expected a version constraint"),
+        (('"jinja2>=3"', '"jinja2 >>> 3"'), "key 'requirements': expected a pip requirement"),
+        (("config:", "colour: red\nconfig:"), "key 'colour': unknown key"),
+        (('">=0.1,<0.2"', '"0.1"'), "key 'requires-aiflows': expected a version range"),
+    ],
+)
 def test_bad_manifest_names_file_and_key(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
     folder = _write(tmp_path, GOOD.replace(*change))
     with pytest.raises(HubError) as info:
@@ -58,12 +61,19 @@ def test_not_yaml_and_missing_file(tmp_path: Path) -> None:
         load_manifest(_write(tmp_path, "- a list\n"))
 
 
-@pytest.mark.parametrize(("text", "kind", "rev"), [
-    ("ada/x", RefKind.ANY, ""), ("ada/x@1.2.0", RefKind.CONSTRAINT, "==1.2.0"),
-    ("ada/x@v1.2.0", RefKind.CONSTRAINT, "==1.2.0"), ("ada/x@>=1.2,<2", RefKind.CONSTRAINT, ">=1.2,<2"),
-    ("ada/x@~=1.2", RefKind.CONSTRAINT, "~=1.2"), ("ada/x@3f2a9c1", RefKind.COMMIT, "3f2a9c1"),
-    ("ada/x@main", RefKind.NAMED, "main"), ("ada/x@release/2024", RefKind.NAMED, "release/2024"),
-])
+@pytest.mark.parametrize(
+    ("text", "kind", "rev"),
+    [
+        ("ada/x", RefKind.ANY, ""),
+        ("ada/x@1.2.0", RefKind.CONSTRAINT, "==1.2.0"),
+        ("ada/x@v1.2.0", RefKind.CONSTRAINT, "==1.2.0"),
+        ("ada/x@>=1.2,<2", RefKind.CONSTRAINT, ">=1.2,<2"),
+        ("ada/x@~=1.2", RefKind.CONSTRAINT, "~=1.2"),
+        ("ada/x@3f2a9c1", RefKind.COMMIT, "3f2a9c1"),
+        ("ada/x@main", RefKind.NAMED, "main"),
+        ("ada/x@release/2024", RefKind.NAMED, "release/2024"),
+    ],
+)
 def test_references(text: str, kind: RefKind, rev: str) -> None:
     ref = parse_reference(text)
     assert (ref.name, ref.kind, ref.rev) == ("ada/x", kind, rev)

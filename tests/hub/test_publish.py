@@ -12,16 +12,18 @@ from aiflows.hub import Hub, HubError, SourceSpec, new_flow, publish_flow
 from .conftest import FlowRepos, git
 
 
-def test_publish_over_git_daemon_then_pull_and_run(flowrepos: FlowRepos, git_daemon: str, tmp_path: Path,
-                                                   project: Path) -> None:
+def test_publish_over_git_daemon_then_pull_and_run(
+    flowrepos: FlowRepos, git_daemon: str, tmp_path: Path, project: Path
+) -> None:
     folder = new_flow("bob/hello", tmp_path / "hello")
     git("init", "-q", "--bare", "-b", "main", str(flowrepos.bare("bob/hello")))
     (project / "hub.yaml").write_text("protocols: [git]\n")  # git:// is unauthenticated: opt-in
     result = publish_flow(folder, f"{git_daemon}/bob/hello.git", protocols=["git"])
     assert result.pushed and result.tag == "v0.1.0"
     assert git("rev-parse", "v0.1.0^{commit}", cwd=flowrepos.bare("bob/hello")) == result.commit
-    lock = Hub(project, sources=[SourceSpec(git=f"{git_daemon}/{{owner}}/{{name}}.git")]).pull(["bob/hello"],
-                                                                                               trust=True)
+    lock = Hub(project, sources=[SourceSpec(git=f"{git_daemon}/{{owner}}/{{name}}.git")]).pull(
+        ["bob/hello"], trust=True
+    )
     assert lock.flows["bob/hello"].hash == result.hash  # what was published is what is pulled
     assert hub.load("bob/hello").run_sync({"text": "hey"}) == {"text": "> hey"}
 

@@ -27,8 +27,9 @@ def _hub(repos: FlowRepos, **kwargs) -> Hub:
 
 
 def _trust_all(project: Path, repos: FlowRepos) -> None:
-    (project / "hub.yaml").write_text(yaml.safe_dump(
-        {"sources": [{"name": "team", "git": repos.file_template(), "trusted": True}]}))
+    (project / "hub.yaml").write_text(
+        yaml.safe_dump({"sources": [{"name": "team", "git": repos.file_template(), "trusted": True}]})
+    )
 
 
 def test_pull_resolves_newest_versions_transitively_and_locks_commits(flowrepos: FlowRepos, project: Path) -> None:
@@ -44,8 +45,10 @@ def test_pull_resolves_newest_versions_transitively_and_locks_commits(flowrepos:
     assert on_disk.requested == ["ada/greeter"]
 
 
-@pytest.mark.parametrize(("rev", "version"), [("v1.0.0", "1.0.0"), ("1.0.0", "1.0.0"), ("<1.5", "1.0.0"),
-                                              (">=1,<2", "1.5.0"), ("main", "2.0.0")])
+@pytest.mark.parametrize(
+    ("rev", "version"),
+    [("v1.0.0", "1.0.0"), ("1.0.0", "1.0.0"), ("<1.5", "1.0.0"), (">=1,<2", "1.5.0"), ("main", "2.0.0")],
+)
 def test_pull_by_tag_version_constraint_or_branch(flowrepos: FlowRepos, rev: str, version: str) -> None:
     lock = _hub(flowrepos).pull([f"ada/fmt@{rev}"])
     assert lock.flows["ada/fmt"].version == version
@@ -80,8 +83,9 @@ def test_a_flow_for_another_aiflows_is_refused_naming_both_versions(flowrepos: F
     assert "requires aiflows >=9, this is aiflows 0.1.0" in str(info.value)
 
 
-def test_pulling_runs_no_code_and_importing_needs_trust(flowrepos: FlowRepos, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pulling_runs_no_code_and_importing_needs_trust(
+    flowrepos: FlowRepos, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     marker = tmp_path / "marker"
     monkeypatch.setenv("HUB_MARKER", str(marker))
     lock = _hub(flowrepos).pull(["ada/marker"])
@@ -125,8 +129,9 @@ def test_load_refuses_a_reference_the_lock_does_not_satisfy(flowrepos: FlowRepos
         hub.load("ada/greeter")
 
 
-def test_sync_reproduces_the_lock_on_a_clean_cache(flowrepos: FlowRepos, project: Path, hub_home: Path,
-                                                    monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_sync_reproduces_the_lock_on_a_clean_cache(
+    flowrepos: FlowRepos, project: Path, hub_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     _trust_all(project, flowrepos)
     lock = Hub(project).pull(["ada/greeter@<1.1"])
     flowrepos.add_version("ada/fmt", "1.9.0", flow_files("ada/fmt", "1.9.0"))  # newer versions must not leak in
@@ -139,8 +144,9 @@ def test_sync_reproduces_the_lock_on_a_clean_cache(flowrepos: FlowRepos, project
     assert hub.load("ada/greeter").run_sync({"name": "x"}) == {"text": "HI X"}
 
 
-def test_sync_refuses_content_that_differs_from_the_lock(flowrepos: FlowRepos, project: Path,
-                                                         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_sync_refuses_content_that_differs_from_the_lock(
+    flowrepos: FlowRepos, project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     Hub(project, sources=[SourceSpec(git=flowrepos.file_template())]).pull(["ada/fmt@1.0.0"])
     text = (project / "flows.lock").read_text()
     lock = Lockfile.read(project / "flows.lock")
@@ -184,8 +190,13 @@ def test_pull_over_git_daemon(flowrepos: FlowRepos, git_daemon: str, project: Pa
 
 def test_unknown_flow_names_every_source_tried(flowrepos: FlowRepos, git_daemon: str) -> None:
     (Path.cwd() / "hub.yaml").write_text("protocols: [git, file]\n")
-    h = Hub(Path.cwd(), sources=[SourceSpec(name="daemon", git=f"{git_daemon}/{{owner}}/{{name}}.git"),
-                                 SourceSpec(name="files", git=flowrepos.file_template())])
+    h = Hub(
+        Path.cwd(),
+        sources=[
+            SourceSpec(name="daemon", git=f"{git_daemon}/{{owner}}/{{name}}.git"),
+            SourceSpec(name="files", git=flowrepos.file_template()),
+        ],
+    )
     with pytest.raises(HubError) as info:
         h.pull(["ada/nothing"])
     assert "ada/nothing: not found in any source" in str(info.value)

@@ -16,8 +16,9 @@ from .conftest import FLOW_CODE, FlowRepos, flow_files, write_files
 def test_folder_root_source_holds_owner_name_folders(tmp_path: Path, project: Path) -> None:
     root = tmp_path / "flows"
     write_files(root / "bob" / "echo", flow_files("bob/echo", "0.3.0"))
-    (project / "hub.yaml").write_text(yaml.safe_dump({"sources": [{"name": "mine", "folder": "../flows"}],
-                                                      "trust": {"sources": ["mine"]}}))
+    (project / "hub.yaml").write_text(
+        yaml.safe_dump({"sources": [{"name": "mine", "folder": "../flows"}], "trust": {"sources": ["mine"]}})
+    )
     lock = Hub(project).pull(["bob/echo@>=0.3"])
     assert lock.flows["bob/echo"].kind == "folder" and lock.flows["bob/echo"].commit is None
     assert hub.load("bob/echo").run_sync({"text": "a"}) == {"text": "A"}
@@ -26,10 +27,16 @@ def test_folder_root_source_holds_owner_name_folders(tmp_path: Path, project: Pa
 def test_index_source_with_folder_and_git_entries(flowrepos: FlowRepos, tmp_path: Path, project: Path) -> None:
     write_files(tmp_path / "idx" / "echo", flow_files("bob/echo", "1.0.0"))
     index = tmp_path / "idx" / "index.yaml"
-    index.write_text(yaml.safe_dump({"flows": {
-        "bob/echo": {"path": "echo", "version": "1.0.0", "description": "echo"},
-        "ada/fmt": {"git": f"file://{flowrepos.bare('ada/fmt')}"},
-    }}))
+    index.write_text(
+        yaml.safe_dump(
+            {
+                "flows": {
+                    "bob/echo": {"path": "echo", "version": "1.0.0", "description": "echo"},
+                    "ada/fmt": {"git": f"file://{flowrepos.bare('ada/fmt')}"},
+                }
+            }
+        )
+    )
     lock = Hub(project, sources=[SourceSpec(index=str(index))]).pull(["bob/echo", "ada/fmt@<2"])
     assert lock.flows["ada/fmt"].version == "1.5.0" and lock.flows["ada/fmt"].kind == "git"
     assert lock.flows["bob/echo"].location == str((tmp_path / "idx" / "echo").resolve())
@@ -37,18 +44,24 @@ def test_index_source_with_folder_and_git_entries(flowrepos: FlowRepos, tmp_path
 
 def test_home_config_is_read_after_the_project(flowrepos: FlowRepos, hub_home: Path, project: Path) -> None:
     hub_home.mkdir(parents=True, exist_ok=True)
-    (hub_home / "hub.yaml").write_text(yaml.safe_dump({"sources": [{"name": "team", "git": flowrepos.file_template()}],
-                                                       "trust": {"sources": ["team"]}}))
+    (hub_home / "hub.yaml").write_text(
+        yaml.safe_dump(
+            {"sources": [{"name": "team", "git": flowrepos.file_template()}], "trust": {"sources": ["team"]}}
+        )
+    )
     Hub(project).pull(["ada/fmt@1.0.0"])
     assert hub.load("ada/fmt").run_sync({"text": "q"}) == {"text": "Q"}
 
 
 def test_trusting_a_source_label_that_is_not_where_the_flow_came_from_is_not_enough(
-        flowrepos: FlowRepos, tmp_path: Path, project: Path) -> None:
+    flowrepos: FlowRepos, tmp_path: Path, project: Path
+) -> None:
     (project / "hub.yaml").write_text(yaml.safe_dump({"sources": [{"name": "team", "git": flowrepos.file_template()}]}))
     Hub(project).pull(["ada/fmt"])
-    cfg = {"sources": [{"name": "team", "git": str(tmp_path / "elsewhere/{owner}/{name}.git")}],
-           "trust": {"sources": ["team"]}}
+    cfg = {
+        "sources": [{"name": "team", "git": str(tmp_path / "elsewhere/{owner}/{name}.git")}],
+        "trust": {"sources": ["team"]},
+    }
     (project / "hub.yaml").write_text(yaml.safe_dump(cfg))  # same label, now pointing somewhere else
     with pytest.raises(TrustError):
         hub.load("ada/fmt")
@@ -87,17 +100,24 @@ def test_override_in_project_config_is_relative_to_the_file(tmp_path: Path, proj
     assert hub.load("bob/dev").run_sync({"text": "z"}) == {"text": "Z"}
 
 
-@pytest.mark.parametrize(("text", "kind"), [
-    ("git=https://example.org/{owner}/{name}.git", "git"), ("file:///srv/{owner}/{name}.git", "git"),
-    ("hf://{owner}/{name}", "hf"), ("index=flows/index.yaml", "index"), ("flows/index.yaml", "index"),
-    ("folder=/srv/flows", "folder"),
-])
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("git=https://example.org/{owner}/{name}.git", "git"),
+        ("file:///srv/{owner}/{name}.git", "git"),
+        ("hf://{owner}/{name}", "hf"),
+        ("index=flows/index.yaml", "index"),
+        ("flows/index.yaml", "index"),
+        ("folder=/srv/flows", "folder"),
+    ],
+)
 def test_parse_source(text: str, kind: str) -> None:
     assert parse_source(text).kind == kind
 
 
-def test_load_finds_the_project_from_a_subfolder(tmp_path: Path, project: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_load_finds_the_project_from_a_subfolder(
+    tmp_path: Path, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_files(tmp_path / "dev", flow_files("bob/dev", "0.1.0"))
     (project / "hub.yaml").write_text("overrides:\n  bob/dev: ../dev\n")
     (project / "scripts" / "deep").mkdir(parents=True)

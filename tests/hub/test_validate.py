@@ -8,31 +8,37 @@ from aiflows.hub import HubError
 from aiflows.hub._validate import check_commit, check_git_url, check_hf_id, git_protocol
 
 
-@pytest.mark.parametrize(("url", "protocol"), [
-    ("https://git.example.org/ada/fmt.git", "https"),
-    ("ssh://git@git.example.org/ada/fmt.git", "ssh"),
-    ("git+ssh://git.example.org/ada/fmt.git", "ssh"),
-    ("git@git.example.org:ada/fmt.git", "ssh"),
-    ("git.example.org:ada/fmt.git", "ssh"),
-    ("file:///srv/flows/ada/fmt.git", "file"),
-    ("/srv/flows/ada/fmt.git", "file"),
-    ("git://127.0.0.1:9418/ada/fmt.git", "git"),
-])
+@pytest.mark.parametrize(
+    ("url", "protocol"),
+    [
+        ("https://git.example.org/ada/fmt.git", "https"),
+        ("ssh://git@git.example.org/ada/fmt.git", "ssh"),
+        ("git+ssh://git.example.org/ada/fmt.git", "ssh"),
+        ("git@git.example.org:ada/fmt.git", "ssh"),
+        ("git.example.org:ada/fmt.git", "ssh"),
+        ("file:///srv/flows/ada/fmt.git", "file"),
+        ("/srv/flows/ada/fmt.git", "file"),
+        ("git://127.0.0.1:9418/ada/fmt.git", "git"),
+    ],
+)
 def test_git_protocol_of_each_url_shape(url: str, protocol: str) -> None:
     assert git_protocol(url) == protocol
 
 
-@pytest.mark.parametrize(("url", "why"), [
-    ("ext::sh -c touch% /tmp/x", "remote-helper syntax"),
-    ("fd::0", "remote-helper syntax"),
-    ("--upload-pack=touch /tmp/x", "starts with '-'"),
-    ("-oProxyCommand=x:path", "starts with '-'"),
-    ("ssh://-oProxyCommand=x/path", "starts with '-'"),
-    ("git@-oProxyCommand:path", "starts with '-'"),
-    ("svn://example.org/x", "unknown scheme 'svn'"),
-    ("relative/path.git", "expected scheme://host/path"),
-    ("https://example.org/a\nb", "control characters"),
-])
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("ext::sh -c touch% /tmp/x", "remote-helper syntax"),
+        ("fd::0", "remote-helper syntax"),
+        ("--upload-pack=touch /tmp/x", "starts with '-'"),
+        ("-oProxyCommand=x:path", "starts with '-'"),
+        ("ssh://-oProxyCommand=x/path", "starts with '-'"),
+        ("git@-oProxyCommand:path", "starts with '-'"),
+        ("svn://example.org/x", "unknown scheme 'svn'"),
+        ("relative/path.git", "expected scheme://host/path"),
+        ("https://example.org/a\nb", "control characters"),
+    ],
+)
 def test_urls_git_would_misread_are_refused(url: str, why: str) -> None:
     with pytest.raises(HubError, match=why):
         git_protocol(url)

@@ -49,11 +49,18 @@ def store_path(tmp_path: Path) -> Path:
     return tmp_path / "runs.db"
 
 
-def cli(env: dict[str, str], *args: str, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def cli(
+    env: dict[str, str], *args: str, cwd: Path | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """Run `aiflows ARGS` in a child process and return what it did."""
     return subprocess.run(
-        [sys.executable, "-m", "aiflows.cli", *args], env=env, cwd=cwd or HERE, capture_output=True, text=True,
-        timeout=timeout, check=False,
+        [sys.executable, "-m", "aiflows.cli", *args],
+        env=env,
+        cwd=cwd or HERE,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -69,7 +76,10 @@ class UiServer:
         where = [] if "--redis" in extra else ["--store", str(store)]
         self.process = subprocess.Popen(
             [sys.executable, "-m", "aiflows.cli", "ui", *where, "--port", str(self.port), *extra],
-            env=env, cwd=HERE, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
+            env=env,
+            cwd=HERE,
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -125,9 +135,16 @@ def ui_server(env: dict[str, str], store_path: Path) -> Iterator[Callable[..., U
 
 
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--window-size=1280,1400",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1280,1400",
 ]
 
 

@@ -34,7 +34,12 @@ class PlanCode(CompositeFlow):
         code = await self.call("coder", {"plan": plan["answer"], "problem": data.problem})
         edited = await self.call("editor", {"problem": data.problem, "proposed": code["code"]})
         gate = await self.call("gate", {"code": edited["answer"]})
-        return {"plan": plan["answer"], "code": edited["answer"], "approved": gate["approved"], "comment": gate["comment"]}
+        return {
+            "plan": plan["answer"],
+            "code": edited["answer"],
+            "approved": gate["approved"],
+            "comment": gate["comment"],
+        }
 
 
 def plan_code() -> PlanCode:

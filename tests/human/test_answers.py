@@ -24,8 +24,9 @@ from aiflows.human import (
 
 
 def request(kind: str, **extra: Any) -> HumanRequest:
-    return HumanRequest(id="r", run_id="x", path="", address="a", session="s", kind=kind, question="?",
-                        created_at=time.time(), **extra)
+    return HumanRequest(
+        id="r", run_id="x", path="", address="a", session="s", kind=kind, question="?", created_at=time.time(), **extra
+    )
 
 
 @pytest.mark.parametrize(
@@ -134,8 +135,13 @@ def test_people_answering_at_once_from_separate_processes(tmp_path: Path, env: d
     go_at = time.time() + 2.0
     people = ["ada", "bo", "cy", "di"]
     procs = [
-        subprocess.Popen([sys.executable, "-c", ANSWER_SCRIPT, str(path), waiting.id, name, str(go_at)],
-                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", ANSWER_SCRIPT, str(path), waiting.id, name, str(go_at)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for name in people
     ]
     outputs = [p.communicate(timeout=60) for p in procs]

@@ -12,7 +12,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from conftest import HERE
 
 from aiflows import Runtime, SqliteStore
@@ -45,9 +44,24 @@ async def run_status(store: Path, run_id: str) -> tuple[str, dict | None]:
 
 def test_worker_killed_while_waiting_then_a_new_one_finishes(env: dict[str, str], store_path: Path) -> None:
     first = subprocess.Popen(
-        [sys.executable, "-m", "aiflows.cli", "run", "human_sample_flows:patient", "--session", "d",
-         "--input", json.dumps({"problem": "a+b"}), "--store", str(store_path)],
-        env=env, cwd=HERE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "aiflows.cli",
+            "run",
+            "human_sample_flows:patient",
+            "--session",
+            "d",
+            "--input",
+            json.dumps({"problem": "a+b"}),
+            "--store",
+            str(store_path),
+        ],
+        env=env,
+        cwd=HERE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         waiting = asyncio.run(wait_pending(store_path))
@@ -62,7 +76,11 @@ def test_worker_killed_while_waiting_then_a_new_one_finishes(env: dict[str, str]
 
     second = subprocess.Popen(
         [sys.executable, "-m", "aiflows.cli", "human", "--resumer", "--store", str(store_path)],
-        env=env, cwd=HERE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        cwd=HERE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 30
@@ -94,8 +112,12 @@ def test_over_redis_a_worker_dies_waiting_and_another_finishes(
 
     def process(*args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [sys.executable, "-m", "aiflows.cli", *args], env=env, cwd=HERE,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [sys.executable, "-m", "aiflows.cli", *args],
+            env=env,
+            cwd=HERE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
 
     serve = ("serve", "human_sample_flows:patient", "--redis", redis_url, "--namespace", namespace)

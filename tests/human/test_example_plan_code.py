@@ -24,8 +24,13 @@ def test_person_plans_model_codes_judge_checks_person_fixes(env: dict[str, str],
         server.script(Reply(content=WRONG))
         child_env = {**env, "AIFLOWS_MODEL": "openai/coder", "AIFLOWS_API_BASE": server.url, "OPENAI_API_KEY": "k"}
         child = pexpect.spawn(
-            sys.executable, [str(REPO / "examples" / "human_plan_code.py"), str(problem), "--rounds", "2", "--name", "ada"],
-            env=child_env, cwd=str(REPO), encoding="utf-8", timeout=90, dimensions=(60, 200),
+            sys.executable,
+            [str(REPO / "examples" / "human_plan_code.py"), str(problem), "--rounds", "2", "--name", "ada"],
+            env=child_env,
+            cwd=str(REPO),
+            encoding="utf-8",
+            timeout=90,
+            dimensions=(60, 200),
         )
         child.expect("Write a plan for this problem")
         child.expect("end with a line holding only")

@@ -18,7 +18,8 @@ def test_all_names_exist_and_are_sorted() -> None:
 
 def test_public_classes_are_exported() -> None:
     public = {
-        name for name, value in vars(human).items()
+        name
+        for name, value in vars(human).items()
         if not name.startswith("_") and isinstance(value, type) and value.__module__.startswith("aiflows.human")
     }
     assert public <= set(human.__all__)

@@ -170,7 +170,13 @@ async def test_the_answered_call_is_journaled_and_not_asked_again(tmp_path: Any)
             ok = await self.call("gate", {"plan": plan["answer"]})
             return {"plan": plan["answer"], "ok": ok["approved"]}
 
-    flow = Twice(subflows={"plan": HumanFlow(), "gate": HumanFlow(config={"kind": "approve", "question": "Go with {{ plan }}?"})}, name="twice")
+    flow = Twice(
+        subflows={
+            "plan": HumanFlow(),
+            "gate": HumanFlow(config={"kind": "approve", "question": "Go with {{ plan }}?"}),
+        },
+        name="twice",
+    )
     async with Runtime(store=SqliteStore(tmp_path / "runs.db")) as rt:
         first = await rt.run(flow, {"problem": "p"}, session="s")
         desk = HumanDesk(rt)

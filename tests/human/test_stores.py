@@ -19,10 +19,21 @@ from aiflows.human import (
 )
 
 
-def make_request(request_id: str = "r1", session: str = "s", deadline: float | None = None, run_id: str = "run1") -> HumanRequest:
+def make_request(
+    request_id: str = "r1", session: str = "s", deadline: float | None = None, run_id: str = "run1"
+) -> HumanRequest:
     return HumanRequest(
-        id=request_id, run_id=run_id, path="/0", address="a/h", session=session, kind="text",
-        question="Q?", choices=[], context={"code": "print(1)"}, created_at=time.time(), deadline=deadline,
+        id=request_id,
+        run_id=run_id,
+        path="/0",
+        address="a/h",
+        session=session,
+        kind="text",
+        question="Q?",
+        choices=[],
+        context={"code": "print(1)"},
+        created_at=time.time(),
+        deadline=deadline,
     )
 
 

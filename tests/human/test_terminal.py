@@ -26,8 +26,13 @@ def start_run(env: dict[str, str], store: Path, target: str, data: dict, session
 
 def terminal(env: dict[str, str], store: Path, *args: str) -> pexpect.spawn:
     child = pexpect.spawn(
-        sys.executable, ["-m", "aiflows.cli", "human", "--store", str(store), *args],
-        env=env, cwd=str(HERE), encoding="utf-8", timeout=TIMEOUT, dimensions=(50, 200),
+        sys.executable,
+        ["-m", "aiflows.cli", "human", "--store", str(store), *args],
+        env=env,
+        cwd=str(HERE),
+        encoding="utf-8",
+        timeout=TIMEOUT,
+        dimensions=(50, 200),
     )
     return child
 
@@ -167,13 +172,22 @@ def test_terminal_answers_a_run_served_by_a_worker_over_redis(env: dict[str, str
 
     worker = subprocess.Popen(
         [sys.executable, "-m", "aiflows.cli", "serve", "human_sample_flows:ask", *where],
-        env=env, cwd=HERE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=env,
+        cwd=HERE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         run_id = asyncio.run(send())
         child = pexpect.spawn(
-            sys.executable, ["-m", "aiflows.cli", "human", *where, "--name", "ada"],
-            env=env, cwd=str(HERE), encoding="utf-8", timeout=TIMEOUT, dimensions=(50, 200),
+            sys.executable,
+            ["-m", "aiflows.cli", "human", *where, "--name", "ada"],
+            env=env,
+            cwd=str(HERE),
+            encoding="utf-8",
+            timeout=TIMEOUT,
+            dimensions=(50, 200),
         )
         child.expect("Which heap, worker\\?")
         child.sendline("a binary heap")
@@ -190,8 +204,17 @@ def test_terminal_answers_a_run_served_by_a_worker_over_redis(env: dict[str, str
 
 
 def test_yaml_composition_with_questions(env: dict[str, str], store_path: Path) -> None:
-    done = cli(env, "run", str(HERE / "plan_gate.yaml"), "--input", '{"problem": "p"}', "--session", "y",
-               "--store", str(store_path))
+    done = cli(
+        env,
+        "run",
+        str(HERE / "plan_gate.yaml"),
+        "--input",
+        '{"problem": "p"}',
+        "--session",
+        "y",
+        "--store",
+        str(store_path),
+    )
     assert "suspended" in done.stderr, done.stderr
     run_id = done.stderr.split()[1]
     child = terminal(env, store_path, "--once")

@@ -126,7 +126,9 @@ def test_html_in_messages_is_shown_as_text(
 
     evil = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"><b>bold</b>'
     server = ui_server()
-    run_id = start_run(env, store_path, "human_sample_flows:ask", {"question": f"Why {evil}?", "note": evil}, "s<i>x</i>")
+    run_id = start_run(
+        env, store_path, "human_sample_flows:ask", {"question": f"Why {evil}?", "note": evil}, "s<i>x</i>"
+    )
     driver = browser()
     driver.get(server.browse_url)
     wait_for(driver, "table.list a", "s<i>x</i>").click()
@@ -269,8 +271,9 @@ def test_page_answers_runs_served_by_workers_over_redis(
     where = ("--redis", redis_url, "--namespace", namespace)
 
     async def send() -> str:
-        async with Runtime(bus=RedisBus(redis_url, namespace=namespace),
-                           store=RedisStore(redis_url, namespace=namespace)) as rt:
+        async with Runtime(
+            bus=RedisBus(redis_url, namespace=namespace), store=RedisStore(redis_url, namespace=namespace)
+        ) as rt:
             deadline = time.monotonic() + 30
             while True:
                 try:
@@ -280,8 +283,13 @@ def test_page_answers_runs_served_by_workers_over_redis(
                         raise
                     await asyncio.sleep(0.1)
 
-    worker = subprocess.Popen([sys.executable, "-m", "aiflows.cli", "serve", "human_sample_flows:pick", *where],
-                              env=env, cwd=HERE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "aiflows.cli", "serve", "human_sample_flows:pick", *where],
+        env=env,
+        cwd=HERE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         server = ui_server(*where)
         run_id = asyncio.run(send())

@@ -207,18 +207,18 @@ async def test_a_subclass_finds_prompts_next_to_its_module(
     package = tmp_path / "reviewer_flow"
     (package / "prompts").mkdir(parents=True)
     (package / "prompts" / "first.jinja").write_text("Please review: {{ code }}")
-    (package / "flow.py").write_text(
-        "from aiflows.llm import ChatFlow\n\n"
-        "class Reviewer(ChatFlow):\n"
-        "    pass\n"
-    )
+    (package / "flow.py").write_text("from aiflows.llm import ChatFlow\n\nclass Reviewer(ChatFlow):\n    pass\n")
     spec = importlib.util.spec_from_file_location("reviewer_flow_module", package / "flow.py")
     module = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, "reviewer_flow_module", module)
     spec.loader.exec_module(module)
     reviewer = module.Reviewer(
-        config={"model": "openai/gpt-4o-mini", "api_base": llm_server.url, "api_key_env": ["K"],
-                "first_prompt_file": "prompts/first.jinja"},
+        config={
+            "model": "openai/gpt-4o-mini",
+            "api_base": llm_server.url,
+            "api_key_env": ["K"],
+            "first_prompt_file": "prompts/first.jinja",
+        },
         env={"K": "sk-1"},
     )
     await reviewer.run({"code": "x = 1"})

@@ -26,7 +26,14 @@ def aiflows_llm(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[
 def test_ask_streams_the_answer_and_reports_usage(llm_server: LoopbackLLMServer) -> None:
     llm_server.script("flows all the way down")
     done = aiflows_llm(
-        "ask", "tell me", "--model", "openai/gpt-4o-mini", "--api-base", llm_server.url, "--system", "be brief",
+        "ask",
+        "tell me",
+        "--model",
+        "openai/gpt-4o-mini",
+        "--api-base",
+        llm_server.url,
+        "--system",
+        "be brief",
         env={"OPENAI_API_KEY": "sk-cli"},
     )
     assert done.returncode == 0, done.stderr

@@ -45,8 +45,15 @@ def test_every_module_exports_what_it_defines() -> None:
 def test_errors_are_aiflows_errors() -> None:
     from aiflows.exceptions import AiflowsError
 
-    for name in ("ContextLengthError", "MissingKeyError", "ModelUnavailableError", "PromptTemplateError",
-                 "ProviderError", "StructuredOutputError", "UnknownModelError"):
+    for name in (
+        "ContextLengthError",
+        "MissingKeyError",
+        "ModelUnavailableError",
+        "PromptTemplateError",
+        "ProviderError",
+        "StructuredOutputError",
+        "UnknownModelError",
+    ):
         assert issubclass(getattr(aiflows.llm, name), AiflowsError)
 
 

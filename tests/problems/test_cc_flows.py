@@ -15,12 +15,20 @@ from aiflows.problems import ProblemError, load_buckets, load_cc_flows, load_pla
 def record(pid: str = "1529A", **over: Any) -> dict[str, Any]:
     """A record shaped like the cc_flows file (field names and types as its schema asserts)."""
     base: dict[str, Any] = {
-        "id": pid, "id_hash": "abc", "contest": 1529, "problem_name": "Eshag Loves Big Arrays",
-        "problem_url": f"https://codeforces.com/contest/1529/problem/{pid[-1]}", "solution_url": "",
+        "id": pid,
+        "id_hash": "abc",
+        "contest": 1529,
+        "problem_name": "Eshag Loves Big Arrays",
+        "problem_url": f"https://codeforces.com/contest/1529/problem/{pid[-1]}",
+        "solution_url": "",
         "header": "time limit per test1 second memory limit per test256 megabytes",
         "problem_description": "Delete elements bigger than the average of a chosen subsequence.",
-        "input_description": "InputThe first line contains t.", "output_description": "OutputPrint the answer.",
-        "note": "", "difficulty": 800, "tags": ["greedy", "math"], "working_solution": "",
+        "input_description": "InputThe first line contains t.",
+        "output_description": "OutputPrint the answer.",
+        "note": "",
+        "difficulty": 800,
+        "tags": ["greedy", "math"],
+        "working_solution": "",
         "public_tests_io": [[["3", "6", "1 1 1 2 2 3", "6", "9 9 9 9 9 9", "6", "6 4 1 1 4 1"], "3\n0\n3"]],
         "public_tests_individual_io": [[["1", "6", "1 1 1 2 2 3"], "3"], [["1", "6", "9 9 9 9 9 9"], "0"]],
         "hidden_tests_io": [[["1", "2", "1 2"], "1"], [["1", "1", "5"], "0"]],
@@ -64,8 +72,12 @@ def test_record_becomes_problem_with_tests_on_disk(tmp_path: Path) -> None:
 
 def test_alternative_spellings_and_gzip(tmp_path: Path) -> None:
     rec = record("1735A")
-    for old, new in (("public_tests_io", "public_test_io"), ("hidden_tests_io", "hidden_test_io"),
-                     ("difficulty", "rating"), ("problem_name", "name")):
+    for old, new in (
+        ("public_tests_io", "public_test_io"),
+        ("hidden_tests_io", "hidden_test_io"),
+        ("difficulty", "rating"),
+        ("problem_name", "name"),
+    ):
         rec[new] = rec.pop(old)
     rec["hidden_test_io"] = [{"input": "1\n1\n5\n", "output": "0"}]
     src = write_jsonl(tmp_path / "cf.jsonl.gz", [rec])
@@ -76,14 +88,17 @@ def test_alternative_spellings_and_gzip(tmp_path: Path) -> None:
 
 
 def test_bad_lines_are_reported_and_the_rest_loads(tmp_path: Path) -> None:
-    src = write_jsonl(tmp_path / "cf.jsonl", [
-        record("1409A"),
-        "{not json",
-        record("1417A", problem_description=None),
-        record("1426A", hidden_tests_io=[["only one element"]]),
-        "[1, 2]",
-        record("1430B"),
-    ])
+    src = write_jsonl(
+        tmp_path / "cf.jsonl",
+        [
+            record("1409A"),
+            "{not json",
+            record("1417A", problem_description=None),
+            record("1426A", hidden_tests_io=[["only one element"]]),
+            "[1, 2]",
+            record("1430B"),
+        ],
+    )
     s = load_cc_flows(src, cache_dir=tmp_path)
     assert [p.id for p in s] == ["1409A", "1430B"]
     assert len(s.errors) == 4
@@ -108,8 +123,12 @@ def test_real_plans_and_buckets_attach(cc_data: Path, tmp_path: Path) -> None:
     assert buckets["1529A"] == ["before_cutoff"] and buckets["1798A"] == ["after_cutoff"]
     assert sum(b == ["before_cutoff"] for b in buckets.values()) == 64
     src = write_jsonl(tmp_path / "cf.jsonl", [record("1529A"), record("9999Z")])
-    s = load_cc_flows(src, plans=plans_dir / "codeforces_800_editorials.jsonl",
-                      buckets=bucketing / "codeforces_800_cutoff_buckets_clean.json", cache_dir=tmp_path)
+    s = load_cc_flows(
+        src,
+        plans=plans_dir / "codeforces_800_editorials.jsonl",
+        buckets=bucketing / "codeforces_800_cutoff_buckets_clean.json",
+        cache_dir=tmp_path,
+    )
     first, unknown = s
     assert first.metadata["plan"] == plans["1529A"] and first.metadata["bucket"] == "before_cutoff"
     assert "plan" not in unknown.metadata and "buckets" not in unknown.metadata

@@ -29,10 +29,12 @@ def test_whole_archive_loads(archive: ProblemSet) -> None:
     assert set(Counter(p.metadata["difficulty"] for p in archive)) == {"easy", "medium", "hard"}
     # archive order: year, round tier, position in the round
     first = [p.id for p in archive][:4]
-    assert first == ["codejam/2019/qualification_round/foregone_solution",
-                     "codejam/2019/qualification_round/you_can_go_your_own_way",
-                     "codejam/2019/qualification_round/cryptopangrams",
-                     "codejam/2019/qualification_round/dat_bae"]
+    assert first == [
+        "codejam/2019/qualification_round/foregone_solution",
+        "codejam/2019/qualification_round/you_can_go_your_own_way",
+        "codejam/2019/qualification_round/cryptopangrams",
+        "codejam/2019/qualification_round/dat_bae",
+    ]
 
 
 def test_vestigium(archive: ProblemSet) -> None:
@@ -44,11 +46,16 @@ def test_vestigium(archive: ProblemSet) -> None:
     assert p.tests[1].answer_path.read_text().startswith("Case #1:")
     md = p.metadata
     assert (md["round"], md["round_name"], md["round_tier"], md["position"]) == (
-        "qualification_round", "Qualification Round", 1, 1)
+        "qualification_round",
+        "Qualification Round",
+        1,
+        1,
+    )
     assert md["difficulty"] == "easy" and md["answer_format"] == "Case #x: ..."
     assert md["buckets"] == ["qualification"] and md["year"] == 2020
-    assert md["test_sets"] == [{"group": "secret/subtask1", "number": 1, "points": 7.0, "visible": True,
-                                "complete": True, "tests": 1}]
+    assert md["test_sets"] == [
+        {"group": "secret/subtask1", "number": 1, "points": 7.0, "visible": True, "complete": True, "tests": 1}
+    ]
     st = p.statement
     assert "# Vestigium" in st and "Case #1: 4 0 0" in st and "1 ≤ T ≤ 100" in st
     for noise in ("Copied!", "save_alt", "content_copy", "MathJax", "<", "onclick"):
@@ -110,7 +117,11 @@ def test_colon_in_name_is_repaired(archive: ProblemSet) -> None:
 def test_a_round_or_a_year_and_limit(shared_data: Path, tmp_path: Path) -> None:
     root = shared_data / "cc" / "codejam" / "codejam"
     assert [p.id.rsplit("/", 1)[1] for p in load_codejam(root / "2019" / "round_2", cache_dir=tmp_path)] == [
-        "new_elements_part_1", "pottery_lottery", "new_elements_part_2", "contransmutation"]
+        "new_elements_part_1",
+        "pottery_lottery",
+        "new_elements_part_2",
+        "contransmutation",
+    ]
     assert len(load_codejam(root / "2021", cache_dir=tmp_path)) == 27
     assert len(load_codejam(root, limit=3, cache_dir=tmp_path)) == 3
     with pytest.raises(ProblemError, match="not a Code Jam archive"):

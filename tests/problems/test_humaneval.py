@@ -38,8 +38,10 @@ def test_example_file_and_bad_lines(cc_data: Path, tmp_path: Path) -> None:
     (p,) = load_humaneval(cc_data / "humaneval" / "data" / "example_problem.jsonl")
     assert p.entry_point == "return1" and p.id == "test/0"
     bad = tmp_path / "he.jsonl"
-    bad.write_text('{"task_id": "x/1", "prompt": "def f():\\n", "entry_point": "f"}\n'
-                   '{"task_id": "x/2", "prompt": "def g():\\n", "entry_point": "g", "test": "def check(c): pass"}\n')
+    bad.write_text(
+        '{"task_id": "x/1", "prompt": "def f():\\n", "entry_point": "f"}\n'
+        '{"task_id": "x/2", "prompt": "def g():\\n", "entry_point": "g", "test": "def check(c): pass"}\n'
+    )
     s = load_humaneval(bad)
     assert [q.id for q in s] == ["x/2"]
     (err,) = s.errors

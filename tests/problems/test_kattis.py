@@ -27,8 +27,9 @@ def write(path: Path, text: str) -> Path:
 
 def make_package(root: Path, yaml: str = "name: Tiny\n", tests: dict[str, str] | None = None) -> Path:
     write(root / "problem.yaml", yaml)
-    for rel, text in (tests or {"sample/1.in": "1\n", "sample/1.ans": "1\n",
-                               "secret/1.in": "2\n", "secret/1.ans": "2\n"}).items():
+    for rel, text in (
+        tests or {"sample/1.in": "1\n", "sample/1.ans": "1\n", "secret/1.in": "2\n", "secret/1.ans": "2\n"}
+    ).items():
         write(root / "data" / rel, text)
     return root
 
@@ -109,8 +110,9 @@ def test_legacy_validation_modes_and_flags(tmp_path: Path) -> None:
     yaml = "name: A\nvalidation: default\nvalidator_flags: float_tolerance 1e-4\n"
     p = load_package(make_package(tmp_path / "a", yaml))
     assert p.validation == "default" and p.validator_flags == ["float_tolerance", "1e-4"]
-    root = make_package(tmp_path / "b", "name: B\nvalidation: custom interactive\n",
-                        {"secret/1.in": "5\n"})  # interactive: the answer file may be missing
+    root = make_package(
+        tmp_path / "b", "name: B\nvalidation: custom interactive\n", {"secret/1.in": "5\n"}
+    )  # interactive: the answer file may be missing
     write(root / "output_validators" / "judge" / "judge.py", "print()\n")
     p = load_package(root, cache_dir=tmp_path / "cache")
     assert p.validation == "custom-interactive"
@@ -142,8 +144,9 @@ def test_time_limit_sources(tmp_path: Path) -> None:
 
 
 def test_joined_parts_in_the_cache(tmp_path: Path) -> None:
-    root = make_package(tmp_path / "p", tests={"secret/big.in.part00": "1 2 ", "secret/big.in.part01": "3\n",
-                                               "secret/big.ans": "6\n"})
+    root = make_package(
+        tmp_path / "p", tests={"secret/big.in.part00": "1 2 ", "secret/big.in.part01": "3\n", "secret/big.ans": "6\n"}
+    )
     p = load_package(root, cache_dir=tmp_path / "cache")
     (test,) = p.tests
     assert test.input_path.read_text() == "1 2 3\n" and tmp_path / "cache" in test.input_path.parents
@@ -226,9 +229,17 @@ def test_symlink_stubs_are_followed(kattis: Path, tmp_path: Path) -> None:
     assert reused.input_path == kattis / "oddecho" / "data" / "secret" / "subtask1" / "1.in"
     assert reused.input_path.read_text().startswith("5\n")
     assert "data/secret/subtask2/1.in" in p.metadata["followed_links"]
-    root = make_package(tmp_path / "lnk", tests={"sample/1.in": "7\n", "sample/1.ans": "7\n",
-                                                 "secret/a.in": "../sample/1.in", "secret/a.ans": "../sample/1.ans",
-                                                 "secret/b.in": "../../../../etc/passwd.in", "secret/b.ans": "x\n"})
+    root = make_package(
+        tmp_path / "lnk",
+        tests={
+            "sample/1.in": "7\n",
+            "sample/1.ans": "7\n",
+            "secret/a.in": "../sample/1.in",
+            "secret/a.ans": "../sample/1.ans",
+            "secret/b.in": "../../../../etc/passwd.in",
+            "secret/b.ans": "x\n",
+        },
+    )
     q = {t.name: t for t in load_package(root).tests}
     assert q["secret/a"].input_path.read_text() == "7\n"
     assert q["secret/b"].input_path == root / "data" / "secret" / "b.in"  # never outside the package

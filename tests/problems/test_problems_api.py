@@ -9,9 +9,15 @@ import pytest
 
 import aiflows.problems as problems
 
-MODULES = ["aiflows.problems", "aiflows.problems.errors", "aiflows.problems.html_text",
-           "aiflows.problems.latex_text", "aiflows.problems.loader", "aiflows.problems.samples",
-           "aiflows.problems.submissions"]
+MODULES = [
+    "aiflows.problems",
+    "aiflows.problems.errors",
+    "aiflows.problems.html_text",
+    "aiflows.problems.latex_text",
+    "aiflows.problems.loader",
+    "aiflows.problems.samples",
+    "aiflows.problems.submissions",
+]
 
 
 def test_all_matches_public_names() -> None:
@@ -36,12 +42,32 @@ def test_doc_examples(name: str) -> None:
     assert result.attempted > 0 and result.failed == 0
 
 
-@pytest.mark.parametrize("name", ["_files", "_jsonl", "cc_flows", "codejam", "config", "errors", "html_text",
-                                  "humaneval", "kattis", "latex_text", "loader", "samples", "statement",
-                                  "submissions", "testdata"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "_files",
+        "_jsonl",
+        "cc_flows",
+        "codejam",
+        "config",
+        "errors",
+        "html_text",
+        "humaneval",
+        "kattis",
+        "latex_text",
+        "loader",
+        "samples",
+        "statement",
+        "submissions",
+        "testdata",
+    ],
+)
 def test_each_module_exports_what_it_defines(name: str) -> None:
     module = importlib.import_module(f"aiflows.problems.{name}")
     assert all(hasattr(module, n) for n in module.__all__)
-    defined = {n for n, v in vars(module).items()
-               if not n.startswith("_") and getattr(v, "__module__", None) == module.__name__}
+    defined = {
+        n
+        for n, v in vars(module).items()
+        if not n.startswith("_") and getattr(v, "__module__", None) == module.__name__
+    }
     assert defined <= set(module.__all__), defined - set(module.__all__)

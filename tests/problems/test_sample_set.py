@@ -44,8 +44,10 @@ def run(sub: Submission, problem: Problem) -> list[bool]:
     for test in problem.tests:
         with test.input_path.open("rb") as stdin:
             done = subprocess.run([sys.executable, str(sub.path)], stdin=stdin, capture_output=True, timeout=120)
-        results.append(done.returncode == 0 and same_output(test.answer_path.read_text(), done.stdout.decode(),
-                                                            problem.validator_flags))
+        results.append(
+            done.returncode == 0
+            and same_output(test.answer_path.read_text(), done.stdout.decode(), problem.validator_flags)
+        )
     return results
 
 

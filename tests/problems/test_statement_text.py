@@ -24,7 +24,7 @@ The sum~$s$.\\ Done 50\%.
     assert md.startswith("# Sum It")
     assert "comment" not in md and "pic.png" not in md and "\\" not in md.replace("\\le", "")
     assert "**sum**" in md and "*two*" in md and "$a + b \\le 1000$" in md
-    assert "## Input\n\n- One line with \"`a b`\"." in md
+    assert '## Input\n\n- One line with "`a b`".' in md
     assert "## Output" in md and "The sum $s$." in md and "Done 50%." in md
 
 

@@ -43,7 +43,13 @@ def test_no_submissions_folder(tmp_path: Path) -> None:
 
 def test_language_of() -> None:
     assert [language_of(Path(n)) for n in ("a.py", "a.c", "a.cpp", "a.cc", "A.java", "a.txt")] == [
-        "python", "c", "cpp", "cpp", "java", None]
+        "python",
+        "c",
+        "cpp",
+        "cpp",
+        "java",
+        None,
+    ]
 
 
 def test_bad_entries_are_left_out_unless_asked(shared_data: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from aiflows import CompositeFlow, FlowError, MemoryStore, RunNotFound, Runtime, SqliteStore, flow
 
-FLOWS = '''
+FLOWS = """
 import os, signal, time
 from pathlib import Path
 from aiflows import CompositeFlow
@@ -42,9 +42,9 @@ class Drawer(CompositeFlow):
             f.write(f"draw {pick} {stamp}\\n")
         await self.call("bomb", {"log": data.log})
         return {"pick": pick, "stamp": stamp}
-'''
+"""
 
-YAML = '''
+YAML = """
 name: durable
 type: sequential
 steps:
@@ -54,7 +54,7 @@ steps:
     subflows:
       bomb: {function: killflows:bomb}
   - function: killflows:step3
-'''
+"""
 
 
 def aiflows(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:

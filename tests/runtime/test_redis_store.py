@@ -47,7 +47,9 @@ async def test_store_round_trips(redis_url: str, ns: str) -> None:
         assert await store.load_state("a", "s") is None
         await store.save_state("a", "s", {"n": 3})
         assert await store.load_state("a", "s") == {"n": 3}
-        store.record_call(Span("r1", "", "a", "default", "q", None, 1.0, 2.0, "ok", {"x": 1}, {"y": 2}), trace=True, journal=False)
+        store.record_call(
+            Span("r1", "", "a", "default", "q", None, 1.0, 2.0, "ok", {"x": 1}, {"y": 2}), trace=True, journal=False
+        )
         event = Message.request(sender="a", recipient="b", data={}, run_id="r1").event("token", {"t": "x"})
         store.record_event(event)
         assert [s.output for s in await store.spans("r1")] == [{"y": 2}]
@@ -109,7 +111,9 @@ async def test_a_store_of_another_deployment_writes_its_own_records(redis_url: s
         async with Runtime(bus=RedisBus(redis_url, namespace=ns), store=store) as rt:
             result = await rt.run(Sequential(plus_one, name="once"), {"x": 1})
             assert await raw.exists(f"{ns}:journal:{result.run_id}", f"{ns}:spans:{result.run_id}") == 0
-            assert await raw.llen(f"{ns}other:spans:{result.run_id}") == 1  # the root's span: still in that store's buffer
+            assert (
+                await raw.llen(f"{ns}other:spans:{result.run_id}") == 1
+            )  # the root's span: still in that store's buffer
             await store.flush()
             assert await raw.llen(f"{ns}other:spans:{result.run_id}") == 2
             assert (await store.get_run(result.run_id)).status == "done"
@@ -160,15 +164,18 @@ async def test_a_new_runs_start_record_travels_with_its_first_request(redis_url:
             result = await asyncio.wait_for(rt.run(address, {"x": 1}), 10)
             assert result.output == {"x": 2}
             fields = await raw.hgetall(f"{ns}:run:{result.run_id}")
-            assert json.loads(fields[b"start"])["status"] == "running" and json.loads(fields[b"end"])["status"] == "done"
+            assert (
+                json.loads(fields[b"start"])["status"] == "running" and json.loads(fields[b"end"])["status"] == "done"
+            )
             assert await raw.zscore(f"{ns}:runs", result.run_id) is not None
             store.client = RespClient(redis_url)  # so that closing can flush
     finally:
         await raw.aclose()
 
 
-async def test_a_run_is_indexed_and_expires_whether_or_not_its_start_came_with_its_request(redis_url: str,
-                                                                                           ns: str) -> None:
+async def test_a_run_is_indexed_and_expires_whether_or_not_its_start_came_with_its_request(
+    redis_url: str, ns: str
+) -> None:
     """A worker leaves the index and expiry of a run to the start record its request carried; it
     sets them itself when no start came with the request, or when the start's expiry is near."""
 
@@ -179,7 +186,9 @@ async def test_a_run_is_indexed_and_expires_whether_or_not_its_start_came_with_i
 
     raw = aioredis.Redis.from_url(redis_url)
     try:
-        async with Runtime(bus=RedisBus(redis_url, namespace=ns), store=RedisStore(redis_url, namespace=ns, ttl=5)) as rt:
+        async with Runtime(
+            bus=RedisBus(redis_url, namespace=ns), store=RedisStore(redis_url, namespace=ns, ttl=5)
+        ) as rt:
             address = await rt.host(nap)
             carried = await rt.run(address, {})  # a new run: its start travels with its request
             lonely = Message.request(sender="c", recipient=address, data={}, run_id="no-start", path="")

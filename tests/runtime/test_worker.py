@@ -41,14 +41,22 @@ async def reading(url: str, readers: int) -> bool:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "aiflows.cli", *args], cwd=REPO, env=worker_env(),
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "aiflows.cli", *args],
+        cwd=REPO,
+        env=worker_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 async def test_two_workers_share_an_address_and_status_lists_them(redis_url: str, ns: str) -> None:
     # At most 10 requests at a time each, so that neither worker can take the whole burst in one read.
-    with WorkerProcess("redis_support:Echo", redis_url, ns, "--concurrency", "10") as a, \
-            WorkerProcess("redis_support:Echo", redis_url, ns, "--concurrency", "10") as b:
+    with (
+        WorkerProcess("redis_support:Echo", redis_url, ns, "--concurrency", "10") as a,
+        WorkerProcess("redis_support:Echo", redis_url, ns, "--concurrency", "10") as b,
+    ):
         await wait_for(lambda: reading(redis_url, 2))  # both read the inbox before the burst
         async with runtime(redis_url, ns) as rt:
             outputs = await asyncio.gather(*(rt.call("Echo", {"i": i}) for i in range(200)))
@@ -61,8 +69,19 @@ async def test_two_workers_share_an_address_and_status_lists_them(redis_url: str
         assert echo["live"] and len(echo["consumers"]) == 2 and echo["queued"] == 0 and echo["dead"] == 0
         assert all(c["idle_ms"] >= 0 for c in echo["consumers"])
         assert sorted(w["pid"] for w in report["workers"]) == sorted([a.pid, b.pid])
-        called = cli("call", "Echo", "--input", '{"text": "hi there"}', "--redis", redis_url, "--namespace", ns,
-                     "--events", "--timeout", "10")
+        called = cli(
+            "call",
+            "Echo",
+            "--input",
+            '{"text": "hi there"}',
+            "--redis",
+            redis_url,
+            "--namespace",
+            ns,
+            "--events",
+            "--timeout",
+            "10",
+        )
         assert called.returncode == 0, called.stderr
         assert json.loads(called.stdout)["text"] == "hi there"
         assert '{"type": "token", "text": "hi"}' in called.stderr
@@ -72,8 +91,10 @@ async def test_two_workers_share_an_address_and_status_lists_them(redis_url: str
 
 async def test_a_composite_and_its_subflows_on_different_workers(redis_url: str, ns: str) -> None:
     key = f"{ns}:steps"
-    with WorkerProcess("redis_support:two_steps", redis_url, ns, "--only", "two") as top, \
-            WorkerProcess("redis_support:two_steps", redis_url, ns, "--exclude", "two") as subs:
+    with (
+        WorkerProcess("redis_support:two_steps", redis_url, ns, "--only", "two") as top,
+        WorkerProcess("redis_support:two_steps", redis_url, ns, "--exclude", "two") as subs,
+    ):
         assert top.served == ["two"] and subs.served == ["two/first", "two/second"]
         async with runtime(redis_url, ns) as rt:
             out = await rt.call("two", {"url": redis_url, "key": key})
@@ -84,7 +105,10 @@ async def test_a_composite_and_its_subflows_on_different_workers(redis_url: str,
 
 async def test_a_killed_worker_s_request_is_taken_over(redis_url: str, ns: str) -> None:
     key = f"{ns}:marks"
-    with WorkerProcess("redis_support:Slow", redis_url, ns) as a, WorkerProcess("redis_support:Slow", redis_url, ns) as b:
+    with (
+        WorkerProcess("redis_support:Slow", redis_url, ns) as a,
+        WorkerProcess("redis_support:Slow", redis_url, ns) as b,
+    ):
         async with runtime(redis_url, ns) as rt:
             call = asyncio.create_task(rt.call("Slow", {"url": redis_url, "key": key, "seconds": 1.0}))
             started = await wait_for(lambda: marks(redis_url, key))
@@ -93,8 +117,11 @@ async def test_a_killed_worker_s_request_is_taken_over(redis_url: str, ns: str) 
             victim.kill()  # SIGKILL in the middle of the request
             out = await asyncio.wait_for(call, 20)
         assert out["pid"] == survivor.pid
-        assert await marks(redis_url, key) == [f"started:{victim.pid}", f"started:{survivor.pid}",
-                                                f"finished:{survivor.pid}"]
+        assert await marks(redis_url, key) == [
+            f"started:{victim.pid}",
+            f"started:{survivor.pid}",
+            f"finished:{survivor.pid}",
+        ]
 
 
 async def test_a_request_that_keeps_killing_workers_is_dead_lettered(redis_url: str, ns: str) -> None:

@@ -36,14 +36,28 @@ def cli_env(**extra: str) -> dict[str, str]:
 
 def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """`aiflows hub ARGS...` in a fresh interpreter."""
-    return subprocess.run([sys.executable, "-m", "aiflows.cli", "hub", *args], cwd=cwd, env=env or cli_env(),
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "aiflows.cli", "hub", *args],
+        cwd=cwd,
+        env=env or cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def run_python(code: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Python `code` in a fresh interpreter (so no module is already imported from an earlier load)."""
-    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env or cli_env(), capture_output=True,
-                          text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        env=env or cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def write_lock(folder: Path, flows: dict[str, dict[str, object]]) -> Path:

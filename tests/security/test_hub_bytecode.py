@@ -38,8 +38,12 @@ def _plant_pyc(source: Path, marker: Path) -> Path:
     evil = f"from pathlib import Path\nPath({str(marker)!r}).write_text('pwned')\n" + FLOW_CODE.format(suffix="")
     code = compile(evil, str(source), "exec")
     st = source.stat()
-    header = MAGIC_NUMBER + (0).to_bytes(4, "little") + (int(st.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little") \
+    header = (
+        MAGIC_NUMBER
+        + (0).to_bytes(4, "little")
+        + (int(st.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little")
         + (st.st_size & 0xFFFFFFFF).to_bytes(4, "little")
+    )
     pyc = Path(importlib.util.cache_from_source(str(source)))
     pyc.parent.mkdir(exist_ok=True)
     pyc.write_bytes(header + marshal.dumps(code))
@@ -50,8 +54,11 @@ def _pull_trusted_fmt(flowrepos: FlowRepos, project: Path) -> Path:
     """Pull ada/fmt 1.0.0 from a trusted source; return its cache entry."""
     from aiflows.hub import Hub
 
-    (project / "hub.yaml").write_text(yaml.safe_dump(
-        {"sources": [{"name": "team", "git": flowrepos.file_template()}], "trust": {"sources": ["team"]}}))
+    (project / "hub.yaml").write_text(
+        yaml.safe_dump(
+            {"sources": [{"name": "team", "git": flowrepos.file_template()}], "trust": {"sources": ["team"]}}
+        )
+    )
     lock = Hub(project).pull(["ada/fmt@1.0.0"])
     return Hub(project).cache.path(lock.flows["ada/fmt"].hash)
 

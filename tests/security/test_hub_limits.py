@@ -88,8 +88,9 @@ def test_more_bytes_than_the_cap_are_refused(tmp_path: Path, project: Path, hub_
     _assert_nothing_kept(project, hub_home)
 
 
-def test_a_zip_member_that_inflates_past_its_declared_size_is_refused(tmp_path: Path, project: Path,
-                                                                            hub_home: Path) -> None:
+def test_a_zip_member_that_inflates_past_its_declared_size_is_refused(
+    tmp_path: Path, project: Path, hub_home: Path
+) -> None:
     """The header says 10 bytes; the deflated stream holds 60 MiB of zeros."""
     path = tmp_path / "bomb-1.0.0.zip"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -101,8 +102,8 @@ def test_a_zip_member_that_inflates_past_its_declared_size_is_refused(tmp_path: 
         info = zf.getinfo("bomb.bin")
     size = (60 * 1024 * 1024).to_bytes(4, "little")
     for at in (raw.find(b"PK\x03\x04", info.header_offset) + 22, raw.rfind(b"PK\x01\x02") + 24):
-        assert raw[at:at + 4] == size
-        raw[at:at + 4] = (10).to_bytes(4, "little")
+        assert raw[at : at + 4] == size
+        raw[at : at + 4] = (10).to_bytes(4, "little")
     path.write_bytes(bytes(raw))
     with pytest.raises(IntegrityError, match=f"{path}: not a readable archive"):
         Hub(project, sources=[SourceSpec(folder=str(path))]).pull(["eve/big"])
@@ -127,8 +128,9 @@ def test_a_symlink_out_of_a_folder_source_is_refused(tmp_path: Path, project: Pa
 
 
 @pytest.mark.parametrize(("member", "expected"), [("../escaped.txt", "climbs out"), ("/tmp/escaped.txt", "absolute")])
-def test_dotdot_and_absolute_names_in_an_archive_are_refused(tmp_path: Path, project: Path, hub_home: Path,
-                                                             member: str, expected: str) -> None:
+def test_dotdot_and_absolute_names_in_an_archive_are_refused(
+    tmp_path: Path, project: Path, hub_home: Path, member: str, expected: str
+) -> None:
     spec = _tar(tmp_path, {member: "pwned"})
     with pytest.raises(IntegrityError, match=expected):
         Hub(project, sources=[spec]).pull(["eve/big"])

@@ -33,8 +33,13 @@ def _locked_fmt(flowrepos: FlowRepos, **changes: str) -> dict[str, object]:
     """A genuine lock entry for ada/fmt 1.0.0 (as `hub pull` writes it), with `changes` applied."""
     bare = flowrepos.bare("ada/fmt")
     entry: dict[str, object] = {
-        "version": "1.0.0", "hash": "0" * 64, "kind": "git", "location": f"file://{bare}",
-        "commit": git("rev-parse", "v1.0.0^{commit}", cwd=bare), "source": "team", "dependencies": {},
+        "version": "1.0.0",
+        "hash": "0" * 64,
+        "kind": "git",
+        "location": f"file://{bare}",
+        "commit": git("rev-parse", "v1.0.0^{commit}", cwd=bare),
+        "source": "team",
+        "dependencies": {},
     }
     return {**entry, **changes}
 
@@ -67,8 +72,9 @@ def test_sync_refuses_a_location_that_is_a_git_option(flowrepos: FlowRepos, proj
     assert "starts with '-', which git would read as an option" in out.stderr
 
 
-def test_sync_refuses_an_ext_transport_even_when_git_config_allows_it(flowrepos: FlowRepos, project: Path,
-                                                                      tmp_path: Path) -> None:
+def test_sync_refuses_an_ext_transport_even_when_git_config_allows_it(
+    flowrepos: FlowRepos, project: Path, tmp_path: Path
+) -> None:
     marker = tmp_path / "pwned-ext"
     write_lock(project, {"ada/fmt": _locked_fmt(flowrepos, location=f"ext::sh -c touch% {marker}")})
     out = run_cli("sync", cwd=project, env=_ext_allowing_git_config(tmp_path))
@@ -78,8 +84,7 @@ def test_sync_refuses_an_ext_transport_even_when_git_config_allows_it(flowrepos:
     assert "uses remote-helper syntax" in out.stderr
 
 
-def test_pull_refuses_an_index_whose_git_url_is_a_command(flowrepos: FlowRepos, project: Path,
-                                                          tmp_path: Path) -> None:
+def test_pull_refuses_an_index_whose_git_url_is_a_command(flowrepos: FlowRepos, project: Path, tmp_path: Path) -> None:
     marker = tmp_path / "pwned-index"
     index = tmp_path / "index.yaml"
     index.write_text(yaml.safe_dump({"flows": {"ada/fmt": {"git": f"ext::sh -c touch% {marker}"}}}))
@@ -91,12 +96,17 @@ def test_pull_refuses_an_index_whose_git_url_is_a_command(flowrepos: FlowRepos, 
     assert "key 'flows.ada/fmt'" in out.stderr and "uses remote-helper syntax" in out.stderr
 
 
-@pytest.mark.parametrize("url", ["ext::sh -c touch% {marker}", "--upload-pack=touch {marker}"],
-                         ids=["ext", "option"])
+@pytest.mark.parametrize("url", ["ext::sh -c touch% {marker}", "--upload-pack=touch {marker}"], ids=["ext", "option"])
 def test_pull_refuses_a_source_url_that_is_a_command(project: Path, tmp_path: Path, url: str) -> None:
     marker = tmp_path / "pwned-source"
-    out = run_cli("pull", "ada/fmt", "--source", "git=" + url.format(marker=marker), cwd=project,
-                  env=_ext_allowing_git_config(tmp_path))
+    out = run_cli(
+        "pull",
+        "ada/fmt",
+        "--source",
+        "git=" + url.format(marker=marker),
+        cwd=project,
+        env=_ext_allowing_git_config(tmp_path),
+    )
     assert not marker.exists(), "the payload ran"
     assert out.returncode == 1, out.stdout
     assert out.stderr.startswith("HubError: --source")

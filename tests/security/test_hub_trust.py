@@ -41,11 +41,22 @@ def test_a_lock_that_calls_other_content_first_party_is_not_trusted(tmp_path: Pa
     elsewhere.mkdir()
     pulled = Hub(elsewhere, sources=[SourceSpec(folder=str(evil))]).pull(["aiflows/chat"])
     evil_hash = pulled.flows["aiflows/chat"].hash
-    write_lock(project, {"aiflows/chat": {"version": str(version), "hash": evil_hash, "kind": "folder",
-                                          "location": str(chat.resolve()), "source": "first-party"}})
+    write_lock(
+        project,
+        {
+            "aiflows/chat": {
+                "version": str(version),
+                "hash": evil_hash,
+                "kind": "folder",
+                "location": str(chat.resolve()),
+                "source": "first-party",
+            }
+        },
+    )
     marker = tmp_path / "pwned-first-party"
-    out = run_python("from aiflows import hub; hub.load('aiflows/chat')", cwd=project,
-                     env=cli_env(HUB_MARKER=str(marker)))
+    out = run_python(
+        "from aiflows import hub; hub.load('aiflows/chat')", cwd=project, env=cli_env(HUB_MARKER=str(marker))
+    )
     assert not marker.exists(), "the forged first-party flow was imported"
     assert "TrustError: aiflows/chat" in out.stderr and evil_hash in out.stderr
 
@@ -55,10 +66,12 @@ def test_the_real_first_party_flow_is_still_trusted_without_configuration(projec
     assert Hub(project).is_trusted("aiflows/chat", lock.flows["aiflows/chat"])
 
 
-@pytest.mark.parametrize(("key", "version"), [("ada/greeter", "1.0.0"), ("ada/fmt", "1.5.0")],
-                         ids=["other-name", "other-version"])
-def test_sync_refuses_a_lock_whose_key_is_not_the_flow_it_pins(flowrepos: FlowRepos, project: Path,
-                                                               tmp_path: Path, key: str, version: str) -> None:
+@pytest.mark.parametrize(
+    ("key", "version"), [("ada/greeter", "1.0.0"), ("ada/fmt", "1.5.0")], ids=["other-name", "other-version"]
+)
+def test_sync_refuses_a_lock_whose_key_is_not_the_flow_it_pins(
+    flowrepos: FlowRepos, project: Path, tmp_path: Path, key: str, version: str
+) -> None:
     Hub(project, sources=[SourceSpec(git=flowrepos.file_template())]).pull(["ada/fmt@1.0.0"])
     lock = json.loads((project / "flows.lock").read_text())
     entry = {**lock["flows"]["ada/fmt"], "version": version}
@@ -71,8 +84,9 @@ def test_sync_refuses_a_lock_whose_key_is_not_the_flow_it_pins(flowrepos: FlowRe
     assert not (clean / "hub" / "cache" / entry["hash"]).exists()
 
 
-def test_the_trust_error_suggests_a_command_that_works_as_printed(flowrepos: FlowRepos, project: Path,
-                                                                  tmp_path: Path) -> None:
+def test_the_trust_error_suggests_a_command_that_works_as_printed(
+    flowrepos: FlowRepos, project: Path, tmp_path: Path
+) -> None:
     """The flow was pulled with a one-off `--source`, which no config remembers."""
     pulled = run_cli("pull", "ada/marker", "--source", f"git={flowrepos.file_template()}", cwd=project)
     assert pulled.returncode == 0, pulled.stderr
@@ -85,8 +99,9 @@ def test_the_trust_error_suggests_a_command_that_works_as_printed(flowrepos: Flo
     assert suggested, refused.stderr
     elsewhere = tmp_path / "some-other-folder"
     elsewhere.mkdir()
-    ran = subprocess.run(shlex.split(suggested[0]), cwd=elsewhere, env=env, capture_output=True, text=True,
-                         timeout=120, check=False)
+    ran = subprocess.run(
+        shlex.split(suggested[0]), cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     assert ran.returncode == 0, f"`{suggested[0]}` failed: {ran.stderr}"
     loaded = run_python(load, cwd=project, env=env)
     assert loaded.returncode == 0, loaded.stderr

@@ -177,8 +177,10 @@ def make_echo(tmp_path: Path) -> Problem:
 def test_a_set_stored_elsewhere_under_a_visible_path_is_hidden_when_named(tmp_path: Path) -> None:
     """Problem B lies in another visible folder than A (no neighbour of A): a benchmark names
     every problem of its set in `hidden_paths`, so B's answers stay out of A's programs too."""
-    with tempfile.TemporaryDirectory(dir=os.path.realpath(sys.prefix)) as one, \
-         tempfile.TemporaryDirectory(dir=os.path.realpath(sys.prefix)) as two:
+    with (
+        tempfile.TemporaryDirectory(dir=os.path.realpath(sys.prefix)) as one,
+        tempfile.TemporaryDirectory(dir=os.path.realpath(sys.prefix)) as two,
+    ):
         for folder in (one, two):
             Path(folder).chmod(0o755)
         a = _problem(Path(one) / "a", "a", "1\n", SECRET + "\n")

@@ -69,8 +69,12 @@ def bad_bwrap_path(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
 
 
 def _work_folders() -> set[Path]:
-    return {p for where in (Path("/dev/shm"), Path(os.environ.get("TMPDIR", "/tmp")))
-            if where.is_dir() for p in where.glob("aiflows-judge-*")}
+    return {
+        p
+        for where in (Path("/dev/shm"), Path(os.environ.get("TMPDIR", "/tmp")))
+        if where.is_dir()
+        for p in where.glob("aiflows-judge-*")
+    }
 
 
 def test_auto_refuses_to_run_without_bubblewrap(tmp_path: Path, bad_bwrap_path: Path) -> None:

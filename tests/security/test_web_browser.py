@@ -96,8 +96,16 @@ def chromium(tmp_path: Path) -> Iterator[Callable[[], Any]]:
     def open_browser() -> Any:
         options = webdriver.ChromeOptions()
         options.binary_location = shutil.which("chromium")
-        for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync"):
+        for flag in (
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ):
             options.add_argument(flag)
         options.add_argument(f"--user-data-dir={tmp_path / f'profile-{len(drivers)}'}")
         driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
@@ -131,8 +139,9 @@ def test_foreign_page_in_the_same_browser_cannot_answer_or_listen(
     from selenium.webdriver.common.by import By
 
     ui = Ui(tmp_path)
-    attacker = AttackerSite(attacker_host, ATTACK_PAGE.format(
-        target=ui.origin, ws_target=f"ws://{ui.host}", request_id=ui.request_id))
+    attacker = AttackerSite(
+        attacker_host, ATTACK_PAGE.format(target=ui.origin, ws_target=f"ws://{ui.host}", request_id=ui.request_id)
+    )
     try:
         driver = chromium()
         # The user opens the printed URL: the token becomes a cookie and leaves the address bar.

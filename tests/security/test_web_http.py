@@ -55,9 +55,22 @@ class Ui:
         self.log_path = workdir / f"ui-{self.port}.log"
         self.run_id = ask(self.env, self.store, QUESTION)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "aiflows.cli", "ui", "--store", str(self.store), "--port", str(self.port),
-             "--no-resume", *extra],
-            env=self.env, cwd=SAMPLE_FLOWS, stdout=self.log_path.open("w"), stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "aiflows.cli",
+                "ui",
+                "--store",
+                str(self.store),
+                "--port",
+                str(self.port),
+                "--no-resume",
+                *extra,
+            ],
+            env=self.env,
+            cwd=SAMPLE_FLOWS,
+            stdout=self.log_path.open("w"),
+            stderr=subprocess.STDOUT,
         )
         self.browse_url = self._wait_started()
         self.token = (parse_qs(urlsplit(self.browse_url).query).get("token") or [""])[0]
@@ -83,7 +96,9 @@ class Ui:
     def cookie(self) -> str:
         return f"aiflows_ui_{self.port}={self.token}"
 
-    def request(self, method: str, path: str, headers: dict[str, str], body: bytes | None = None) -> tuple[int, dict[str, str], bytes]:
+    def request(
+        self, method: str, path: str, headers: dict[str, str], body: bytes | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
         """One HTTP request with exactly these headers (Host included, if given)."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
@@ -117,9 +132,25 @@ class Ui:
 
 def ask(env: dict[str, str], store: Path, question: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "aiflows.cli", "run", "human_sample_flows:ask", "--input", json.dumps({"question": question}),
-         "--session", "s", "--store", str(store)],
-        env=env, cwd=SAMPLE_FLOWS, capture_output=True, text=True, timeout=60, check=False,
+        [
+            sys.executable,
+            "-m",
+            "aiflows.cli",
+            "run",
+            "human_sample_flows:ask",
+            "--input",
+            json.dumps({"question": question}),
+            "--session",
+            "s",
+            "--store",
+            str(store),
+        ],
+        env=env,
+        cwd=SAMPLE_FLOWS,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert "suspended" in done.stderr, done.stderr
     return done.stderr.split()[1]
@@ -127,8 +158,13 @@ def ask(env: dict[str, str], store: Path, question: str) -> str:
 
 def ws_handshake(ui: Ui, headers: dict[str, str], page: str = "session:s") -> tuple[int, bytes]:
     """A real websocket upgrade; returns the HTTP status and whatever the server sent after it."""
-    lines = [f"GET /ws?page={page} HTTP/1.1", "Upgrade: websocket", "Connection: Upgrade",
-             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"]
+    lines = [
+        f"GET /ws?page={page} HTTP/1.1",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version: 13",
+    ]
     lines += [f"{k}: {v}" for k, v in {"Host": ui.host, **headers}.items()]
     received = b""
     with socket.create_connection(("127.0.0.1", ui.port), timeout=3) as sock:
@@ -208,9 +244,13 @@ def test_foreign_origin_cannot_post_even_with_the_cookie(ui: Ui) -> None:
 def test_plain_text_and_form_posts_are_refused(ui: Ui) -> None:
     # What a foreign page can send without a CORS preflight: text/plain and form encodings.
     form_trick = b'{"value": "pwned", "by": "attacker", "x": "="}'
-    for content_type, body in (("text/plain", ANSWER), ("text/plain", form_trick),
-                               ("application/x-www-form-urlencoded", b"value=pwned"),
-                               ("multipart/form-data; boundary=b", b"--b--"), ("", ANSWER)):
+    for content_type, body in (
+        ("text/plain", ANSWER),
+        ("text/plain", form_trick),
+        ("application/x-www-form-urlencoded", b"value=pwned"),
+        ("multipart/form-data; boundary=b", b"--b--"),
+        ("", ANSWER),
+    ):
         headers = {"Cookie": ui.cookie, "Origin": ui.origin}
         if content_type:
             headers["Content-Type"] = content_type
@@ -223,11 +263,17 @@ def test_plain_text_and_form_posts_are_refused(ui: Ui) -> None:
 def test_cookie_alone_without_origin_cannot_write_but_a_bearer_header_can(ui: Ui) -> None:
     headers = {"Cookie": ui.cookie, "Content-Type": "application/json"}
     status, _, body = ui.request("POST", ui.answer_path(), headers, ANSWER)
-    assert status == 403 and error_of(body)["error"] == "MissingOrigin" and "Authorization: Bearer" in error_of(body)["message"]
+    assert (
+        status == 403
+        and error_of(body)["error"] == "MissingOrigin"
+        and "Authorization: Bearer" in error_of(body)["message"]
+    )
     ui.assert_untouched()
     # A script with the token itself (no browser, so no Origin) may answer.
     headers = {"Authorization": f"Bearer {ui.token}", "Content-Type": "application/json; charset=utf-8"}
-    status, _, body = ui.request("POST", ui.answer_path(), headers, json.dumps({"value": "the plan", "by": "script"}).encode())
+    status, _, body = ui.request(
+        "POST", ui.answer_path(), headers, json.dumps({"value": "the plan", "by": "script"}).encode()
+    )
     assert status == 200 and json.loads(body)["request"]["answered_by"] == "script"
 
 
@@ -270,8 +316,15 @@ def test_loopback_by_default_and_a_given_token(tmp_path: Path) -> None:
         assert status == 200
     finally:
         server.stop()
-    short = subprocess.run([sys.executable, "-m", "aiflows.cli", "ui", "--token", "short", "--port", str(free_port())],
-                           env=child_env(), cwd=SAMPLE_FLOWS, capture_output=True, text=True, timeout=60, check=False)
+    short = subprocess.run(
+        [sys.executable, "-m", "aiflows.cli", "ui", "--token", "short", "--port", str(free_port())],
+        env=child_env(),
+        cwd=SAMPLE_FLOWS,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert short.returncode != 0 and "--token is 5 characters long; give at least 16" in short.stderr
 
 

@@ -63,7 +63,9 @@ def allowed_hosts(bind_host: str, port: int, extra: Iterable[str] = ()) -> list[
         names = [_in_url(bind_host)]
     for name in extra:
         if not name or any(c in name for c in "/@ \t"):
-            raise ConfigError(f"--allow-host {name!r} is not a host name (give a name like ui.example.org, no scheme or path)")
+            raise ConfigError(
+                f"--allow-host {name!r} is not a host name (give a name like ui.example.org, no scheme or path)"
+            )
         if _in_url(name) not in names:
             names.append(_in_url(name))
     hosts = [f"{name}:{port}" for name in names]
@@ -83,7 +85,9 @@ def ui_token(given: str | None) -> str:
         return secrets.token_urlsafe(32)
     where = "--token" if given is not None else f"${TOKEN_ENV}"
     if len(token) < MIN_TOKEN_CHARS:
-        raise ConfigError(f"{where} is {len(token)} characters long; give at least {MIN_TOKEN_CHARS} (or leave it out for a random one)")
+        raise ConfigError(
+            f"{where} is {len(token)} characters long; give at least {MIN_TOKEN_CHARS} (or leave it out for a random one)"
+        )
     if not _TOKEN_CHARS.fullmatch(token):
         raise ConfigError(f"{where} may hold only letters, digits and - _ . ~ (it goes into a URL and a cookie)")
     return token

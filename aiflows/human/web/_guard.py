@@ -96,16 +96,28 @@ class Guard:
         source = self._token_source(request)
         origin = request.header("origin")
         if origin is not None and origin.lower() != request.own_origin:
-            raise Refusal(403, "BadOrigin", f"requests from origin {origin!r} are refused: only {request.own_origin} may call this server")
+            raise Refusal(
+                403,
+                "BadOrigin",
+                f"requests from origin {origin!r} are refused: only {request.own_origin} may call this server",
+            )
         writes = request.is_websocket or request.method not in _SAFE_METHODS
         if writes and origin is None and source == "cookie":
             # A cookie travels with requests other sites make; without an Origin to check, ask for the token itself.
             what = "websocket" if request.is_websocket else f"{request.method} request"
-            raise Refusal(403, "MissingOrigin", f"a {what} without an Origin header must carry the token in an Authorization: Bearer header")
+            raise Refusal(
+                403,
+                "MissingOrigin",
+                f"a {what} without an Origin header must carry the token in an Authorization: Bearer header",
+            )
         if not request.is_websocket and request.method not in _SAFE_METHODS:
             media = (request.header("content-type") or "").split(";")[0].strip().lower()
             if media != "application/json":
-                raise Refusal(415, "UnsupportedMediaType", f"send JSON with Content-Type: application/json (got {media or 'none'!r})")
+                raise Refusal(
+                    415,
+                    "UnsupportedMediaType",
+                    f"send JSON with Content-Type: application/json (got {media or 'none'!r})",
+                )
         return source
 
     def _token_source(self, request: _Request) -> str:
@@ -113,9 +125,12 @@ class Guard:
         for source, presented in request.tokens():
             if secrets.compare_digest(presented.encode(), self.token):
                 return source
-            raise Refusal(403, "BadToken", f"the token in the {source} is not this server's: open the URL `aiflows ui` printed")
+            raise Refusal(
+                403, "BadToken", f"the token in the {source} is not this server's: open the URL `aiflows ui` printed"
+            )
         raise Refusal(
-            403, "MissingToken",
+            403,
+            "MissingToken",
             "this server needs its token: open the URL `aiflows ui` printed (…/?token=…) "
             "or send an Authorization: Bearer <token> header",
         )

@@ -77,8 +77,12 @@ class Views:
     async def session_page(self, session: str) -> str:
         runs, requests = await self._session_data(session)
         return self.renderer.page(
-            "session.html", title=f"session {session}", live=f"session:{session}", session=session,
-            runs=runs, requests=requests,
+            "session.html",
+            title=f"session {session}",
+            live=f"session:{session}",
+            session=session,
+            runs=runs,
+            requests=requests,
         )
 
     async def run_page(self, run_id: str) -> str:
@@ -93,7 +97,10 @@ class Views:
         kind, _, name = scope.partition(":")
         if kind == "session":
             runs, requests = await self._session_data(name)
-            return {"live-requests": fragment("_requests.html", requests=requests), "live-runs": fragment("_runs.html", runs=runs)}
+            return {
+                "live-requests": fragment("_requests.html", requests=requests),
+                "live-runs": fragment("_runs.html", runs=runs),
+            }
         if kind == "run":
             record, requests, rows = await self._run_data(name)
             return {

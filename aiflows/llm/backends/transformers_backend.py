@@ -168,8 +168,10 @@ class TransformersBackend:
             )
         if limit is not None:
             max_new = min(max_new, limit - n_prompt)
-        sample = request.temperature is not None and request.temperature > 0 or (
-            request.temperature is None and request.n > 1
+        sample = (
+            request.temperature is not None
+            and request.temperature > 0
+            or (request.temperature is None and request.n > 1)
         )
         options: dict[str, Any] = {"max_new_tokens": max_new, "pad_token_id": tok.pad_token_id, "do_sample": sample}
         if sample:
@@ -271,7 +273,7 @@ class TransformersBackend:
             with loaded.lock, torch.inference_mode():
                 self._seed(request)
                 out = loaded.model.generate(**inputs, **options, streamer=streamer)
-            result["tokens"] = _length(out[0][inputs["input_ids"].shape[1]:], loaded.tokenizer)
+            result["tokens"] = _length(out[0][inputs["input_ids"].shape[1] :], loaded.tokenizer)
         except Exception as exc:  # noqa: BLE001 - reported to the awaiting coroutine
             result["error"] = f"{type(exc).__name__}: {exc}"
             streamer.end()  # wake the reader, which would otherwise wait forever

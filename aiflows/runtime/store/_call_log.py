@@ -77,7 +77,9 @@ def migrate_calls_table(db: sqlite3.Connection) -> None:
     db.execute("BEGIN IMMEDIATE")  # another process may be migrating the same file: check again inside the lock
     try:
         if db.execute(exists).fetchone() is not None:
-            rows = db.execute("SELECT run_id, path, status, traced, journaled, span FROM calls ORDER BY rowid").fetchall()
+            rows = db.execute(
+                "SELECT run_id, path, status, traced, journaled, span FROM calls ORDER BY rowid"
+            ).fetchall()
             by_run: dict[str, list[list[Any]]] = {}
             for run_id, path, status, traced, journaled, raw in rows:
                 address, session, request_id, parent_id, started, ended, data, output, error = loads(raw)

@@ -78,8 +78,13 @@ def outcome(answer: Message) -> tuple[RunStatus, dict[str, Any] | None, ErrorInf
 def ended_record(stored: RunRecord | None, request: Message, answer: Message) -> RunRecord:
     """The stored record of a run (or one made from its root request) with the outcome of `answer`."""
     status, output, error = outcome(answer)
-    record = stored or RunRecord(run_id=request.run_id, address=request.recipient, session=request.session,
-                                 input=request.data, created_at=request.created_at)
+    record = stored or RunRecord(
+        run_id=request.run_id,
+        address=request.recipient,
+        session=request.session,
+        input=request.data,
+        created_at=request.created_at,
+    )
     return record.model_copy(update={"status": status, "output": output, "error": error, "finished_at": time.time()})
 
 

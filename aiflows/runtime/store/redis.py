@@ -174,8 +174,10 @@ class RedisStore:
     # -- runs ---------------------------------------------------------------------------------
     def _run_index(self, record: RunRecord) -> list[tuple[Any, ...]]:
         runs = f"{self.keys.ns}:runs"
-        commands: list[tuple[Any, ...]] = [("EXPIRE", self._key("run", record.run_id), self.ttl),
-                                           ("ZADD", runs, "NX", record.created_at, record.run_id)]
+        commands: list[tuple[Any, ...]] = [
+            ("EXPIRE", self._key("run", record.run_id), self.ttl),
+            ("ZADD", runs, "NX", record.created_at, record.run_id),
+        ]
         self._saved += 1
         if self._saved % 64 == 1:  # the index may overshoot max_runs by a few dozen between trims
             commands.append(("ZREMRANGEBYRANK", runs, 0, -self.max_runs - 1))
@@ -198,8 +200,9 @@ class RedisStore:
             if len(self._created) > 10_000:
                 self._fresh.discard(next(iter(self._created)))
                 self._created.popitem(last=False)
-        start = Carried(commands, failed=lambda: self._write_again(record.run_id, commands),
-                        fresh=record.run_id in self._fresh)
+        start = Carried(
+            commands, failed=lambda: self._write_again(record.run_id, commands), fresh=record.run_id in self._fresh
+        )
         if self._deliveries is not None:
             self._deliveries.offer(record.run_id, start)  # the run's first request carries it, in the same write
         self._starts.append((record.run_id, start))
@@ -227,16 +230,28 @@ class RedisStore:
         status, output, error = outcome(answer)
         # The whole record goes in `end`: it stands in for the start if the caller's never landed.
         finished_at = time.time()
-        end = {"run_id": request.run_id, "address": request.recipient, "session": request.session, "input": request.data,
-               "status": status, "output": output, "error": error.model_dump(mode="json") if error else None,
-               "created_at": request.created_at, "finished_at": finished_at, "spec": {}}
+        end = {
+            "run_id": request.run_id,
+            "address": request.recipient,
+            "session": request.session,
+            "input": request.data,
+            "status": status,
+            "output": output,
+            "error": error.model_dump(mode="json") if error else None,
+            "created_at": request.created_at,
+            "finished_at": finished_at,
+            "spec": {},
+        }
         key = self._key("run", request.run_id)
         commands: list[tuple[Any, ...]] = [("HSET", key, "end", dumps(end))]
         deliveries = self._deliveries
         # A start that came with the request indexed the run and set its expiry (unless that expiry is near).
         landed = deliveries is not None and deliveries.start_landed(request.id, request.run_id)
         if not landed or finished_at - request.created_at > self.ttl / 10:
-            commands += [("EXPIRE", key, self.ttl), ("ZADD", f"{self.keys.ns}:runs", "NX", request.created_at, request.run_id)]
+            commands += [
+                ("EXPIRE", key, self.ttl),
+                ("ZADD", f"{self.keys.ns}:runs", "NX", request.created_at, request.run_id),
+            ]
         if deliveries is None or not deliveries.defer(request.id, *commands):
             await self._do_many("saving a run's end", commands)
 

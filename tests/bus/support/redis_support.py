@@ -113,10 +113,27 @@ class WorkerProcess:
     """`aiflows serve TARGET --redis URL ...` in a child process, ready when it says what it serves."""
 
     def __init__(self, target: str, url: str, namespace: str, *args: str, cwd: Path = REPO) -> None:
-        self.args = [sys.executable, "-m", "aiflows.cli", "serve", target, "--redis", url, "--namespace", namespace,
-                     "--visibility-timeout", "1", "--heartbeat", "0.2", "--grace", "2", *args]
-        self.process = subprocess.Popen(self.args, cwd=cwd, env=worker_env(), stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True)
+        self.args = [
+            sys.executable,
+            "-m",
+            "aiflows.cli",
+            "serve",
+            target,
+            "--redis",
+            url,
+            "--namespace",
+            namespace,
+            "--visibility-timeout",
+            "1",
+            "--heartbeat",
+            "0.2",
+            "--grace",
+            "2",
+            *args,
+        ]
+        self.process = subprocess.Popen(
+            self.args, cwd=cwd, env=worker_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         self.served = self._wait_ready()
 
     def _wait_ready(self, timeout: float = 20) -> list[str]:
@@ -129,7 +146,7 @@ class WorkerProcess:
                 break
             lines.append(line)
             if line.startswith("serving "):
-                return line.split(" as worker ")[0][len("serving "):].strip().split(", ")
+                return line.split(" as worker ")[0][len("serving ") :].strip().split(", ")
         self.kill()
         raise RuntimeError(f"worker did not start: {' '.join(self.args)}\n{''.join(lines)}")
 

@@ -54,8 +54,12 @@ def role(request: SeenRequest) -> str:
 class ScriptedModel:
     """Answers each role; the coder's answers come from `coder(request, turn)`; records the calls by role."""
 
-    def __init__(self, coder: Callable[[SeenRequest, int], str], critic: str = "The loop misses the last element.",
-                 plan: str = "Read all numbers and add them up.") -> None:
+    def __init__(
+        self,
+        coder: Callable[[SeenRequest, int], str],
+        critic: str = "The loop misses the last element.",
+        plan: str = "Read all numbers and add them up.",
+    ) -> None:
         self.coder = coder
         self.critic = critic
         self.plan = plan

@@ -2,6 +2,7 @@ import sys
 
 PAIRS = {")": "(", "]": "[", "}": "{"}
 
+
 def balanced(s: str) -> bool:
     stack = []
     for c in s:
@@ -11,6 +12,7 @@ def balanced(s: str) -> bool:
             return False
     return not stack
 
+
 lines = sys.stdin.read().split()
 t = int(lines[0])
-print("\n".join("YES" if balanced(s) else "NO" for s in lines[1:1 + t]))
+print("\n".join("YES" if balanced(s) else "NO" for s in lines[1 : 1 + t]))

@@ -5,7 +5,7 @@ from collections import deque
 def main() -> None:
     data = sys.stdin.read().split()
     rows, cols = int(data[0]), int(data[1])
-    grid = data[2:2 + rows]
+    grid = data[2 : 2 + rows]
     start = next((r, c) for r in range(rows) for c in range(cols) if grid[r][c] == "S")
     dist = {start: 0}
     queue = deque([start])
@@ -19,5 +19,6 @@ def main() -> None:
                 dist[(nr, nc)] = dist[(r, c)] + 1
                 queue.append((nr, nc))
     print(-1)
+
 
 main()
