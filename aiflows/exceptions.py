@@ -98,7 +98,8 @@ class FlowError(AiflowsError):
 
     @classmethod
     def from_dict(cls, info: dict[str, Any]) -> FlowError:
-        kind = {"Timeout": FlowTimeout, "Suspended": Suspended}.get(info.get("type", ""), cls)
+        kinds: dict[str, type[FlowError]] = {"Timeout": FlowTimeout, "Suspended": Suspended}
+        kind = kinds.get(info.get("type", ""), cls)
         return kind(
             info.get("message", ""),
             address=info.get("address", "?"),

@@ -78,10 +78,9 @@ def _load(config: BenchConfig) -> _Loaded:
             loaded = load_problems(source, limit=config.limit)
         except ProblemError as exc:
             loaded_errors = [exc]
-            loaded = []
         else:
             loaded_errors = list(loaded.errors)
-        problems.extend(loaded)
+            problems.extend(loaded)
         for err in loaded_errors:
             name = err.problem or (err.path.name if err.path is not None else str(source))
             errors.append(

@@ -37,7 +37,7 @@ class Bus(Protocol):
         """Route requests for `address` to `handler`; `call`, when given, is the same handler giving the
         output itself (or raising), for callers in this process."""
 
-    async def request(self, message: Message) -> Message:
+    def request(self, message: Message) -> Awaitable[Message]:
         """Deliver a request and wait for its reply or error."""
 
     def call(self, message: Message) -> Awaitable[dict[str, Any]]:

@@ -23,7 +23,7 @@ _FLOWS = (
 )
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     bench = subparsers.add_parser(
         "bench", help="run the competitive-coding benchmark", description=__doc__.splitlines()[0]
     )
@@ -74,7 +74,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo = sub.add_parser("demo", help="Code_Debug on the shipped sample problems with the local model")
     add_arguments(demo)
     demo.set_defaults(func=_demo)
-    bench.set_defaults(func=lambda args: (bench.print_help(), 2)[1])
+
+    def _usage(args: argparse.Namespace) -> int:
+        bench.print_help()
+        return 2
+
+    bench.set_defaults(func=_usage)
 
 
 def _parse_sets(items: list[str]) -> dict[str, object]:

@@ -16,12 +16,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from aiflows.hub import FlowInfo, Hub
 
 __all__ = ["register"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `hub` and its subcommands."""
     hub = subparsers.add_parser("hub", help="share and reuse flows: new, check, publish, pull, sync, list, ...")
     sub = hub.add_subparsers(dest="hub_command", metavar="COMMAND", required=True)
@@ -100,7 +105,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.set_defaults(func=_index)
 
 
-def _hub(args: argparse.Namespace):
+def _hub(args: argparse.Namespace) -> Hub:
     from aiflows.hub import Hub, parse_source
 
     return Hub(args.project, sources=[parse_source(s) for s in args.source])
@@ -167,7 +172,7 @@ def _override(a: argparse.Namespace) -> int:
     return 0
 
 
-def _print_rows(rows: list) -> int:
+def _print_rows(rows: Sequence[FlowInfo]) -> int:
     for r in rows:
         print(f"{r.name:30} {r.version:10} {r.where:14} {r.description}")
     return 0

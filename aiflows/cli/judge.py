@@ -19,7 +19,7 @@ from pathlib import Path
 __all__ = ["register"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "judge", help="judge a program on a problem package (sandboxed)", description=__doc__.splitlines()[0]
     )

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
-from collections.abc import Coroutine, Generator
+from collections.abc import Awaitable, Coroutine, Generator
 from typing import Any
 
 __all__ = ["Call", "gather_calls"]
 
-Call = Coroutine[Any, Any, dict[str, Any]]
+Call = Awaitable[dict[str, Any]]
+_Coro = Coroutine[Any, Any, dict[str, Any]]
 
 
 class _Resume:
@@ -24,7 +25,7 @@ class _Resume:
 
     __slots__ = ("coro", "first")
 
-    def __init__(self, coro: Call, first: Any) -> None:
+    def __init__(self, coro: _Coro, first: Any) -> None:
         self.coro = coro
         self.first = first
 
@@ -40,15 +41,17 @@ class _Resume:
                 try:
                     message = coro.throw(exc)
                 except StopIteration as stop:
-                    return stop.value
+                    result: dict[str, Any] = stop.value
+                    return result
             else:
                 try:
                     message = coro.send(value)
                 except StopIteration as stop:
-                    return stop.value
+                    answer: dict[str, Any] = stop.value
+                    return answer
 
 
-async def _finish(coro: Call, first: Any, results: list[Any], index: int) -> None:
+async def _finish(coro: _Coro, first: Any, results: list[Any], index: int) -> None:
     results[index] = await _Resume(coro, first)
 
 
@@ -57,8 +60,13 @@ async def _limited(call: Call, semaphore: asyncio.Semaphore) -> dict[str, Any]:
         return await call
 
 
-async def gather_calls(calls: list[Call], limit: int | None = None) -> list[dict[str, Any]]:
+async def _awaited(call: Call) -> dict[str, Any]:
+    return await call
+
+
+async def gather_calls(awaitables: list[Call], limit: int | None = None) -> list[dict[str, Any]]:
     """Await all calls (at most `limit` at a time) and return their results in order."""
+    calls = [c if inspect.iscoroutine(c) else _awaited(c) for c in awaitables]
     results: list[Any] = [None] * len(calls)
     semaphore = asyncio.Semaphore(limit) if limit is not None and limit < len(calls) else None
     started = 0

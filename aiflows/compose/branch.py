@@ -35,7 +35,7 @@ class Branch(CompositeFlow):
         name = name or "branch"
         if not branches:
             raise ConfigError(f"Branch '{name}' has no branches")
-        self.branches = {s.name: s for s in as_steps(name, branches)}
+        self.branches = {s.label: s for s in as_steps(name, branches)}
         if default is not None and default not in self.branches:
             raise ConfigError(f"Branch '{name}': default '{default}' is not one of {list(self.branches)}")
         if ROUTER in self.branches and isinstance(router, Flow):

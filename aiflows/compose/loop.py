@@ -51,12 +51,12 @@ class Loop(CompositeFlow):
         (self.body,) = as_steps(name, [body])
         self.max_rounds = max_rounds
         self.until = as_condition(until, name)
-        super().__init__(subflows={self.body.name: self.body.flow}, name=name, **kwargs)  # type: ignore[misc]
+        super().__init__(subflows={self.body.label: self.body.flow}, name=name, **kwargs)
 
     async def handle(self, ctx: Context, data: Any) -> dict[str, Any]:
         current = dict(ctx.input)
         for _ in range(self.max_rounds):
-            output = await ctx.call(self.body.name, self.body.input_for(current))  # type: ignore[arg-type]
+            output = await ctx.call(self.body.label, self.body.input_for(current))
             current = self.body.merge_output(current, output)
             if self.until is not None and self.until(current):
                 break

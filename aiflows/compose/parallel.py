@@ -36,19 +36,13 @@ class Parallel(CompositeFlow):
         _check_limit(name, max_concurrency)
         self.branches = as_steps(name, branches)
         self.max_concurrency = max_concurrency
-        super().__init__(subflows={s.name: s.flow for s in self.branches}, name=name, **kwargs)  # type: ignore[misc]
+        super().__init__(subflows={s.label: s.flow for s in self.branches}, name=name, **kwargs)
 
     async def handle(self, ctx: Context, data: Any) -> dict[str, Any]:
         current = ctx.input
-        calls: list[Call] = [
-            ctx.call(s.name, current if s.inputs is None else s.input_for(current))  # type: ignore[misc]
-            for s in self.branches
-        ]
+        calls: list[Call] = [ctx.call(s.label, s.input_for(current)) for s in self.branches]
         outputs = await gather_calls(calls, self.max_concurrency)
-        return {
-            s.name: (s.outputs.apply(out) if s.outputs is not None else out)  # type: ignore[union-attr]
-            for s, out in zip(self.branches, outputs, strict=True)
-        }
+        return {s.label: s.output_for(out) for s, out in zip(self.branches, outputs, strict=True)}
 
 
 class Map(CompositeFlow):
@@ -78,5 +72,5 @@ class Map(CompositeFlow):
         items = ctx.input.get(self.over)
         if not isinstance(items, list):
             raise ConfigError(f"Map '{self.name}' expects a list at '{self.over}', got {type(items).__name__}")
-        calls: list[Call] = [ctx.call("each", i if isinstance(i, dict) else {self.item_key: i}) for i in items]  # type: ignore[misc]
+        calls: list[Call] = [ctx.call("each", i if isinstance(i, dict) else {self.item_key: i}) for i in items]
         return {self.into: await gather_calls(calls, self.max_concurrency)}

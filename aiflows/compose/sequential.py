@@ -20,11 +20,11 @@ class Sequential(CompositeFlow):
     def __init__(self, *steps: Flow | Step | str, name: str | None = None, **kwargs: Any) -> None:
         name = name or "sequential"
         self.steps = as_steps(name, list(steps))
-        super().__init__(subflows={s.name: s.flow for s in self.steps}, name=name, **kwargs)  # type: ignore[misc]
+        super().__init__(subflows={s.label: s.flow for s in self.steps}, name=name, **kwargs)
 
     async def handle(self, ctx: Context, data: Any) -> dict[str, Any]:
         current = dict(ctx.input)
         for step in self.steps:  # steps without key maps skip the calls that apply them: this is every hop
-            output = await ctx.call(step.name, current if step.inputs is None else step.input_for(current))  # type: ignore[arg-type]
+            output = await ctx.call(step.label, step.input_for(current))
             current = {**current, **output} if step.outputs is None else step.merge_output(current, output)
         return current

@@ -41,9 +41,11 @@ class Step:
     def input_for(self, data: dict[str, Any]) -> dict[str, Any]:
         return self.inputs.apply(data) if isinstance(self.inputs, KeyMap) else data
 
+    def output_for(self, output: dict[str, Any]) -> dict[str, Any]:
+        return self.outputs.apply(output) if isinstance(self.outputs, KeyMap) else output
+
     def merge_output(self, data: dict[str, Any], output: dict[str, Any]) -> dict[str, Any]:
-        produced = self.outputs.apply(output) if isinstance(self.outputs, KeyMap) else output
-        return {**data, **produced}
+        return {**data, **self.output_for(output)}
 
     def check_outputs(self, owner: str) -> None:
         """An output map may only read keys the subflow's output schema has."""

@@ -47,7 +47,8 @@ def build_index(root: Path) -> Index:
 
 def _dump(index: Index) -> str:
     header = "# The flows in this folder; regenerate with `aiflows hub index <this folder>`.\n"
-    return header + yaml.safe_dump(index.model_dump(exclude_none=True), sort_keys=True)
+    body: str = yaml.safe_dump(index.model_dump(exclude_none=True), sort_keys=True)
+    return header + body
 
 
 def write_index(root: Path) -> Path:

@@ -168,9 +168,11 @@ class HubConfig(BaseModel):
             ),
             overrides={**other.overrides, **self.overrides},
             protocols=self.protocols if self.protocols is not None else other.protocols,
-            limits=LimitsConfig(
-                max_files=self.limits.max_files or other.limits.max_files,
-                max_bytes=self.limits.max_bytes or other.limits.max_bytes,
+            limits=LimitsConfig.model_validate(
+                {
+                    "max-files": self.limits.max_files or other.limits.max_files,
+                    "max-bytes": self.limits.max_bytes or other.limits.max_bytes,
+                }
             ),
         )
 

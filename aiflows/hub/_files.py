@@ -18,7 +18,7 @@ import tarfile
 import zipfile
 import zlib
 from pathlib import Path
-from typing import NamedTuple
+from typing import IO, NamedTuple
 
 from ._errors import HubError, IntegrityError
 
@@ -143,7 +143,7 @@ def read_folder(root: Path, limits: Limits = DEFAULT_LIMITS, *, strict: bool = F
     return resolve_links(files, links, str(root), keep_ignored=strict)
 
 
-def _read_capped(stream, budget: int, where: str, limits: Limits, count: int, total: int) -> bytes:
+def _read_capped(stream: IO[bytes], budget: int, where: str, limits: Limits, count: int, total: int) -> bytes:
     """Read at most `budget` bytes; one byte more means the archive lied about a size or is too big."""
     data = stream.read(budget + 1)
     if len(data) > budget:

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import CodeType, ModuleType
 
+from typing_extensions import Buffer
+
 __all__ = ["register_package"]
 
 
@@ -30,7 +32,7 @@ class SourceOnlyLoader(importlib.machinery.SourceFileLoader):
         path = self.get_filename(fullname)
         return self.source_to_code(self.get_data(path), path)
 
-    def set_data(self, path: str, data: bytes, *, _mode: int = 0o666) -> None:
+    def set_data(self, path: str, data: Buffer, *, _mode: int = 0o666) -> None:
         """Write no bytecode (the base class would only cache what `get_code` compiled)."""
 
 

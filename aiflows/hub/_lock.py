@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -32,7 +33,7 @@ LOCK_FILE = "flows.lock"
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 
 
-def _valid(check, *args: str) -> None:
+def _valid(check: Callable[..., object], *args: str) -> None:
     """Run a `_validate` check, turning its `HubError` into the `ValueError` pydantic reports with the key."""
     try:
         check(*args)

@@ -14,6 +14,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any, Literal
 
 from packaging.version import InvalidVersion, Version
 
@@ -46,8 +47,11 @@ def manifest_of(entries: list[FileEntry], where: str) -> Manifest:
     raise HubError(f"{where}: no {MANIFEST_FILE}; a hub flow needs a manifest at its top level")
 
 
+RepoKind = Literal["git", "folder", "hf"]
+
+
 class Repo(ABC):
-    kind: str
+    kind: RepoKind
     location: str
 
     @abstractmethod
@@ -144,7 +148,7 @@ class HfRepo(Repo):
             f"(offline, HF_HUB_OFFLINE set, or no such repository): {type(exc).__name__}: {exc}"
         )
 
-    def _api(self):
+    def _api(self) -> Any:  # huggingface_hub.HfApi, imported only when an hf source is used
         try:
             from huggingface_hub import HfApi
         except ImportError:

@@ -66,7 +66,8 @@ class PromptTemplate:
         from jinja2.exceptions import SecurityError
 
         try:
-            return self._template.render(dict(variables))
+            rendered: str = self._template.render(dict(variables))
+            return rendered
         except UndefinedError as exc:
             missing = sorted(self.variables - set(variables))
             given = ", ".join(sorted(variables)) or "none"

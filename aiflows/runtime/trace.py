@@ -96,7 +96,7 @@ def trace_messages(spans: list[Span], events: list[Message]) -> Iterator[dict[st
                 },
             )
         )
-        answer = {
+        answer: dict[str, Any] = {
             **base,
             "kind": "reply" if span.status == "ok" else span.status,
             "sender": span.address,

@@ -154,7 +154,8 @@ class _Request:
 
     @property
     def scheme(self) -> str:
-        return {"ws": "http", "wss": "https"}.get(self.scope.get("scheme", "http"), self.scope.get("scheme", "http"))
+        scheme = str(self.scope.get("scheme", "http"))
+        return {"ws": "http", "wss": "https"}.get(scheme, scheme)
 
     @property
     def own_origin(self) -> str:

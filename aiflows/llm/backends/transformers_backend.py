@@ -45,7 +45,7 @@ class _ModelCache:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-            loaded = load()
+            loaded: _Loaded = load()
             self._items[key] = loaded
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
@@ -281,7 +281,7 @@ class TransformersBackend:
 
 def _length(tokens: Any, tok: Any) -> int:
     """Generated tokens up to and including the first end-of-sequence token (padding excluded)."""
-    ids = tokens.tolist()
+    ids: list[int] = tokens.tolist()
     eos = tok.eos_token_id
     if eos in ids:
         return ids.index(eos) + 1
