@@ -75,6 +75,17 @@ class RedisServer:
             self.process = None
 
 
+# Markers follow from the fixtures a test uses, so a new Redis or browser test is marked without
+# anyone remembering to; `slow` and `chaos` are set by each file (`pytestmark`).
+_MARKER_BY_FIXTURE = {"redis_server": "redis", "redis_url": "redis", "browser": "browser"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture in set(getattr(item, "fixturenames", ())) & _MARKER_BY_FIXTURE.keys():
+            item.add_marker(_MARKER_BY_FIXTURE[fixture])
+
+
 def _redis_required() -> bool:
     return os.environ.get("AIFLOWS_REQUIRE_REDIS") == "1"
 
