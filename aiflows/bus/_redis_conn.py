@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -221,8 +222,16 @@ async def ping(client: Any, url: str, *, probe: str | None = None, attempts: int
             delay = min(delay * 2, 0.5)
 
 
-async def retrying(op: Callable[[], Awaitable[T]], *, what: str, closed: Callable[[], bool], backoff_max: float) -> T:
-    """Run `op` until it succeeds, sleeping with jittered backoff while Redis is unreachable."""
+async def retrying(
+    op: Callable[[], Awaitable[T]],
+    *,
+    what: str,
+    closed: Callable[[], bool],
+    backoff_max: float,
+    until: float | None = None,
+) -> T:
+    """Run `op` until it succeeds, sleeping with jittered backoff while Redis is unreachable, loading
+    its data or busy (transient: nothing is dropped for it); give up once `until` (epoch seconds) passed."""
     delay = 0.02
     while True:
         try:
@@ -230,6 +239,8 @@ async def retrying(op: Callable[[], Awaitable[T]], *, what: str, closed: Callabl
         except TRANSIENT as exc:
             if closed():
                 raise RedisBusError(f"the bus closed while {what}") from None
+            if until is not None and time.time() > until:
+                raise RedisBusError(f"Redis stayed unavailable while {what} until the deadline: {exc}") from None
             log.warning("redis unavailable while %s (%s); retrying in %.2fs", what, exc, delay)
             await asyncio.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, backoff_max)

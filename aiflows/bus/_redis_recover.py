@@ -1,9 +1,13 @@
 """Liveness and recovery for a worker's half of `RedisBus`.
 
-Every tick a worker says it is alive and re-claims the requests it is still working on, so
-nobody takes them over; less often (the cost grows with the number of served addresses) it
-refreshes the liveness of its addresses and takes over requests whose worker went silent,
-dead-lettering those that were delivered more than `max_deliveries` times.
+Every tick a worker says it is alive (its key `{ns}:worker:{id}` lives `liveness` seconds) and
+re-claims the requests it is still working on, so nobody takes them over. It also looks at who
+holds the pending requests of its inboxes: a holder whose liveness key is gone, and stays gone a
+few heartbeats (long enough for a live worker to say so again after Redis restarted), died or is
+paused, and its requests are taken over at once rather than after the visibility timeout.
+Less often (the cost grows with the number of served addresses) it refreshes the liveness of
+its addresses and, as a fallback, takes over any request idle past the visibility timeout.
+Requests delivered more than `max_deliveries` times are dead-lettered.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ class Upkeep:
         free: how many more it can take now.
         start: handles a taken-over request (address, entry id, fields, deliveries).
         dead_letter: moves a request to the dead letters (address, entry id, raw, kind, text, deliveries).
+        stats: figures the worker reports with its heartbeat (late answers, dead letters).
     """
 
     def __init__(
@@ -53,8 +58,12 @@ class Upkeep:
         running: Callable[[], int],
         free: Callable[[], int],
         start: Callable[[str, str, Fields, int], None],
-        dead_letter: Callable[[str, str, bytes, str, str, int], Awaitable[None]],
+        dead_letter: Callable[[str, str, bytes, str, str, int], Awaitable[object]],
+        stats: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
+        self.stats = stats or dict
+        self.suspects: dict[str, float] = {}  # holders of pending requests whose liveness key is gone -> since
+        self.taken_from_dead = 0  # requests taken over from dead or paused workers
         self.client = client
         self.keys = keys
         self.settings = settings
@@ -85,6 +94,7 @@ class Upkeep:
                 if now - last_live >= self.live_ttl() / 3:
                     last_live = now
                 await self._keep_claims()
+                await self._take_from_dead()
                 if now - last_reclaim >= s.visibility_timeout / 2:
                     last_reclaim = now
                     await self._reclaim()
@@ -96,6 +106,7 @@ class Upkeep:
     async def heartbeat(self, *, live: bool, addresses: list[str] | None = None) -> None:
         """Say the worker is alive; with `live`, that it serves `addresses` (default: all of its own)."""
         ttl_ms = int(self.live_ttl() * 1000)
+        s = self.settings
         info = {
             "host": socket.gethostname(),
             "pid": os.getpid(),
@@ -103,6 +114,15 @@ class Upkeep:
             "started_at": self.started_at,
             "seen_at": time.time(),
             "running": self.running(),
+            "taken_from_dead": self.taken_from_dead,
+            "settings": {
+                "deadline": s.deadline,
+                "visibility_timeout": s.visibility_timeout,
+                "liveness": s.liveness_s,
+                "max_deliveries": s.max_deliveries,
+                "attempts": s.attempts,
+            },
+            **self.stats(),
         }
         pipe = self.client.pipeline(transaction=False)
         if live:
@@ -111,7 +131,7 @@ class Upkeep:
                 pipe.set(self.keys.live(address), self.consumer, px=ttl_ms)
             if served:
                 pipe.sadd(self.keys.addresses, *served)
-        pipe.set(self.keys.worker(self.consumer), json.dumps(info), px=ttl_ms)
+        pipe.set(self.keys.worker(self.consumer), json.dumps(info), px=int(s.liveness_s * 1000))
         pipe.sadd(self.keys.workers, self.consumer)
         await pipe.execute()
 
@@ -122,6 +142,58 @@ class Upkeep:
             ids = [entry for entry, since in entries.items() if since < old]
             if ids:
                 await self.client.xclaim(self.keys.inbox(address), GROUP, self.consumer, 0, ids, justid=True)
+
+    async def _take_from_dead(self) -> None:
+        """Take over the pending requests of workers whose liveness key is gone (dead or paused)."""
+        free = self.free()
+        addresses = list(self.addresses)
+        if free <= 0 or not addresses:
+            return
+        pipe = self.client.pipeline(transaction=False)
+        for address in addresses:  # one round trip: who holds what in every inbox served here
+            pipe.xpending(self.keys.inbox(address), GROUP)
+        holders: dict[str, list[str]] = {}
+        for address, summary in zip(addresses, await pipe.execute(raise_on_error=False), strict=True):
+            if isinstance(summary, Exception):
+                continue  # no group yet (Redis lost it): the inbox reads make it again
+            for row in summary.get("consumers") or ():
+                name = row["name"].decode() if isinstance(row["name"], bytes) else str(row["name"])
+                if name != self.consumer and int(row["pending"]):
+                    holders.setdefault(name, []).append(address)
+        if not holders:
+            self.suspects.clear()
+            return
+        names = sorted(holders)
+        alive = await self.client.mget([self.keys.worker(name) for name in names])
+        now = time.monotonic()
+        confirm = max(3 * self.settings.heartbeat, self.settings.liveness_s / 2)
+        for name in list(self.suspects):
+            if name not in holders:
+                del self.suspects[name]
+        for name, seen in zip(names, alive, strict=True):
+            if seen is not None:
+                self.suspects.pop(name, None)
+                continue
+            if now - self.suspects.setdefault(name, now) < confirm:
+                continue  # gone just now: maybe Redis restarted and it has not said so again yet
+            for address in holders[name]:
+                await self._claim_from(address, name, free)
+
+    async def _claim_from(self, address: str, holder: str, count: int) -> None:
+        key = self.keys.inbox(address)
+        rows = await self.client.xpending_range(key, GROUP, "-", "+", min(count, 100), consumername=holder)
+        ids = [row["message_id"] for row in rows]
+        if not ids:
+            return
+        # Only entries idle a while: when two workers see the same dead holder, the first claim resets
+        # the idle time and the second finds nothing to take.
+        min_idle = int(self.settings.liveness_s * 500)
+        claimed = await self.client.xclaim(key, GROUP, self.consumer, min_idle, ids)
+        taken = [(eid.decode(), fields) for eid, fields in claimed if fields]
+        if taken:
+            self.taken_from_dead += len(taken)
+            log.warning("worker %s is gone: taking over %d of its requests on %s", holder, len(taken), address)
+            await self._take_over(address, taken)
 
     async def _reclaim(self) -> None:
         """Take over requests whose worker went silent; dead-letter those that killed workers too often."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from typing import Any
 from ..exceptions import ConfigError, MessageError
 from ..messages import ErrorInfo, Message
 from ._redis_answer import Answerer, wire
-from ._redis_conn import TRANSIENT, Keys, retrying, stop_tasks
+from ._redis_conn import TRANSIENT, Keys, RedisBusError, retrying, stop_tasks
 from ._redis_events import EventWriter
 from ._redis_read import InboxReads
 from ._redis_records import Deliveries
@@ -29,12 +30,50 @@ from ._redis_settings import RedisBusSettings
 from .base import Handler
 from .deadline import reset_deadline, set_deadline
 
-__all__ = ["Server"]
+__all__ = ["Server", "parse_request"]
 
 log = logging.getLogger("aiflows.bus.redis")
 GROUP = Keys.GROUP
 
 Fields = dict[bytes, bytes]
+
+
+class _Exhausted(Exception):
+    """A handler raised on every attempt; `last` is its last error."""
+
+    def __init__(self, last: Exception, attempts: int) -> None:
+        super().__init__(str(last))
+        self.last = last
+        self.attempts = attempts
+
+
+def parse_request(fields: Fields) -> tuple[Message, float | None]:
+    """The request in an inbox entry and its deadline, checked at the first read.
+
+    Raises:
+        MessageError: naming the field that is missing or malformed (poison: dead-letter it at once).
+    """
+    raw = fields.get(b"m")
+    if raw is None:
+        named = ", ".join(repr(k.decode(errors="replace")) for k in fields) or "none"
+        raise MessageError(f"the inbox entry has no field 'm' (the message); its fields: {named}")
+    try:
+        request = Message.from_json(raw)
+    except MessageError as exc:
+        raise MessageError(f"field 'm' (the message): {exc}") from None
+    if request.kind != "request":
+        raise MessageError(f"field 'm': a '{request.kind}' message was sent to an inbox; only requests go there")
+    value = fields.get(b"d")
+    if value is None:
+        return request, None
+    try:
+        deadline = float(value)
+    except ValueError:
+        deadline = math.nan
+    if not math.isfinite(deadline):
+        shown = value[:40].decode(errors="replace")
+        raise MessageError(f"field 'd' (the deadline, epoch seconds) is not a number: {shown!r}")
+    return request, deadline
 
 
 @dataclass(slots=True)
@@ -110,6 +149,7 @@ class Server:
             free=self._free,
             start=self._start,
             dead_letter=self.answers.dead_letter,
+            stats=lambda: {"late_answers": self.answers.late, "dead_lettered": self.answers.dead},
         )
 
     # -- setup ------------------------------------------------------------------------------
@@ -200,16 +240,16 @@ class Server:
     async def _process(self, address: str, entry_id: str, fields: Fields, deliveries: int) -> None:
         try:
             await self._handle(address, entry_id, fields, deliveries)
+        except RedisBusError as exc:  # Redis stayed away past the deadline: the entry stays pending
+            log.warning("request %s on %s left pending: %s", entry_id, address, exc)
         finally:
             self.entries[address].pop(entry_id, None)
 
     async def _handle(self, address: str, entry_id: str, fields: Fields, deliveries: int) -> None:
         raw = fields.get(b"m", b"")
         try:
-            request = Message.from_json(raw)
-            if request.kind != "request":
-                raise MessageError(f"a '{request.kind}' message was sent to an inbox; only requests go there")
-        except MessageError as exc:
+            request, deadline = parse_request(fields)
+        except MessageError as exc:  # poison: no worker can handle it, so none retries it
             await self.answers.dead_letter(address, entry_id, raw, "MessageError", str(exc), deliveries)
             return
         reply_key = self.keys.reply(request.reply_to) if request.reply_to else ""
@@ -221,16 +261,17 @@ class Server:
                 backoff_max=self.settings.backoff_max,
             )
             if stored is not None:
-                await self.answers.ack(address, entry_id, reply_key, stored if reply_key else "", request.id)
+                await self.answers.ack_answered(address, entry_id, reply_key, stored)
                 return
-        deadline = float(fields[b"d"]) if b"d" in fields else None
+        if deadline is None and self.settings.deadline is not None:
+            deadline = time.time() + self.settings.deadline  # a hung handler never holds a request for ever
         records: list[tuple[Any, ...]] | None = None
+        dead: ErrorInfo | None = None
         if request.id in self._cancelled:
             answer = request.fail(self._error(request, "Cancelled", "the caller cancelled the request"))
         elif deadline is not None and time.time() >= deadline:
-            answer = request.fail(
-                self._error(request, "Timeout", "the request's deadline passed before a worker started it")
-            )
+            dead = self._error(request, "Timeout", "the request's deadline passed before a worker started it")
+            answer = request.fail(dead)
         else:
             delivery = self.deliveries.begin(
                 request.id,
@@ -239,40 +280,66 @@ class Server:
                 fresh=deliveries == 1 and b"f" in fields and b"x" not in fields,
             )
             try:
-                answer = await self._run(address, request, reply_key, deadline)
+                answer, dead = await self._run(address, request, reply_key, deadline)
             finally:
                 records = self.deliveries.end(delivery)
         await self.events.drain()
-        await self.answers.ack(
-            address, entry_id, reply_key, wire(request, answer) if reply_key else "", request.id, records
-        )
+        if dead is not None:
+            # Past its deadline or failing every attempt: out of the inbox, kept with the reason.
+            grace = None if deadline is None else deadline + self.settings.visibility_timeout
+            await self.answers.dead_letter(
+                address, entry_id, raw, dead.type, dead.message, deliveries, records, until=grace
+            )
+            return
+        await self.answers.ack(address, entry_id, reply_key, wire(request, answer), request.id, records, until=deadline)
 
-    async def _run(self, address: str, request: Message, reply_key: str, deadline: float | None) -> Message:
+    async def _run(
+        self, address: str, request: Message, reply_key: str, deadline: float | None
+    ) -> tuple[Message, ErrorInfo | None]:
+        """The handler's answer, and the error to dead-letter the request with (past its deadline,
+        or raising on every attempt), if any."""
         task = asyncio.current_task()
         assert task is not None
         info = self.inflight[request.id] = _Inflight(request, reply_key, task)
         token = set_deadline(deadline)
         try:
-            if deadline is None:
-                return await self.handlers[address](request)
             try:
-                async with asyncio.timeout(deadline - time.time()):
-                    return await self.handlers[address](request)
+                async with asyncio.timeout(None if deadline is None else deadline - time.time()):
+                    return await self._attempts(address, request), None
             except TimeoutError:
-                return request.fail(self._error(request, "Timeout", "the request's deadline passed while it ran"))
+                error = self._error(request, "Timeout", "the request's deadline passed while it ran")
+                return request.fail(error), error
+            except _Exhausted as exc:
+                error = ErrorInfo(
+                    address=address,
+                    type=type(exc.last).__name__,
+                    message=f"the handler raised on each of its {exc.attempts} attempts; the last: {exc.last}",
+                    run_id=request.run_id,
+                    path=request.path,
+                )
+                return request.fail(error), error
         except asyncio.CancelledError:
             if not info.cancelled:
                 raise  # the worker is shutting down: leave the request pending for another
             task.uncancel()
-            return request.fail(self._error(request, "Cancelled", "the caller cancelled the request"))
-        except Exception as exc:  # a host never raises for a flow's failure: this is a bug, answered as an error
-            log.exception("the handler of %s raised", address)
-            return request.fail(
-                ErrorInfo.from_exception(exc, address=address, run_id=request.run_id, path=request.path)
-            )
+            return request.fail(self._error(request, "Cancelled", "the caller cancelled the request")), None
         finally:
             reset_deadline(token)
             self.inflight.pop(request.id, None)
+
+    async def _attempts(self, address: str, request: Message) -> Message:
+        """Run the handler, again (with a short backoff) while it raises, `attempts` times in all.
+        A host never raises for a flow's failure (that is an answer): this is a bug below the flow."""
+        attempts = self.settings.attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self.handlers[address](request)
+            except Exception as exc:
+                log.warning("the handler of %s raised (attempt %d of %d)", address, attempt, attempts, exc_info=True)
+                if attempt == attempts:
+                    raise _Exhausted(exc, attempts) from exc
+                await asyncio.sleep(min(0.05 * 2**attempt, 1.0))
+        raise AssertionError("unreachable")
 
     def _error(self, request: Message, kind: str, text: str) -> ErrorInfo:
         return ErrorInfo(address=request.recipient, type=kind, message=text, run_id=request.run_id, path=request.path)

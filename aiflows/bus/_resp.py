@@ -38,6 +38,10 @@ def _error(reply: Exception) -> Exception:
         "WRONGPASS": rex.AuthenticationError,
         "NOPERM": rex.NoPermissionError,
         "LOADING": rex.BusyLoadingError,
+        # A script or module command holds the server, or it has no primary: wait and write again.
+        "BUSY": rex.BusyLoadingError,
+        "MASTERDOWN": rex.BusyLoadingError,
+        "TRYAGAIN": rex.BusyLoadingError,
         "READONLY": rex.ReadOnlyError,
     }.get(code, rex.ResponseError)
     return kind(text)
