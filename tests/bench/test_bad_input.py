@@ -11,6 +11,8 @@ from aiflows.bench import BenchConfig, RecordFile, run_bench
 from aiflows.exceptions import ConfigError
 from aiflows.problems import SAMPLES_DIR
 
+pytestmark = pytest.mark.slow
+
 
 def _set(tmp_path: Path, *ids: str) -> Path:
     root = tmp_path / "problems"

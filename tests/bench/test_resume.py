@@ -9,7 +9,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from aiflows.bench import ProblemRecord, RecordFile
+
+pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -44,6 +48,7 @@ def _env() -> dict[str, str]:
     return env
 
 
+@pytest.mark.chaos
 def test_killed_run_resumes_without_redoing_finished_problems(solving, sample_problems, tmp_path) -> None:
     server, model = solving
     first, *others = sorted(p.id for p in sample_problems)

@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from aiflows.bench import BenchConfig, RecordFile, run_bench
 from aiflows.runtime import Runtime
+
+pytestmark = pytest.mark.slow
 
 
 def config(server, out: Path, **extra: object) -> BenchConfig:

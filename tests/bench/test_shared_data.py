@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from aiflows.bench import BenchConfig, RecordFile, run_bench
 from aiflows.llm.testing import LoopbackLLMServer, Reply, SeenRequest
 from aiflows.problems import load_problems
+
+pytestmark = pytest.mark.slow
 
 
 async def test_kattis_examples_are_scored_on_their_hidden_tests(shared_data, tmp_path) -> None:

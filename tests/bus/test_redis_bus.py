@@ -15,6 +15,8 @@ from aiflows.bus.redis import RedisBus, RedisBusError
 from aiflows.messages import Message
 from aiflows.runtime.store.redis import RedisStore
 
+pytestmark = pytest.mark.slow
+
 
 def runtime(url: str, ns: str, **overrides) -> Runtime:
     return Runtime(bus=RedisBus(url, namespace=ns, **overrides), store=RedisStore(url, namespace=ns))

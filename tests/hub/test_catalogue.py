@@ -11,6 +11,8 @@ import yaml
 from aiflows import hub
 from aiflows.hub import Hub, HubError, build_index, check_flow, check_index, write_index
 
+pytestmark = pytest.mark.slow
+
 CATALOGUE = Path(__file__).resolve().parents[2] / "flows_hub"
 FLOWS = sorted(p.parent for p in CATALOGUE.glob("*/flow.yaml"))
 

@@ -11,6 +11,8 @@ import pytest
 
 from .conftest import FlowRepos, free_port
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 
 

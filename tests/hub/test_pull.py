@@ -21,6 +21,8 @@ from aiflows.hub import (
 
 from .conftest import FlowRepos, flow_files, git
 
+pytestmark = pytest.mark.slow
+
 
 def _hub(repos: FlowRepos, **kwargs) -> Hub:
     return Hub(Path.cwd(), sources=[SourceSpec(git=repos.file_template())], **kwargs)

@@ -17,6 +17,8 @@ from conftest import HERE
 from aiflows import Runtime, SqliteStore
 from aiflows.human import HumanDesk, HumanRequest
 
+pytestmark = pytest.mark.slow
+
 
 async def wait_pending(store: Path, timeout: float = 30) -> HumanRequest:
     deadline = time.monotonic() + timeout
@@ -42,6 +44,7 @@ async def run_status(store: Path, run_id: str) -> tuple[str, dict | None]:
         return record.status, record.output
 
 
+@pytest.mark.chaos
 def test_worker_killed_while_waiting_then_a_new_one_finishes(env: dict[str, str], store_path: Path) -> None:
     first = subprocess.Popen(
         [
@@ -98,6 +101,7 @@ def test_worker_killed_while_waiting_then_a_new_one_finishes(env: dict[str, str]
     assert "Traceback" not in err
 
 
+@pytest.mark.chaos
 @pytest.mark.parametrize("separate_resumer", [True, False], ids=["resumer-process", "worker-resumes"])
 def test_over_redis_a_worker_dies_waiting_and_another_finishes(
     env: dict[str, str], redis_url: str, separate_resumer: bool

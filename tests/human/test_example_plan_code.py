@@ -11,6 +11,8 @@ from conftest import REPO
 
 from aiflows.llm.testing import LoopbackLLMServer, Reply
 
+pytestmark = pytest.mark.slow
+
 pexpect = pytest.importorskip("pexpect")
 
 WRONG = "Here is the program:\n```python\nimport sys\nfor line in sys.stdin:\n    a, b = map(int, line.split())\n    print(a + b)\n```\n"

@@ -13,6 +13,8 @@ from conftest import HERE, cli
 from aiflows import Runtime, SqliteStore
 from aiflows.human import HumanDesk
 
+pytestmark = pytest.mark.slow
+
 pexpect = pytest.importorskip("pexpect")
 
 TIMEOUT = 30

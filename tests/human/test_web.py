@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from conftest import cli
 
+pytestmark = pytest.mark.slow
+
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 

@@ -20,6 +20,8 @@ from aiflows.judge._py2 import convert_python2
 from aiflows.judge._validators import Validator
 from aiflows.problems import Problem, ProblemSet, load_codejam
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("AIFLOWS_SHARED_DATA", REPO.parent / "shared" / "data"))
 CODEJAM = SHARED / "cc" / "codejam"

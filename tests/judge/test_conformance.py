@@ -57,7 +57,7 @@ WALL_CLOCK_SPINNERS = {"ragnar-busy-sleep-decrypt.py", "ragnar-busy-sleep-encryp
 NEEDS_BAPCTOOLS_CONSTANTS = {"constants"}
 TIME_LIMIT_CAP = 2.0
 
-pytestmark = pytest.mark.skipif(not CC_DATA.is_dir(), reason=f"no shared data at {CC_DATA}")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not CC_DATA.is_dir(), reason=f"no shared data at {CC_DATA}")]
 
 
 def _follow(path: Path) -> Path:

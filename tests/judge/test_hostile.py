@@ -21,7 +21,10 @@ from aiflows.judge import Judge, JudgeConfig, Verdict
 from aiflows.judge._sandbox import bwrap_works
 from aiflows.problems.model import Problem
 
-pytestmark = pytest.mark.skipif(not bwrap_works(), reason="bubblewrap cannot create namespaces here")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not bwrap_works(), reason="bubblewrap cannot create namespaces here"),
+]
 
 UID_BASE = 62000
 ECHO = "print(input())\n"

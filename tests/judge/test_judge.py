@@ -9,6 +9,8 @@ import pytest
 
 from aiflows.judge import Judge, JudgeConfig, Verdict, judge, judge_async, judge_samples
 
+pytestmark = pytest.mark.slow
+
 SUM_PY = "a, b = map(int, input().split())\nprint(a + b)\n"
 SUM_C = '#include <stdio.h>\nint main(void) { long a, b; scanf("%ld %ld", &a, &b); printf("%ld\\n", a + b); }\n'
 SUM_CPP = "#include <iostream>\nint main() { long a, b; std::cin >> a >> b; std::cout << a + b << '\\n'; }\n"

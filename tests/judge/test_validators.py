@@ -5,8 +5,12 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from aiflows.judge import Judge, Verdict
 from aiflows.problems.model import Problem
+
+pytestmark = pytest.mark.slow
 
 # Accepts any two numbers whose sum is the judge's answer; says why it rejects.
 SUM_VALIDATOR_PY = textwrap.dedent(

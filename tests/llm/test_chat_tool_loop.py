@@ -13,6 +13,8 @@ import pytest
 
 from aiflows.llm.testing import LoopbackLLMServer, SeenRequest
 
+pytestmark = pytest.mark.slow
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "chat_tool_loop.py"
 
 

@@ -10,6 +10,8 @@ import pytest
 
 from aiflows.problems import Problem, ProblemSet, Submission, list_submissions, load_samples
 
+pytestmark = pytest.mark.slow
+
 EXPECTED_IDS = ["balanced_brackets", "circle_area", "count_primes", "grid_path", "reverse_words", "sum_list"]
 
 

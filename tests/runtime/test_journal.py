@@ -63,6 +63,7 @@ def aiflows(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedP
     )
 
 
+@pytest.mark.chaos
 def test_a_killed_run_resumes_from_the_cli_without_repeating_finished_calls(tmp_path: Path):
     (tmp_path / "killflows.py").write_text(FLOWS)
     (tmp_path / "durable.yaml").write_text(YAML)

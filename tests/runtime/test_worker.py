@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bus" / "support"))
 
 from redis_support import REPO, WorkerProcess, marks, wait_for, worker_env  # noqa: E402
@@ -103,6 +105,7 @@ async def test_a_composite_and_its_subflows_on_different_workers(redis_url: str,
         assert await marks(redis_url, f"{key}:two/second") == [str(subs.pid)]
 
 
+@pytest.mark.chaos
 async def test_a_killed_worker_s_request_is_taken_over(redis_url: str, ns: str) -> None:
     key = f"{ns}:marks"
     with (
@@ -124,6 +127,7 @@ async def test_a_killed_worker_s_request_is_taken_over(redis_url: str, ns: str) 
         ]
 
 
+@pytest.mark.chaos
 async def test_a_request_that_keeps_killing_workers_is_dead_lettered(redis_url: str, ns: str) -> None:
     import redis.asyncio as aioredis
 
@@ -159,6 +163,7 @@ async def _has(url: str, key: str, prefix: str) -> bool:
     return any(m.startswith(prefix) for m in await marks(url, key))
 
 
+@pytest.mark.chaos
 async def test_runs_complete_across_a_redis_restart(redis_server, ns: str) -> None:
     url = redis_server.url
     key = f"{ns}:marks"

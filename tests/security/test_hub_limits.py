@@ -27,6 +27,8 @@ from .hub_helpers import (  # noqa: F401 - fixtures are used by name
     write_files,
 )
 
+pytestmark = pytest.mark.slow
+
 VALID = flow_files("eve/big", "1.0.0")
 MANY = {f"data/{i}.txt": "x" for i in range(2001)}  # one more than the default cap, with the 4 flow files
 HUGE = {"data/blob.bin": "0" * (50 * 1024 * 1024 + 1)}  # one byte over the default 50 MiB

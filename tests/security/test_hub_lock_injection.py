@@ -28,6 +28,8 @@ from .hub_helpers import (  # noqa: F401 - fixtures are used by name
     write_lock,
 )
 
+pytestmark = pytest.mark.slow
+
 
 def _locked_fmt(flowrepos: FlowRepos, **changes: str) -> dict[str, object]:
     """A genuine lock entry for ada/fmt 1.0.0 (as `hub pull` writes it), with `changes` applied."""

@@ -30,6 +30,8 @@ from .hub_helpers import (  # noqa: F401 - fixtures are used by name
     write_lock,
 )
 
+pytestmark = pytest.mark.slow
+
 
 def test_a_lock_that_calls_other_content_first_party_is_not_trusted(tmp_path: Path, project: Path) -> None:
     """The attacker's copy of aiflows/chat reached the shared cache through an untrusted pull (which runs

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 SECRET_INPUT = "HIDDEN-INPUT-3e9a71"
 SECRET_ANSWER = "HIDDEN-ANSWER-c02d5b"
 SAMPLE_INPUT = "PUBLIC-SAMPLE-77"

@@ -24,7 +24,10 @@ from aiflows.judge._sandbox import bwrap_works
 from aiflows.problems.model import Problem
 from aiflows.problems.model import TestCase as Case
 
-pytestmark = pytest.mark.skipif(not bwrap_works(), reason="bubblewrap cannot create namespaces here")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not bwrap_works(), reason="bubblewrap cannot create namespaces here"),
+]
 
 SECRET = "987654321"  # problem A's hidden answer: a number, so that `int x = #include` compiles
 OTHER_SECRET = "123454321"  # problem B's hidden answer

@@ -25,6 +25,8 @@ from aiflows.judge._sandbox import seccomp_fd
 from aiflows.problems.model import Problem
 from aiflows.problems.model import TestCase as Case
 
+pytestmark = pytest.mark.slow
+
 OTHER_SECRET = "OTHER-PROBLEM-ANSWER-5d1f0c"
 HOME_SECRET = "USER-HOME-SECRET-a83b72"
 ATTACKS = ("write_problem", "read_other", "read_home", "net")

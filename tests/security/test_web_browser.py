@@ -24,6 +24,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_web_http import QUESTION, Ui, free_port
 
+pytestmark = pytest.mark.slow
+
 WAIT = 20
 ATTACK_PAGE = """<!doctype html>
 <html><body>

@@ -8,6 +8,8 @@ from aiflows.judge import judge
 from aiflows.llm.testing import SeenRequest
 from flows_hub.cc.flow import FLOWS, VARIANTS
 
+pytestmark = pytest.mark.slow
+
 PLAN = "Editorial: read n, then add the n numbers with Python's big integers."
 
 
