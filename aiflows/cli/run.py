@@ -1,4 +1,8 @@
-"""`aiflows run`, `resume`, `trace` and `runs`: the embedded runtime from the shell."""
+"""`aiflows run`, `resume`, `trace` and `runs`: the embedded runtime from the shell.
+
+`resume` and `trace` also take `--redis URL [--namespace NS]`, for runs served by `aiflows serve`
+workers: the run is read from Redis and a resume is answered by the workers.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
+
+from ._deployment import redis_options, redis_runtime
 
 __all__ = ["register"]
 
@@ -28,12 +34,14 @@ def register(sub: Any) -> None:
     resume = sub.add_parser("resume", help="finish an interrupted run from its journal")
     resume.add_argument("run_id", help="the run to resume")
     _store_option(resume)
+    redis_options(resume, required=False)
     resume.set_defaults(func=cmd_resume)
 
     trace = sub.add_parser("trace", help="show a run's call tree with timings and errors")
     trace.add_argument("run_id", help="the run to show")
     trace.add_argument("--jsonl", action="store_true", help="print every message of the run as JSON lines")
     _store_option(trace)
+    redis_options(trace, required=False)
     trace.set_defaults(func=cmd_trace)
 
     runs = sub.add_parser("runs", help="list recent runs")
@@ -49,6 +57,8 @@ def _store_option(parser: argparse.ArgumentParser) -> None:
 def _runtime(args: argparse.Namespace) -> Any:
     from ..runtime import Runtime, SqliteStore, default_store_path
 
+    if getattr(args, "redis", None):  # a run served by workers: its record, journal and trace are in Redis
+        return redis_runtime(args)
     return Runtime(store=SqliteStore(args.store or default_store_path()))
 
 
@@ -114,7 +124,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     async def go() -> Any:
         async with _runtime(args) as rt:
             record = await rt.get_run(args.run_id)
-            if record.status != "done":
+            if record.status != "done" and not args.redis:  # over Redis the workers serve the address
                 await rt.host(build_from_spec(record.spec), record.address)
             return await rt.resume(args.run_id)
 

@@ -4,7 +4,7 @@ aiflows serve examples.custom_composite:write_review --redis redis://localhost:6
 aiflows serve pipeline.yaml --redis URL --exclude 'word_pipeline/*'     # subflows served elsewhere
 aiflows call write_review --input '{"topic": "flows"}' --redis URL --timeout 30
 aiflows call write_review --input '{"topic": "flows"}' --redis URL --send   # do not wait
-aiflows status --redis URL [--json]
+aiflows status --redis URL [--json]                     # also the deadline, timeouts and attempts in force
 """
 
 from __future__ import annotations
@@ -16,31 +16,13 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from ._deployment import redis_options, tls_of
 from .run import parse_input
 
 if TYPE_CHECKING:
     from ..runtime import Runtime
 
 __all__ = ["register"]
-
-DEFAULT_URL = "redis://127.0.0.1:6379/0"
-
-
-def _redis_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--redis",
-        default=os.environ.get("AIFLOWS_REDIS_URL", DEFAULT_URL),
-        help="Redis URL, redis://[user:password@]host:port/db or rediss:// (default $AIFLOWS_REDIS_URL)",
-    )
-    parser.add_argument(
-        "--namespace",
-        default=os.environ.get("AIFLOWS_NAMESPACE", "aiflows"),
-        help="key prefix of the deployment (default $AIFLOWS_NAMESPACE or 'aiflows')",
-    )
-    parser.add_argument("--tls-ca", default=None, help="CA certificate (PEM) for rediss:// URLs")
-    parser.add_argument("--tls-cert", default=None, help="client certificate (PEM) for rediss:// URLs")
-    parser.add_argument("--tls-key", default=None, help="client key (PEM) for rediss:// URLs")
-    parser.add_argument("--tls-insecure", action="store_true", help="do not verify the server's certificate")
 
 
 def register(sub: Any) -> None:
@@ -78,13 +60,29 @@ def register(sub: Any) -> None:
     )
     serve.add_argument("--heartbeat", type=float, default=1.0, help="seconds between liveness updates")
     serve.add_argument(
+        "--liveness",
+        type=float,
+        default=None,
+        help="seconds a worker counts as alive after its last heartbeat; then others take over its requests "
+        "(default: 3 heartbeats)",
+    )
+    serve.add_argument(
+        "--deadline",
+        type=float,
+        default=3600.0,
+        help="time budget in seconds of a request that came without one (then Timeout and dead-lettered)",
+    )
+    serve.add_argument(
+        "--attempts", type=int, default=3, help="runs of a handler that raises before its request is dead-lettered"
+    )
+    serve.add_argument(
         "--processed-ttl",
         type=float,
         default=600.0,
         help="seconds an answer is remembered, so a redelivered request is not run twice",
     )
     serve.add_argument("--grace", type=float, default=10.0, help="seconds to finish running requests on shutdown")
-    _redis_options(serve)
+    redis_options(serve)
     serve.set_defaults(func=cmd_serve)
 
     call = sub.add_parser("call", help="call a flow served over Redis and print its output")
@@ -92,30 +90,20 @@ def register(sub: Any) -> None:
     call.add_argument("--input", default="{}", help="the input as a JSON object")
     call.add_argument("--session", default="default", help="the session (state is kept per session)")
     call.add_argument(
-        "--timeout", type=float, default=None, help="give up after this many seconds (the worker stops too)"
+        "--timeout",
+        type=float,
+        default=None,
+        help="give up after this many seconds (the worker stops too; default: the bus's deadline, 3600 s)",
     )
     call.add_argument("--send", action="store_true", help="queue the request, print the run id and do not wait")
     call.add_argument("--events", action="store_true", help="print the run's events (e.g. streamed tokens) to stderr")
-    _redis_options(call)
+    redis_options(call)
     call.set_defaults(func=cmd_call)
 
     status = sub.add_parser("status", help="addresses, workers, pending and dead-lettered requests on Redis")
     status.add_argument("--json", action="store_true", help="print the status as JSON")
-    _redis_options(status)
+    redis_options(status)
     status.set_defaults(func=cmd_status)
-
-
-def _tls(args: argparse.Namespace) -> Any:
-    if not (args.tls_ca or args.tls_cert or args.tls_key or args.tls_insecure):
-        return None
-    from ..bus._redis_conn import RedisTLS
-
-    return RedisTLS(
-        ca_certs=args.tls_ca,
-        certfile=args.tls_cert,
-        keyfile=args.tls_key,
-        cert_reqs="none" if args.tls_insecure else "required",
-    )
 
 
 def run_loop(main: Any) -> Any:
@@ -148,7 +136,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         address=args.address,
         only=args.only,
         exclude=args.exclude,
-        tls=_tls(args),
+        tls=tls_of(args),
         grace=args.grace,
         services=[resume_answered],
         namespace=args.namespace,
@@ -156,6 +144,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         visibility_timeout=args.visibility_timeout,
         max_deliveries=args.max_deliveries,
         heartbeat=args.heartbeat,
+        liveness=args.liveness,
+        deadline=args.deadline,
+        attempts=args.attempts,
         processed_ttl=args.processed_ttl,
     )
 
@@ -168,16 +159,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_call(args: argparse.Namespace) -> int:
     from ..bus.deadline import within
-    from ..bus.redis import RedisBus
-    from ..runtime import Runtime
-    from ..runtime.store.redis import RedisStore
+    from ._deployment import redis_runtime
 
     data = parse_input(args.input)
-    tls = _tls(args)
-    runtime = Runtime(
-        bus=RedisBus(args.redis, tls=tls, namespace=args.namespace),
-        store=RedisStore(args.redis, tls=tls, namespace=args.namespace),
-    )
+    runtime = redis_runtime(args)
 
     def show(event: Any) -> None:
         print(json.dumps(event.data, default=str), file=sys.stderr, flush=True)
@@ -211,7 +196,7 @@ def cmd_call(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from ..bus._redis_status import collect_status, render_status
 
-    report = asyncio.run(collect_status(args.redis, namespace=args.namespace, tls=_tls(args)))
+    report = asyncio.run(collect_status(args.redis, namespace=args.namespace, tls=tls_of(args)))
     if args.json:
         print(json.dumps(report.model_dump(), indent=2))
     else:
