@@ -128,16 +128,37 @@ class HumanDesk:
         return results
 
     async def serve(self, *, poll_s: float = 0.25) -> None:
-        """Resume runs as their questions come due, until cancelled."""
-        await self.store.open()
+        """Resume runs as their questions come due, until cancelled.
+
+        While the store cannot be reached (Redis restarting, the network away) it says so in one
+        line, polls again with backoff, and says in one more line when the store is back.
+        """
+        away_since: float | None = None
+        delay = poll_s
         async with asyncio.TaskGroup() as group:
             while True:
-                for request_id in await self.store.due(time.time()):
-                    now = time.time()
-                    request = await self.store.claim(request_id, now, now + self.lease_s)
-                    if request is not None:
-                        group.create_task(self._resume_logged(request), name=f"resume:{request.run_id}")
-                await asyncio.sleep(poll_s)
+                try:
+                    await self.store.open()
+                    for request_id in await self.store.due(time.time()):
+                        now = time.time()
+                        request = await self.store.claim(request_id, now, now + self.lease_s)
+                        if request is not None:
+                            group.create_task(self._resume_logged(request), name=f"resume:{request.run_id}")
+                except Exception as exc:  # noqa: BLE001 - any failure to reach the store: keep polling
+                    if away_since is None:
+                        away_since = time.monotonic()
+                        log.warning("human-answer resumer: %s is unreachable (%s); retrying", self.store, exc)
+                    delay = min(delay * 2, 5.0)
+                else:
+                    if away_since is not None:
+                        log.warning(
+                            "human-answer resumer: %s is reachable again after %.1f s",
+                            self.store,
+                            time.monotonic() - away_since,
+                        )
+                        away_since = None
+                    delay = poll_s
+                await asyncio.sleep(delay)
 
     async def _resume_logged(self, request: HumanRequest) -> None:
         try:
