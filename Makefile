@@ -2,7 +2,7 @@
 PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
 
-.PHONY: system-deps sandbox-deps torch setup setup-test setup-lint lint test test-fast demo bench-overhead
+.PHONY: system-deps sandbox-deps torch setup setup-test setup-lint lint test test-fast test-py313 demo bench-overhead
 
 # System packages the tests use (Redis server, sandbox, terminal, browser); skipped when present.
 system-deps:
@@ -51,6 +51,18 @@ test: setup-test
 # The inner loop: no Redis, no browser, nothing slow (under a minute).
 test-fast:
 	$(PYTHON) -m pytest -q -m "not slow and not redis and not browser and not chaos"
+
+# The fast tests and the Code Jam (Python 2 conversion) tests again under Python 3.13, which
+# dropped lib2to3, when an interpreter for it is found; skipped (with a line) where there is none.
+PY313 ?= $(shell for c in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13; do \
+	$$c -c "import sys; assert sys.version_info[:2] == (3, 13)" 2>/dev/null && { echo $$c; break; }; done)
+
+test-py313:
+	@if [ -z "$(PY313)" ]; then echo "test-py313: no Python 3.13 interpreter found; skipped"; exit 0; fi; \
+	if ! $(PY313) -m venv .venv-py313 >/dev/null 2>&1; then echo "test-py313: $(PY313) cannot make a venv; skipped"; exit 0; fi; \
+	.venv-py313/bin/pip install -q -e ".[llm,redis,plot,ui,dev]" && \
+	.venv-py313/bin/python -m pytest -q -m "not slow and not redis and not browser and not chaos" && \
+	.venv-py313/bin/python -m pytest -q tests/judge/test_codejam.py tests/problems/test_codejam.py
 
 # The README's main job: Code_Debug on the shipped sample problems, in process, with the
 # local model (Qwen/Qwen2.5-Coder-0.5B-Instruct, or whatever AIFLOWS_MODEL names).
