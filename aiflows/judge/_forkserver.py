@@ -15,6 +15,7 @@ import subprocess
 import threading
 from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 from aiflows.judge._errors import SandboxError
 from aiflows.judge._models import Limits, RunResult
@@ -252,7 +253,7 @@ def _server_preexec() -> None:
     os.setsid()
 
 
-def _to_result(reply: dict) -> RunResult:
+def _to_result(reply: dict[str, Any]) -> RunResult:
     return RunResult(
         exit_code=reply.get("exit"),
         signal=reply.get("signal"),

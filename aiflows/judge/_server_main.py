@@ -42,6 +42,7 @@ import threading
 import time
 import traceback
 import types
+from typing import Any
 
 # Imported once by the server, so that children find them loaded (programs commonly use them).
 WARM_MODULES = ("bisect", "collections", "functools", "heapq", "itertools", "math", "re", "string")
@@ -56,7 +57,7 @@ LIBC = ctypes.CDLL(None, use_errno=True)
 class Job:
     """One running child: its request, slot and deadline."""
 
-    def __init__(self, req: dict, pid: int, pidfd: int, slot: int, uid: int, started: float) -> None:
+    def __init__(self, req: dict[str, Any], pid: int, pidfd: int, slot: int, uid: int, started: float) -> None:
         self.req = req
         self.pid = pid
         self.pidfd = pidfd
@@ -68,7 +69,7 @@ class Job:
         self.killed = False
 
 
-def _recv(sock: socket.socket) -> tuple[dict | None, list[int]]:
+def _recv(sock: socket.socket) -> tuple[dict[str, Any] | None, list[int]]:
     msg, anc, _flags, _addr = sock.recvmsg(MAX_MSG, socket.CMSG_SPACE(8 * 4))
     fds: list[int] = []
     for level, kind, data in anc:
@@ -127,7 +128,7 @@ def _clean_scratch(path: str) -> None:
         os.mkdir(path, 0o700)
 
 
-def _set_limits(req: dict) -> None:
+def _set_limits(req: dict[str, Any]) -> None:
     cpu = max(1, math.ceil(float(req["cpu"])))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     mem = int(req["mem"])
@@ -152,7 +153,7 @@ def _exit_code(exc: SystemExit) -> int:
     return 1
 
 
-def _run_python(req: dict) -> int:
+def _run_python(req: dict[str, Any]) -> int:
     """Run the user's Python file as `python3 file` would, in this (forked) interpreter."""
     path = req["path"]
     sys.argv = [path, *req.get("argv", [])[1:]]
@@ -203,7 +204,7 @@ def _run_python(req: dict) -> int:
     return rc
 
 
-def _child(req: dict, fds: list[int], uid: int, scratch: str) -> None:
+def _child(req: dict[str, Any], fds: list[int], uid: int, scratch: str) -> None:
     """In the forked child: isolate, limit, drop privileges, run. Never returns."""
     rc = 127
     try:
@@ -249,16 +250,16 @@ class Server:
         self.uid_base = uid_base
         self.free = list(range(slots - 1, -1, -1))
         self.jobs: dict[int, Job] = {}  # request id -> job
-        self.waiting: list[tuple[dict, list[int]]] = []
+        self.waiting: list[tuple[dict[str, Any], list[int]]] = []
         self.sel = selectors.DefaultSelector()
         self.sel.register(sock, selectors.EVENT_READ, None)
         os.makedirs(scratch_root, exist_ok=True)
         os.chmod(scratch_root, 0o755)  # only each run's own folder is writable by that run
 
-    def reply(self, payload: dict) -> None:
+    def reply(self, payload: dict[str, Any]) -> None:
         self.sock.send(json.dumps(payload).encode())
 
-    def start(self, req: dict, fds: list[int]) -> None:
+    def start(self, req: dict[str, Any], fds: list[int]) -> None:
         if not self.free:
             self.waiting.append((req, fds))
             return

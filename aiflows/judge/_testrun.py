@@ -21,7 +21,7 @@ from aiflows.judge._executor import Executor
 from aiflows.judge._forkserver import Program
 from aiflows.judge._interactive import drain, race, reap
 from aiflows.judge._models import Limits, RunResult, TestResult, Verdict
-from aiflows.judge._validator_sandbox import ANSWER, FEEDBACK, INPUT, ValidatorSandbox, run_limits
+from aiflows.judge._validator_sandbox import ANSWER, FEEDBACK, INPUT, Binds, ValidatorSandbox, run_limits
 from aiflows.judge._validators import ACCEPT, REJECT, Validator, read_feedback
 from aiflows.problems.model import TestCase
 
@@ -222,7 +222,7 @@ def _one_pass(ctx: TestContext, test: TestCase, input_path: Path, tmp: Path, fee
 
 def _kattis_call(
     ctx: TestContext, input_path: Path, answer_path: Path, feedback_dir: Path, tmp: Path
-) -> tuple[list[str], dict[str, object]]:
+) -> tuple[list[str], Binds]:
     """The validator's command line (`validator input answer feedback_dir [flags]`, paths as the
     validator sees them) and what its sandbox binds."""
     assert ctx.validator is not None
@@ -325,7 +325,7 @@ def _interactive(ctx: TestContext, test: TestCase, input_path: Path, tmp: Path, 
                 stdout=to_prog_w,
                 stderr=val_err.fileno(),
                 pipes=True,
-                **where,  # type: ignore[arg-type]
+                **where,
             )
         finally:
             os.close(to_val_r)

@@ -26,7 +26,7 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from aiflows.judge._models import Limits
 from aiflows.judge._sandbox import SandboxView, bwrap_path, python_executable, seccomp_fd
@@ -63,6 +63,15 @@ MOVE_FDS = (
     "os.close(i); os.close(o); os.execvp(sys.argv[3], sys.argv[3:])"
 )
 ENV = {"LANG": "C.UTF-8", "HOME": "/tmp", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8"}
+
+
+class Binds(TypedDict, total=False):
+    """What a sandboxed run sees of the host (the keyword arguments of `ValidatorSandbox.start`)."""
+
+    home: tuple[Path, bool] | None
+    ro: Sequence[tuple[Path, str]]
+    rw: Sequence[tuple[Path, str]]
+    cwd: tuple[Path | None, str]
 
 
 def run_limits(wall_s: float) -> Limits:
@@ -210,7 +219,7 @@ class ValidatorSandbox:
         capture: bool = False,
         stdin: int | None = None,
         stderr: int | None = None,
-        **where: object,
+        **where: Unpack[Binds],
     ) -> Finished:
         """`start`, then wait up to the wall limit (then kill it); `capture` keeps stdout + stderr."""
         if capture:
@@ -218,7 +227,7 @@ class ValidatorSandbox:
         else:
             out, err = subprocess.DEVNULL, stderr if stderr is not None else subprocess.DEVNULL
         stdin = stdin if stdin is not None else subprocess.DEVNULL
-        proc = self.start(argv, limits, stdin=stdin, stdout=out, stderr=err, **where)  # type: ignore[arg-type]
+        proc = self.start(argv, limits, stdin=stdin, stdout=out, stderr=err, **where)
         try:
             if capture:
                 output, _ = proc.communicate(timeout=limits.wall_s)
