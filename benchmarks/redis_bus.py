@@ -9,7 +9,10 @@ Measures, in one run against one redis-server:
     (XADD + XREADGROUP + reply stream XADD/XACK + XREAD, one worker process), in interleaved rounds;
   * throughput with 64 requests in flight, 1 worker vs 2 workers;
   * a 1000-step Sequential chain of served no-op flows (time per step);
-  * a soak of --soak requests: Redis used_memory and stream lengths before and after.
+  * a soak of --soak requests: Redis used_memory and stream lengths before and after;
+  * the latency under the chaos test's fault schedule (tests/chaos: workers SIGKILLed and restarted,
+    redis-server restarted twice, a worker paused past the visibility timeout, poison), with
+    workers that take over a dead worker's requests once its liveness key (0.5 s here) is gone.
 The ratios are the median over rounds of each round's p50 over the raw floor's p50 in that round
 (the order of the three alternates from round to round).
 Last line: RESULT key=value ...
@@ -254,12 +257,27 @@ async def ours(url: str, soak: int) -> dict[str, float]:
     return results
 
 
+def chaos(requests: int) -> Any:
+    """The chaos test's schedule, measured: its report (latencies of every request, faults and all)."""
+    sys.path.insert(0, str(REPO / "tests" / "chaos"))
+    from chaos_support import Schedule, run_chaos
+
+    workdir = Path(tempfile.mkdtemp(prefix="aiflows-chaos-"))
+    try:
+        return run_chaos(Schedule(requests=requests, heartbeat=0.1, liveness=0.5), workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--redis", default=None, help="use this Redis instead of a throwaway redis-server")
     parser.add_argument("--n", type=int, default=6000, help="sequential requests per latency measurement")
     parser.add_argument("--rounds", type=int, default=60, help="interleaved rounds the latency requests are split into")
     parser.add_argument("--soak", type=int, default=100_000, help="requests in the memory soak (0: skip)")
+    parser.add_argument(
+        "--chaos", type=int, default=1000, help="requests sent under the chaos schedule (0: skip; about 45 s)"
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped from outside: the finally blocks stop the workers
     server = None
@@ -295,6 +313,7 @@ def main() -> None:
             server.terminate()
             server.wait()
             shutil.rmtree(workdir, ignore_errors=True)
+    report = chaos(args.chaos) if args.chaos else None
     pooled = {name: [t for round_ in rounds for t in round_] for name, rounds in lat.items()}
     raw50, raw99 = pct(pooled["raw"], 0.5), pct(pooled["raw"], 0.99)
     r["rt_p50_us"], r["rt_p99_us"] = pct(pooled["rt"], 0.5), pct(pooled["rt"], 0.99)
@@ -317,6 +336,12 @@ def main() -> None:
             f"{r['soak_mem_after_kb']:.0f} KiB without the run's trace ({r['soak_mem_with_trace_kb']:.0f} KiB with it); inbox length {r['soak_inbox_len']:.0f}, "
             f"event stream length {r['soak_reply_len']:.0f}"
         )
+    if report is not None:
+        print(
+            f"under chaos ({report.sent} requests, faults {report.faults}): p50 {report.pct(0.5):.0f} ms  "
+            f"p99 {report.pct(0.99):.0f} ms  max {max(report.latencies_ms, default=0):.0f} ms; lost "
+            f"{len(report.lost)}, wrong {len(report.wrong)}, hung {len(report.hung)}, duplicates {report.duplicates}"
+        )
     fields = {
         "rr_p50_us": r["rt_p50_us"],
         "raw_p50_us": raw50,
@@ -328,6 +353,8 @@ def main() -> None:
         "inflight64_rps_2w": r["inflight64_rps_2w"],
         "chain1000_ms": r["chain1000_ms"],
     }
+    if report is not None:
+        fields.update(chaos_p50_ms=report.pct(0.5), chaos_p99_ms=report.pct(0.99))
     if "soak_rps" in r:
         fields.update(soak_mem_before_kb=r["soak_mem_before_kb"], soak_mem_after_kb=r["soak_mem_after_kb"])
     print("RESULT " + " ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in fields.items()))
