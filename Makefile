@@ -2,7 +2,7 @@
 PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
 
-.PHONY: system-deps sandbox-deps torch setup setup-test setup-lint lint test test-fast test-py313 demo bench-overhead
+.PHONY: system-deps sandbox-deps torch setup setup-test setup-lint lint test test-fast test-latest test-py313 demo bench-overhead
 
 # System packages the tests use (Redis server, sandbox, terminal, browser); skipped when present.
 system-deps:
@@ -51,6 +51,21 @@ test: setup-test
 # The inner loop: no Redis, no browser, nothing slow (under a minute).
 test-fast:
 	$(PYTHON) -m pytest -q -m "not slow and not redis and not browser and not chaos"
+
+# Weekly-style check that the newest test tools (no upper bounds) still pass, in a throwaway venv
+# over the installed packages: the fast tests and the hub's `check` (which runs pytest itself).
+# The whole suite takes ~25 min; this subset a few. CI runs it after the suite and only reports.
+LATEST_TOOLS = pytest pytest-asyncio pytest-timeout pexpect selenium
+
+test-latest: setup-test
+	rm -rf .venv-latest && $(PYTHON) -m venv .venv-latest
+	@# the installed packages stay visible behind the venv's own (also when $(PYTHON) is itself a venv)
+	$(PYTHON) -c "import site; print(''.join(f'import site; site.addsitedir({p!r})\\n' for p in site.getsitepackages()), end='')" \
+		> "$$(.venv-latest/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/installed.pth"
+	.venv-latest/bin/python -m pip install -q --upgrade $(LATEST_TOOLS)
+	@.venv-latest/bin/python -c "import importlib.metadata as m; print('test-latest:', *(f'{d} {m.version(d)}' for d in '$(LATEST_TOOLS)'.split()))"
+	.venv-latest/bin/python -m pytest -q -p no:cacheprovider -m "not slow and not redis and not browser and not chaos"
+	.venv-latest/bin/python -m pytest -q -p no:cacheprovider tests/hub/test_cli.py tests/hub/test_scaffold.py tests/hub/test_check_report.py
 
 # The fast tests and the Code Jam (Python 2 conversion) tests again under Python 3.13, which
 # dropped lib2to3, when an interpreter for it is found; skipped (with a line) where there is none.
