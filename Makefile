@@ -32,7 +32,7 @@ setup: sandbox-deps torch
 	$(PIP) install -q -e ".[llm,local,redis,plot,ui]"
 
 setup-test: system-deps torch
-	$(PIP) install -q -e ".[llm,local,redis,plot,ui,dev]"
+	$(PIP) install -q -e ".[llm,local,redis,plot,ui,gen,dev]"
 
 setup-lint:
 	$(PIP) install -q -e ".[lint]"
