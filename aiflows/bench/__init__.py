@@ -5,7 +5,9 @@ runner      run_bench: concurrent, resumable, one JSON line per attempt (records
 records     ProblemRecord, RecordFile
 metrics     pass_at_k (unbiased), bootstrap_ci, estimate
 report      build_report / write_report: report.json, report.md, report.png (plot.py)
-model_check check_model_available: fail before any problem when the model is missing
+model_check check_model_available, check_flow_models: fail before any problem (no model, no key,
+            unknown model, prompt longer than the context window)
+runs        run_folder, resume_config: one run folder per key (model, flow config, problems, judge)
 demo        the main job (`python -m aiflows.bench.demo`)
 
 from aiflows.bench import BenchConfig, run_bench
@@ -15,10 +17,11 @@ result.report.pass_at_k["1"].value
 
 from .config import BenchConfig, check_resumable, default_flows_dir
 from .metrics import Estimate, bootstrap_ci, estimate, mean_pass_at_k, pass_at_k
-from .model_check import check_model_available
+from .model_check import check_flow_models, check_model_available
 from .records import ProblemRecord, RecordError, RecordFile
 from .report import Group, Report, build_report, write_report
 from .runner import BenchResult, load_cc_flow, run_bench
+from .runs import resume_config, run_folder
 
 __all__ = [
     "BenchConfig",
@@ -31,6 +34,7 @@ __all__ = [
     "Report",
     "bootstrap_ci",
     "build_report",
+    "check_flow_models",
     "check_model_available",
     "check_resumable",
     "default_flows_dir",
@@ -38,6 +42,8 @@ __all__ = [
     "load_cc_flow",
     "mean_pass_at_k",
     "pass_at_k",
+    "resume_config",
     "run_bench",
+    "run_folder",
     "write_report",
 ]

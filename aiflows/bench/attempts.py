@@ -16,7 +16,7 @@ from aiflows.messages import new_id
 from aiflows.problems import Problem
 
 from .config import BenchConfig
-from .records import ProblemRecord, RecordError, RecordFile
+from .records import ProblemRecord, RecordError, RecordFile, problem_digest
 
 __all__ = ["Attempts"]
 
@@ -34,6 +34,7 @@ def _base_record(config: BenchConfig, problem: Problem, sample: int, model: str,
         "difficulty": str(difficulty) if difficulty is not None else None,
         "buckets": [str(b) for b in buckets] if isinstance(buckets, list) else [],
         "source": problem.source,
+        "problem_digest": problem_digest(problem),
     }
 
 

@@ -8,7 +8,7 @@ if TYPE_CHECKING:
     from .report import Report
     from .runner import BenchResult
 
-__all__ = ["print_summary", "summary_lines"]
+__all__ = ["all_failed_line", "print_summary", "reuse_line", "summary_lines"]
 
 
 def summary_lines(report: Report) -> list[str]:
@@ -21,7 +21,22 @@ def summary_lines(report: Report) -> list[str]:
     return lines
 
 
+def reuse_line(result: BenchResult) -> str:
+    """How many attempts ran now and how many records were reused, from which run folder."""
+    line = f"ran {result.ran}, reused {result.skipped} records of run {result.out}"
+    if result.reused_errors:
+        line += f" ({result.reused_errors} of them errors: --retry-failed runs them again)"
+    return line
+
+
 def print_summary(result: BenchResult) -> None:
-    print(f"ran {result.ran}, already recorded {result.skipped}")
+    print(reuse_line(result))
     for line in summary_lines(result.report):
         print(line)
+
+
+def all_failed_line(result: BenchResult) -> str:
+    """One line for a run in which no attempt got an answer, naming the first error."""
+    first = next((e for e in result.report.errors), None)
+    why = f"; the first, problem '{first['problem']}': {first['type']}: {first['message']}" if first else ""
+    return f"every attempt failed ({result.failed} of {result.attempts}){why}"

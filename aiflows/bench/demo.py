@@ -6,6 +6,9 @@ and says how to provide one.
 
     python -m aiflows.bench.demo            # or: aiflows bench demo, make demo
     AIFLOWS_MODEL=local:/models/qwen python -m aiflows.bench.demo --out bench_runs/demo
+
+Exit codes: 0 the run ended; 1 it stopped before any problem ran (no model, a model check failed);
+3 every attempt failed.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ __all__ = ["add_arguments", "main", "run_demo"]
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--flow", default="Code_Debug", help="the cc flow to run (default Code_Debug)")
     parser.add_argument(
-        "--out", type=Path, default=Path("bench_runs/demo"), help="output folder (default bench_runs/demo)"
+        "--out", type=Path, default=Path("bench_runs/demo"), help="the folder of runs (default bench_runs/demo)"
     )
     parser.add_argument("-j", "--jobs", type=int, default=2, help="problems run at once (default 2)")
     parser.add_argument("--limit", type=int, default=None, help="run at most this many sample problems")
@@ -32,25 +35,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    """Check the model, then run the benchmark on the shipped samples and print the summary."""
+    """Check the model, then run the benchmark on the shipped samples and print the summary.
+
+    Returns 0 when the run ended, 3 when every attempt failed (errors raise, see `main`).
+    """
+    from .cli_output import all_failed_line, print_summary
     from .config import BenchConfig
     from .model_check import check_model_available
     from .runner import run_bench
+    from .runs import run_folder
 
     model = check_model_available(None)  # before any problem runs: fail fast and say how to fix it
     print(f"model: {model}", file=sys.stderr)
     config = BenchConfig(
         flow=args.flow,
         problems=["samples"],
-        out=args.out,
         jobs=args.jobs,
         limit=args.limit,
         progress=not args.no_progress,
     )
+    config = run_folder(config, args.out)
     result = asyncio.run(run_bench(config))
-    from .cli_output import print_summary
-
     print_summary(result)
+    if result.all_failed:
+        print(all_failed_line(result), file=sys.stderr)
+        return 3
     return 0
 
 
@@ -60,9 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return run_demo(args)
-    except AiflowsError as exc:
+    except AiflowsError as exc:  # stopped before any problem ran: one line, exit 1 (as `aiflows bench`)
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
-        return 2
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: the records so far are kept; run again to continue", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,21 +1,25 @@
-"""Is the model there? Asked before any problem runs, so a missing model fails at once.
+"""Is the model there, and will it answer? Asked before any problem runs, so a first mistake fails at once.
 
-A local transformers model must be a folder (`local:`) or in the Hugging Face cache (`hf:`),
-unless the hub is reachable to download it. API models are not checked here: their errors
-come back per problem, with the provider's message.
+`check_model_available`: a local transformers model must be a folder (`local:`) or in the Hugging
+Face cache (`hf:`), unless the hub is reachable to download it.
+`check_flow_models`: every chat model of the cc flow passes `aiflows.llm.preflight` (key, model
+known, context window against the longest problem's prompt) before the first problem runs.
 """
 
 from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from aiflows.llm.errors import ModelUnavailableError
 from aiflows.llm.models import choose_model, parse_model
+from aiflows.llm.preflight import PreflightReport, preflight
+from aiflows.problems import Problem
 
-__all__ = ["check_model_available", "hub_reachable"]
+__all__ = ["check_flow_models", "check_model_available", "hub_reachable"]
 
 _HF_HOST = ("huggingface.co", 443)
 
@@ -66,3 +70,49 @@ def check_model_available(model: str | None, env: Mapping[str, str] | None = Non
         f"the model {spec.name} is not in the Hugging Face cache and the hub cannot be reached (offline); {how}",
         model=choice.model,
     )
+
+
+def _chats(flow: Any) -> Iterator[Any]:
+    """The chat flows inside a composition (anything with a model `choice` and a chat `config`)."""
+    seen: set[int] = set()
+    stack = [flow]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if hasattr(current, "choice") and hasattr(current, "prompt_sources"):
+            yield current
+        subflows = getattr(current, "subflows", None)
+        if isinstance(subflows, dict):
+            stack.extend(sub for sub in subflows.values() if not isinstance(sub, str))
+
+
+def _problem_text(problem: Problem) -> str:
+    return "\n".join(part for part in (problem.title, problem.statement, problem.prompt or "") if part)
+
+
+def check_flow_models(flow: Any, problems: Sequence[Problem]) -> list[PreflightReport]:
+    """Preflight every distinct model of `flow`'s chat flows against the longest problem's first prompt.
+
+    Raises:
+        LLMError: a model would not answer (no key, unknown model, unreachable endpoint, a local
+            model's folder incomplete) or the longest prompt does not fit its context window.
+    """
+    longest = max(problems, key=lambda p: len(_problem_text(p)), default=None)
+    # One check per model and endpoint (a model answers for all its roles), with the longest first prompt.
+    groups: dict[tuple[str, str | None, int], tuple[Any, str]] = {}
+    for chat in _chats(flow):
+        cfg = chat.config
+        key = (chat.choice.model, chat.choice.api_base, cfg.max_tokens or cfg.max_new_tokens)
+        prompt = chat.prompt_sources() + ("\n" + _problem_text(longest) if longest is not None else "")
+        if key not in groups or len(prompt) > len(groups[key][1]):
+            groups[key] = (chat, prompt)
+    reports: list[PreflightReport] = []
+    for chat, prompt in groups.values():
+        what = f"the first prompt of problem '{longest.id}' to '{chat.name}'" if longest is not None else "the prompt"
+        report = preflight(chat.choice, chat.config, prompts=[prompt] if longest is not None else [], what=what)
+        if report.how == "not cached":  # an hf: model not downloaded yet: check_model_available decides
+            check_model_available(chat.choice.model)
+        reports.append(report)
+    return reports

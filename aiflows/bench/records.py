@@ -6,6 +6,7 @@ run loses at most the problems that were in flight. A line cut short by a kill i
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -13,9 +14,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-__all__ = ["ProblemRecord", "RecordError", "RecordFile"]
+from aiflows.problems import Problem
+
+__all__ = ["ProblemRecord", "RecordError", "RecordFile", "problem_digest"]
 
 RECORDS_FILE = "records.jsonl"
+
+
+def problem_digest(problem: Problem) -> str:
+    """A digest of everything the flow and the judge see of `problem`: an edited problem gets a new one."""
+    return hashlib.sha256(problem.model_dump_json().encode()).hexdigest()[:16]
 
 
 class RecordError(BaseModel):
@@ -58,6 +66,7 @@ class ProblemRecord(BaseModel):
     source: str = ""
     error: RecordError | None = None
     finished_at: float = 0.0
+    problem_digest: str | None = None  # the problem as it was (records from before it are reused as they are)
 
     @property
     def key(self) -> tuple[str, int]:

@@ -25,20 +25,29 @@ from aiflows.problems import Problem, ProblemError, load_problems
 
 from .attempts import Attempts
 from .config import BenchConfig, check_resumable
+from .model_check import check_flow_models
 from .progress import ProgressBar
-from .records import ProblemRecord, RecordError, RecordFile
+from .records import ProblemRecord, RecordError, RecordFile, problem_digest
 from .report import Report, write_report
 
 __all__ = ["BenchResult", "load_cc_flow", "run_bench"]
 
 
 class BenchResult(BaseModel):
-    """What a run did: how many attempts ran now, how many were already recorded, and the report."""
+    """What a run did: how many attempts ran now, how many records of the run were reused, and the report."""
 
-    out: Path
+    out: Path  # the run folder
     ran: int
-    skipped: int
+    skipped: int  # records reused from earlier sessions of this run
+    reused_errors: int = 0  # of those, errors (rerun with retry_failed)
+    failed: int = 0  # attempts of the whole run whose record is an error
+    attempts: int = 0  # attempts of the whole run with a record
     report: Report
+
+    @property
+    def all_failed(self) -> bool:
+        """Every attempt of the run ended in an error: nothing was answered, nothing to score."""
+        return self.attempts > 0 and self.failed == self.attempts
 
 
 def load_cc_flow(config: BenchConfig, sample: int) -> Any:
@@ -67,12 +76,14 @@ def load_cc_flow(config: BenchConfig, sample: int) -> Any:
 class _Loaded:
     problems: list[Problem]
     errors: list[ProblemRecord]
+    raised: list[ProblemError]
 
 
 def _load(config: BenchConfig) -> _Loaded:
     problems: list[Problem] = []
     errors: list[ProblemRecord] = []
-    model = config.model or os.environ.get("AIFLOWS_MODEL", "")
+    raised: list[ProblemError] = []
+    model = config.model_choice().model
     for source in config.problems:
         try:
             loaded = load_problems(source, limit=config.limit)
@@ -81,6 +92,7 @@ def _load(config: BenchConfig) -> _Loaded:
         else:
             loaded_errors = list(loaded.errors)
             problems.extend(loaded)
+        raised.extend(loaded_errors)
         for err in loaded_errors:
             name = err.problem or (err.path.name if err.path is not None else str(source))
             errors.append(
@@ -95,7 +107,7 @@ def _load(config: BenchConfig) -> _Loaded:
                     finished_at=time.time(),
                 )
             )
-    return _Loaded(problems, errors)
+    return _Loaded(problems, errors, raised)
 
 
 async def run_bench(config: BenchConfig, *, on_record: Callable[[ProblemRecord], None] | None = None) -> BenchResult:
@@ -104,6 +116,8 @@ async def run_bench(config: BenchConfig, *, on_record: Callable[[ProblemRecord],
     Raises:
         ConfigError: `config.out` holds a different benchmark, or the flow config is wrong.
         HubError: the cc flow folder cannot be loaded.
+        ProblemError: no problem could be loaded (a wrong path): nothing ran.
+        LLMError: a model failed its check before the run (no key, unknown model, context too small).
     """
     flows = [load_cc_flow(config, k) for k in range(config.samples)]  # a wrong flow or config fails here, first
     try:
@@ -119,10 +133,18 @@ async def _run(config: BenchConfig, flows: list[Any], on_record: Callable[[Probl
     from aiflows.judge import Judge, JudgeConfig, problem_folders
     from aiflows.runtime import Runtime
 
+    loaded = _load(config)
+    if not loaded.problems and loaded.raised:  # nothing to run: say why, before any folder is made
+        raise loaded.raised[0]
+    check_resumable(config, write=False)  # another benchmark's folder is refused before anything
+    if config.preflight:  # a missing key or model fails here, once, before any problem runs
+        await asyncio.to_thread(check_flow_models, flows[0], loaded.problems)
     check_resumable(config)
     records = RecordFile(config.out)
     done = records.load()
-    loaded = _load(config)
+    digests = {p.id: problem_digest(p) for p in loaded.problems}
+    # A problem changed since its record was made: its record is not its answer any more.
+    done = {k: r for k, r in done.items() if r.problem_digest in (None, digests.get(k[0], r.problem_digest))}
     for record in loaded.errors:
         if record.key not in done or config.retry_failed:
             records.append(record)
@@ -166,4 +188,15 @@ async def _run(config: BenchConfig, flows: list[Any], on_record: Callable[[Probl
         finally:
             judge.close()
     report = write_report(config.out)
-    return BenchResult(out=config.out, ran=len(todo), skipped=skipped, report=report)
+    final = records.load()
+    wanted = {(p.id, k) for p in loaded.problems for k in range(config.samples)}
+    attempted = [r for key, r in final.items() if key in wanted or r.status == "load_error"]
+    return BenchResult(
+        out=config.out,
+        ran=len(todo),
+        skipped=skipped,
+        reused_errors=sum(1 for key in skip if key in wanted and done[key].status == "error"),
+        failed=sum(1 for r in attempted if r.status in ("error", "load_error")),
+        attempts=len(attempted),
+        report=report,
+    )

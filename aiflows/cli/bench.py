@@ -5,7 +5,14 @@
     aiflows bench report bench_runs/debug          # rebuild report.md/json/png from the records
     aiflows bench demo                              # Code_Debug on the shipped samples, local model
 
-A rerun with the same --out skips the attempts already recorded (records.jsonl).
+Runs live under --out (default bench_runs/<flow>), one folder per key: the model, endpoint, flow
+config, sampling, problem sources and judge settings. The same settings again continue their run
+(its records are reused, and the summary says how many and from which run); changed settings start
+a new folder; `--resume RUN` continues a run folder with the settings in its run.json.
+
+Exit codes: 0 the run ended (whatever it solved); 1 it stopped before any problem ran (bad
+settings, no problem found, the model check: no key, unknown model, prompt too long for the
+context window, an incomplete local model); 3 every attempt of the run failed.
 """
 
 from __future__ import annotations
@@ -30,11 +37,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sub = bench.add_subparsers(dest="bench_command", metavar="SUBCOMMAND")
 
     cc = sub.add_parser("cc", help="run a cc flow over problems and report solve rate and pass@k")
-    cc.add_argument("--flow", default="Code_Debug", help=f"the flow: {_FLOWS} (default Code_Debug)")
+    cc.add_argument("--flow", default=None, help=f"the flow: {_FLOWS} (default Code_Debug)")
     cc.add_argument(
         "--problems",
         action="append",
-        required=True,
+        default=None,
         metavar="PATH",
         help="a problem package, a folder of packages, a .jsonl file or 'samples' (repeatable)",
     )
@@ -48,7 +55,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     cc.add_argument(
         "--temperature", type=float, default=None, help="sampling temperature (default 0, or 0.8 with --samples > 1)"
     )
-    cc.add_argument("--out", type=Path, default=None, help="output folder (default bench_runs/<flow>)")
+    cc.add_argument(
+        "--out", type=Path, default=None, help="the folder of runs (default bench_runs/<flow>); one run folder per key"
+    )
+    cc.add_argument(
+        "--resume", type=Path, default=None, metavar="RUN", help="continue this run folder with the settings it records"
+    )
+    cc.add_argument("--no-check", action="store_true", help="skip the model check before the run")
     cc.add_argument("--no-cache", action="store_true", help="do not use the LLM response cache")
     cc.add_argument(
         "--set",
@@ -105,39 +118,56 @@ def _cc(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from aiflows.bench import BenchConfig, run_bench
-    from aiflows.bench.cli_output import print_summary
+    from aiflows.bench.cli_output import all_failed_line, print_summary
+    from aiflows.bench.runs import resume_config, run_folder
     from aiflows.exceptions import ConfigError
     from aiflows.flow import describe_errors
 
+    free = {
+        "limit": args.limit,
+        "jobs": args.jobs,
+        "cache": "off" if args.no_cache else None,
+        "attempt_timeout_s": args.attempt_timeout,
+        "retry_failed": args.retry_failed or None,
+        "progress": not args.no_progress and sys.stderr.isatty(),
+        "preflight": not args.no_check,
+    }
+    fixed = {
+        "flow": args.flow,
+        "model": args.model,
+        "api_base": args.api_base,
+        "samples": args.samples,
+        "temperature": args.temperature,
+        "flow_config": _parse_sets(args.set) or None,
+        "time_limit_cap": args.time_limit_cap,
+    }
+    # One variable retargets every chat flow in the composition (and keys the run).
     if args.model:
-        os.environ["AIFLOWS_MODEL"] = args.model  # one variable retargets every chat flow in the composition
+        os.environ["AIFLOWS_MODEL"] = args.model
     if args.api_base:
         os.environ["AIFLOWS_API_BASE"] = args.api_base
     try:
-        config = BenchConfig(
-            flow=args.flow,
-            problems=args.problems,
-            limit=args.limit,
-            model=args.model,
-            api_base=args.api_base,
-            jobs=args.jobs,
-            samples=args.samples,
-            temperature=args.temperature,
-            out=args.out or Path("bench_runs") / args.flow,
-            cache="off" if args.no_cache else "on",
-            flow_config=_parse_sets(args.set),
-            time_limit_cap=args.time_limit_cap,
-            attempt_timeout_s=args.attempt_timeout,
-            retry_failed=args.retry_failed,
-            progress=not args.no_progress and sys.stderr.isatty(),
-        )
+        if args.resume is not None:
+            run = args.resume if args.resume.exists() or args.out is None else args.out / args.resume
+            if args.problems:
+                fixed["problems"] = args.problems
+            config = resume_config(run, {**fixed, **free})
+            if config.model:  # the run's own model and endpoint, whatever this shell says
+                os.environ["AIFLOWS_MODEL"] = config.model
+                os.environ["AIFLOWS_API_BASE"] = config.api_base or ""
+        else:
+            if not args.problems:
+                raise ConfigError("bench cc: give --problems PATH (or 'samples'), or --resume RUN", key="problems")
+            given = {k: v for k, v in {**fixed, **free}.items() if v is not None}
+            config = BenchConfig(problems=args.problems, **given)
+            config = run_folder(config, args.out or Path("bench_runs") / config.flow)
     except ValidationError as exc:
         raise ConfigError(f"bench cc: {describe_errors(exc)}") from None
     result = asyncio.run(run_bench(config))
     print_summary(result)
-    if result.report.problems == 0 and result.report.errors:
-        print("no problem could be run: see the errors in the report", file=sys.stderr)
-        return 1
+    if result.all_failed:
+        print(all_failed_line(result), file=sys.stderr)
+        return 3
     return 0
 
 

@@ -7,7 +7,8 @@
     UsageMeter     sums the `llm.usage` events of a run
 
 Modules: `types` (the data), `prompts`, `conversation`, `structured`, `retry`, `cache`, `models`
-(the model-string rule), `factory`, `chat`, `usage`, `errors`, `backends/`, and `testing` (an
+(the model-string rule), `factory`, `chat`, `usage`, `errors`, `preflight` (will the model answer,
+and does the prompt fit, asked once before a long job), `backends/`, and `testing` (an
 OpenAI-protocol server on loopback for tests).
 """
 
@@ -29,6 +30,7 @@ from .errors import (
     UnknownModelError,
 )
 from .models import DEFAULT_MODEL, choose_model, parse_model
+from .preflight import PreflightReport, preflight
 from .prompts import PromptTemplate
 from .retry import KeyPool, RetryPolicy
 from .types import Backend, ChatMessage, Chunk, Completion, Request, Usage
@@ -49,6 +51,7 @@ __all__ = [
     "LiteLLMBackend",
     "MissingKeyError",
     "ModelUnavailableError",
+    "PreflightReport",
     "PromptTemplate",
     "PromptTemplateError",
     "ProviderError",
@@ -67,5 +70,6 @@ __all__ = [
     "choose_model",
     "open_cache",
     "parse_model",
+    "preflight",
     "window",
 ]

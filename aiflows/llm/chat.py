@@ -132,6 +132,11 @@ class ChatFlow(AtomicFlow):
         """The model string this flow calls."""
         return self.choice.model
 
+    def prompt_sources(self) -> str:
+        """The system and first-turn templates as written: a lower bound on the first prompt's length."""
+        parts = [t.source for t in (self._system, self._first) if t is not None]
+        return "\n".join(parts)
+
     def backend(self) -> Backend:
         """The backend, built on first use (importing litellm or torch only then)."""
         with self._building:

@@ -10,6 +10,9 @@ neither, it echoes the last user message. Every request is recorded in `requests
         # litellm.acompletion(model="openai/m", api_base=server.url, api_key="k", messages=[...])
         assert server.requests[-1].api_key == "k"
 
+`models` is what `GET /models` lists (with `context_window` as vLLM's `max_model_len`);
+`api_keys` makes it refuse (401) requests without one of them.
+
 Run `python -m aiflows.llm.testing --port 8000` to serve the echo model from a separate process.
 """
 
@@ -137,9 +140,23 @@ def _pieces(text: str) -> list[str]:
 class LoopbackLLMServer:
     """A threaded HTTP server on 127.0.0.1 speaking POST /v1/chat/completions (JSON and SSE)."""
 
-    def __init__(self, port: int = 0, responder: Responder | None = None) -> None:
+    def __init__(
+        self,
+        port: int = 0,
+        responder: Responder | None = None,
+        *,
+        models: list[str] | None = None,
+        context_window: int | None = None,
+        api_keys: set[str] | None = None,
+        list_models: bool = True,
+    ) -> None:
         self._port = port
         self.responder = responder
+        # What GET /models lists (as vLLM does: ids and `max_model_len`); chat requests answer any name.
+        self.models = list(models) if models is not None else ["loopback"]
+        self.context_window = context_window
+        self.api_keys = set(api_keys) if api_keys is not None else None  # None: any key, or none, is accepted
+        self.list_models = list_models  # False: no /models route (404), as some proxies
         self.requests: list[SeenRequest] = []
         self._queue: deque[Reply | str] = deque()
         self._lock = threading.Lock()
@@ -254,9 +271,27 @@ def _make_handler(server: LoopbackLLMServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
+        def _refused(self) -> bool:
+            """Answer 401 (and say so) when the server wants a key and this request lacks it."""
+            if server.api_keys is None:
+                return False
+            auth = self.headers.get("Authorization", "")
+            if auth[7:] in server.api_keys and auth.lower().startswith("bearer "):
+                return False
+            self._send_json(401, json.dumps({"error": Reply.unauthorized().error}))
+            return True
+
         def do_GET(self) -> None:  # noqa: N802 - stdlib name
-            if self.path.rstrip("/").endswith("/models"):
-                self._send_json(200, json.dumps({"object": "list", "data": [{"id": "loopback", "object": "model"}]}))
+            if self.path.rstrip("/").endswith("/models") and server.list_models:
+                if self._refused():
+                    return
+                entries = []
+                for name in server.models:
+                    entry: dict[str, Any] = {"id": name, "object": "model", "owned_by": "loopback"}
+                    if server.context_window is not None:
+                        entry["max_model_len"] = server.context_window
+                    entries.append(entry)
+                self._send_json(200, json.dumps({"object": "list", "data": entries}))
             else:
                 self._send_json(404, json.dumps({"error": {"message": f"no route {self.path}"}}))
 
@@ -270,6 +305,8 @@ def _make_handler(server: LoopbackLLMServer) -> type[BaseHTTPRequestHandler]:
                 body = json.loads(raw or b"{}")
             except ValueError:
                 self._send_json(400, json.dumps({"error": {"message": "request body is not JSON"}}))
+                return
+            if self._refused():
                 return
             seen = SeenRequest(path=self.path, headers={k.lower(): v for k, v in self.headers.items()}, body=body)
             reply = server._next_reply(seen)
@@ -351,8 +388,10 @@ def main(argv: list[str] | None = None) -> int:
     """Serve the echo model until interrupted; prints the api_base on the first line."""
     parser = argparse.ArgumentParser(description="OpenAI-protocol echo server on loopback")
     parser.add_argument("--port", type=int, default=0, help="port to listen on (0 picks a free one)")
+    parser.add_argument("--model", action="append", default=None, help="a model name to list (repeatable)")
+    parser.add_argument("--context-window", type=int, default=None, help="the window to state in the model list")
     args = parser.parse_args(argv)
-    server = LoopbackLLMServer(port=args.port).start()
+    server = LoopbackLLMServer(port=args.port, models=args.model, context_window=args.context_window).start()
     print(server.url, flush=True)
     try:
         while True:

@@ -62,7 +62,7 @@ def sample_problems() -> list[Problem]:
 @pytest.fixture
 def solving(sample_problems: list[Problem]) -> Iterator[tuple[LoopbackLLMServer, SolvingModel]]:
     model = SolvingModel(sample_problems)
-    with LoopbackLLMServer(responder=model) as server:
+    with LoopbackLLMServer(responder=model, models=["test-model"]) as server:
         yield server, model
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -28,7 +29,7 @@ def _demo(tmp_path: Path, model: str | None, *extra: str, timeout: float = 120) 
 
 def test_offline_without_the_default_model_it_stops_at_once_and_says_how_to_give_one(tmp_path) -> None:
     done = _demo(tmp_path, None)
-    assert done.returncode == 2
+    assert done.returncode == 1
     assert done.stderr.startswith("ModelUnavailableError:")
     assert "Qwen/Qwen2.5-Coder-0.5B-Instruct is not in the Hugging Face cache" in done.stderr
     assert "AIFLOWS_MODEL=local:/path/to/model" in done.stderr and "huggingface-cli download" in done.stderr
@@ -37,7 +38,7 @@ def test_offline_without_the_default_model_it_stops_at_once_and_says_how_to_give
 
 def test_a_local_model_folder_that_does_not_exist_is_named(tmp_path) -> None:
     done = _demo(tmp_path, f"local:{tmp_path / 'missing-model'}")
-    assert done.returncode == 2
+    assert done.returncode == 1
     assert f"no model folder with a config.json at {tmp_path / 'missing-model'}" in done.stderr
     assert not (tmp_path / "out").exists()
 
@@ -46,13 +47,15 @@ def test_demo_runs_code_debug_on_a_sample_with_a_tiny_local_model(tiny_model, tm
     done = _demo(tmp_path, f"local:{tiny_model}", "--limit", "1", "-j", "1", timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"model: local:{tiny_model}" in done.stderr
-    assert "ran 1, already recorded 0" in done.stdout and "Code_Debug: solved 0/1" in done.stdout
+    (run,) = (tmp_path / "out").iterdir()  # the run folder, named by model and key
+    assert f"ran 1, reused 0 records of run {run}" in done.stdout and "Code_Debug: solved 0/1" in done.stdout
 
     from aiflows.bench import RecordFile
 
-    (record,) = RecordFile(tmp_path / "out").load().values()
+    (record,) = RecordFile(run).load().values()
     # Random weights write no code block: every round is a recorded failure, told to the model.
     assert record.status == "done" and record.verdict == "NO_CODE" and record.rounds == 4
     assert record.calls == 4 and record.completion_tokens > 0 and record.model == f"local:{tiny_model}"
     assert record.run_id
-    assert (tmp_path / "out" / "report.png").is_file()
+    assert (run / "report.png").is_file()
+    assert json.loads((run / "run.json").read_text())["model"] == f"local:{tiny_model}"

@@ -15,6 +15,7 @@ def test_all_names_the_public_api_and_nothing_else() -> None:
         "records",
         "report",
         "runner",
+        "runs",
     }
     assert set(bench.__all__) == public - modules
     assert bench.__all__ == sorted(bench.__all__)

@@ -42,6 +42,12 @@ def _bench(server, out: Path, *extra: str) -> list[str]:
     ]
 
 
+def _run_dir(out: Path) -> Path:
+    """The one run folder under `out` (the folder of runs), or `out` itself while there is none."""
+    runs = sorted(out.iterdir()) if out.is_dir() else []
+    return runs[0] if len(runs) == 1 else out
+
+
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
@@ -59,9 +65,10 @@ def test_killed_run_resumes_without_redoing_finished_problems(solving, sample_pr
     )
     try:
         deadline = time.monotonic() + 120
-        while not RecordFile(out).load() and time.monotonic() < deadline and proc.poll() is None:
+        while not RecordFile(_run_dir(out)).load() and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.1)
-        assert set(RecordFile(out).load()) == {(first, 0)}, proc.stderr.read().decode() if proc.poll() else ""
+        run = _run_dir(out)
+        assert set(RecordFile(run).load()) == {(first, 0)}, proc.stderr.read().decode() if proc.poll() else ""
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
@@ -73,9 +80,10 @@ def test_killed_run_resumes_without_redoing_finished_problems(solving, sample_pr
         _bench(server, out, "-j", "3"), cwd=REPO, env=_env(), capture_output=True, text=True, check=False, timeout=300
     )
     assert done.returncode == 0, done.stderr
-    assert f"ran {len(others)}, already recorded 1" in done.stdout
+    assert f"ran {len(others)}, reused 1 records of run {run}" in done.stdout
     assert first not in model.seen  # the finished problem was not asked again
-    records = RecordFile(out).load()
+    assert _run_dir(out) == run  # the same settings continue the same run folder
+    records = RecordFile(run).load()
     assert set(records) == {(p.id, 0) for p in sample_problems}
     assert all(r.accepted for r in records.values())
     assert f"solved {len(sample_problems)}/{len(sample_problems)}" in done.stdout

@@ -24,7 +24,7 @@ async def test_kattis_examples_are_scored_on_their_hidden_tests(shared_data, tmp
         title = next(t for t in known if f"# Problem: {t}" in first_user)
         return Reply(content=f"```python\n{known[title]}```")
 
-    with LoopbackLLMServer(responder=answer) as server:
+    with LoopbackLLMServer(responder=answer, models=["test-model"]) as server:
         result = await run_bench(
             BenchConfig(
                 flow="Code",

@@ -19,6 +19,7 @@ MODULES = [
     "aiflows.llm.errors",
     "aiflows.llm.factory",
     "aiflows.llm.models",
+    "aiflows.llm.preflight",
     "aiflows.llm.prompts",
     "aiflows.llm.retry",
     "aiflows.llm.structured",

@@ -23,6 +23,8 @@ __all__ = ["LiteLLMBackend"]
 
 log = logging.getLogger("aiflows.llm")
 
+_NO_KEY = "no-key"  # sent to a keyless api_base: the OpenAI client refuses to send none
+
 
 def _litellm() -> Any:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -86,10 +88,21 @@ class LiteLLMBackend:
         self._keys = [k for k in (api_keys or []) if k]
         self._pool = KeyPool(self._keys, cooldown_s=key_cooldown_s) if self._keys else None
         self._rng = random.Random(seed)
-        self._missing_key = None if self._keys else self._check_environment(litellm)
+        # An OpenAI-compatible server of one's own (vLLM, llama.cpp, Ollama) usually wants no key;
+        # the client still sends one, so a placeholder goes unless the provider's variable is set.
+        self._missing_key = None if self._keys or api_base else self._check_environment(litellm)
+        self._placeholder = _NO_KEY if api_base and not self._keys and not self._env_key(litellm) else None
 
     def __repr__(self) -> str:
         return f"LiteLLMBackend(model={self.model!r}, keys={len(self._keys)})"
+
+    def _env_key(self, litellm: Any) -> bool:
+        """Whether the provider's own key variable (OPENAI_API_KEY, ...) is set."""
+        try:
+            report = litellm.validate_environment(self.model)
+        except Exception:  # noqa: BLE001 - no report: assume none
+            return False
+        return not any("KEY" in m or "TOKEN" in m for m in report.get("missing_keys") or [])
 
     def _check_environment(self, litellm: Any) -> str | None:
         try:
@@ -113,15 +126,18 @@ class LiteLLMBackend:
             kwargs["api_base"] = self.api_base
         if key is not None:
             kwargs["api_key"] = key
+        elif self._placeholder is not None:
+            kwargs["api_key"] = self._placeholder
         if self.timeout_s is not None:
             kwargs["timeout"] = self.timeout_s
         return kwargs
 
-    def _require_key(self) -> None:
+    def require_key(self) -> None:
+        """Raise `MissingKeyError` when the provider needs a key and none is set (no call made)."""
         if self._missing_key:
             raise MissingKeyError(
-                f"no api key: set {self._missing_key}, or list keys in the flow's api_key_env "
-                "(any value works for an endpoint without auth)",
+                f"no api key: set {self._missing_key} (several: AIFLOWS_<PROVIDER>_API_KEYS=k1,k2), or list keys "
+                "in the flow's api_key_env; a server of your own needs none: give its api_base",
                 model=self.model,
             )
 
@@ -155,7 +171,7 @@ class LiteLLMBackend:
 
     async def complete(self, request: Request) -> Completion:
         litellm = _litellm()
-        self._require_key()
+        self.require_key()
         failure: _Failure | None = None
         for attempt in range(self.retry.max_retries + 1):
             key = await self._next_key(attempt == 0)
@@ -175,7 +191,7 @@ class LiteLLMBackend:
     async def stream(self, request: Request) -> AsyncIterator[Chunk]:
         """Stream chunks; a failure before the first chunk is retried, one after it is final."""
         litellm = _litellm()
-        self._require_key()
+        self.require_key()
         failure: _Failure | None = None
         for attempt in range(self.retry.max_retries + 1):
             key = await self._next_key(attempt == 0)
