@@ -37,4 +37,6 @@ def main(n: int = 7) -> dict:
 
 
 if __name__ == "__main__":
-    print(main(*(int(a) for a in sys.argv[1:2])))
+    from script_exit import run
+
+    run(lambda: print(main(*(int(a) for a in sys.argv[1:2]))))

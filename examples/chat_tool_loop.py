@@ -16,7 +16,6 @@ import ast
 import operator
 import os
 import re
-import sys
 import uuid
 from typing import Any
 
@@ -114,6 +113,12 @@ if __name__ == "__main__":
     parser.add_argument("--model", default=None, help="model string (default: AIFLOWS_MODEL, else the local default)")
     parser.add_argument("--api-base", default=None, help="OpenAI-compatible endpoint for the model")
     args = parser.parse_args()
-    result = main(args.question, args.model, args.api_base)
-    print(f"answer: {result['answer']}" if result["done"] else "no answer within the round limit")
-    sys.exit(0 if result["done"] else 1)
+
+    def ask() -> int:
+        result = main(args.question, args.model, args.api_base)
+        print(f"answer: {result['answer']}" if result["done"] else "no answer within the round limit")
+        return 0 if result["done"] else 1
+
+    from script_exit import run  # one line, no traceback, on a missing key or Ctrl-C
+
+    run(ask)

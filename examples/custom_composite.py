@@ -76,4 +76,6 @@ def main(topic: str = "durable flows", session: str | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    print(main())
+    from script_exit import run
+
+    run(lambda: print(main()))

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -183,4 +182,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from script_exit import run  # one line, no traceback, on Ctrl-C (pressed once or more) or a missing key
+
+    run(main, interrupted="interrupted: the run is kept; answer its questions later with `aiflows human`")

@@ -32,4 +32,6 @@ def main(secret: int = 37) -> dict:
 
 
 if __name__ == "__main__":
-    print(main(*(int(a) for a in sys.argv[1:2])))
+    from script_exit import run
+
+    run(lambda: print(main(*(int(a) for a in sys.argv[1:2]))))

@@ -43,4 +43,6 @@ def main() -> dict:
 
 
 if __name__ == "__main__":
-    print(main())
+    from script_exit import run
+
+    run(lambda: print(main()))

@@ -47,4 +47,6 @@ def main(text: str = "the quick brown fox jumps over the lazy dog") -> dict:
 
 
 if __name__ == "__main__":
-    print(main(*sys.argv[1:2]))
+    from script_exit import run
+
+    run(lambda: print(main(*sys.argv[1:2])))
