@@ -141,6 +141,12 @@ class Resolver:
         raise ResolutionError(self._explain(name, wants, found))
 
     def _explain(self, name: str, wants: list[_Need], found: list[Candidate], pinned: bool = False) -> str:
+        if not found and not pinned and all(w.requirer.startswith(_ROOT) for w in wants):
+            # Asked for directly and found nowhere: one line (a typo, or a source not given).
+            return (
+                f"no flow {name} in any source: check the name, or say where it lives with "
+                "--source (e.g. \"git=https://host/{owner}/{name}.git\" or a local folder)"
+            )
         lines = [f"cannot choose a version of {name}:"]
         lines += [f"  - {w.requirer}" for w in wants]
         if pinned:
