@@ -1,0 +1,69 @@
+"""AgentFlow agents built from flows: planner, executor, verifier and generator around an evolving memory.
+
+AgentFlow     the loop: query analysis, then (plan, execute, verify) per turn, then the answer
+TurnFlow      one turn as a flow, so traces show turns with their module calls
+build_agent   the four-engine agent from model strings (planner_main, planner_fixed, verifier, executor)
+LLMModule     a model behind any module; PlannerFlow adds the recorder seam training collects through
+Memory        the ordered, append-only record of steps serialised into prompts
+tools/        tools as flows (calculator, retrieve, web_search, generalist, python_coder)
+eval/         tasks (game24, gsm8k, kbqa), exact scorers and the evaluation harness
+"""
+
+from .agent import AgentConfig, AgentFlow
+from .build import build_agent
+from .errors import AgentError, ToolUnavailable
+from .memory import Memory, truncate
+from .modules import LLMModule, LocalPolicy, PlannerFlow, TokenBackend, TokenCompletion
+from .parsing import ParseFailure, parse_action, parse_analysis, parse_answer, parse_command, parse_decision
+from .recorder import JsonlRecorder, ListRecorder, PlannerCall, Recorder
+from .turn import TurnFlow
+from .types import (
+    AgentInput,
+    AgentOutput,
+    ExecutorCommand,
+    FinalAnswer,
+    MemoryStep,
+    ModuleInput,
+    PlannerAction,
+    QueryAnalysis,
+    ToolMetadata,
+    TurnRecord,
+    VerifierDecision,
+)
+
+__all__ = [
+    "AgentConfig",
+    "AgentError",
+    "AgentFlow",
+    "AgentInput",
+    "AgentOutput",
+    "ExecutorCommand",
+    "FinalAnswer",
+    "JsonlRecorder",
+    "LLMModule",
+    "ListRecorder",
+    "LocalPolicy",
+    "Memory",
+    "MemoryStep",
+    "ModuleInput",
+    "ParseFailure",
+    "PlannerAction",
+    "PlannerCall",
+    "PlannerFlow",
+    "QueryAnalysis",
+    "Recorder",
+    "TokenBackend",
+    "TokenCompletion",
+    "ToolMetadata",
+    "ToolUnavailable",
+    "TurnFlow",
+    "TurnRecord",
+    "VerifierDecision",
+    "build_agent",
+    "parse_action",
+    "parse_analysis",
+    "parse_answer",
+    "parse_command",
+    "parse_decision",
+    "truncate",
+]

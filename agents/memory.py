@@ -1,0 +1,69 @@
+"""The agent's evolving memory: an ordered, append-only record of steps, serialised into each prompt.
+
+Results are cut to `max_result_chars` when they are stored, so a prompt grows by a bounded amount
+per turn however much a tool returns (AgentFlow keeps context bounded the same way).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from .types import MemoryStep
+
+__all__ = ["Memory", "truncate"]
+
+
+def truncate(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]} ... [{len(text) - limit} more characters]"
+
+
+class Memory(BaseModel):
+    """Steps in the order they happened; an agent keeps one per session in its own state."""
+
+    query: str = ""
+    analysis: str = ""
+    steps: list[MemoryStep] = Field(default_factory=list)
+
+    def add(
+        self,
+        *,
+        tool_name: str,
+        sub_goal: str,
+        command: dict[str, Any] | str,
+        result: str,
+        max_result_chars: int,
+        ok: bool = True,
+        invalid: bool = False,
+    ) -> MemoryStep:
+        """Append a step (the result truncated) and return it."""
+        step = MemoryStep(
+            turn=len(self.steps) + 1,
+            tool_name=tool_name,
+            sub_goal=sub_goal,
+            command=command,
+            result=truncate(result, max_result_chars),
+            ok=ok,
+            invalid=invalid,
+        )
+        self.steps.append(step)
+        return step
+
+    def render(self) -> str:
+        """The memory as prompts show it: one block per step, oldest first."""
+        if not self.steps:
+            return "(no steps yet)"
+        blocks = []
+        for step in self.steps:
+            command = step.command if isinstance(step.command, str) else json.dumps(step.command, ensure_ascii=False)
+            status = "" if step.ok else (" (invalid action)" if step.invalid else " (failed)")
+            blocks.append(
+                f"Action Step {step.turn}{status}:\n"
+                f"  Tool: {step.tool_name}\n  Sub-goal: {step.sub_goal}\n  Command: {command}\n  Result: {step.result}"
+            )
+        return "\n".join(blocks)

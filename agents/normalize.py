@@ -1,0 +1,85 @@
+"""Reading any module flow's answer as the structure its phase needs.
+
+A module may be an `LLMModule` (structured fields and `content`), a `ChatFlow` (`content`, maybe
+`parsed`), a plain Python flow (the fields themselves, or `result` text) or a `HumanFlow` (text).
+Fields win; otherwise the text goes through the tolerant parser.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .parsing import (
+    ParseFailure,
+    match_tool,
+    parse_action,
+    parse_analysis,
+    parse_answer,
+    parse_command,
+    parse_decision,
+)
+from .types import ExecutorCommand, FinalAnswer, PlannerAction, QueryAnalysis, VerifierDecision
+
+__all__ = ["read_action", "read_analysis", "read_answer", "read_command", "read_decision", "text_of"]
+
+_TEXT_KEYS = ("content", "text", "result", "answer", "output")
+
+
+def text_of(output: dict[str, Any]) -> str:
+    """The answer's text: the first of content, text, result, answer, output that is a string."""
+    for key in _TEXT_KEYS:
+        value = output.get(key)
+        if isinstance(value, str):
+            return value
+    return ""
+
+
+def _fields(output: dict[str, Any], model: type[BaseModel], keys: tuple[str, ...]) -> BaseModel | None:
+    for source in (output, output.get("parsed")):
+        if isinstance(source, dict) and all(k in source for k in keys):
+            try:
+                return model.model_validate(source)
+            except ValidationError:
+                continue
+    return None
+
+
+def read_analysis(output: dict[str, Any]) -> QueryAnalysis:
+    found = _fields(output, QueryAnalysis, ("analysis",))
+    return found if isinstance(found, QueryAnalysis) else parse_analysis(text_of(output))
+
+
+def read_action(output: dict[str, Any], tools: list[str]) -> PlannerAction:
+    """Raises `ParseFailure` when neither fields nor text give a sub-goal and a tool."""
+    found = _fields(output, PlannerAction, ("sub_goal", "tool_name"))
+    if isinstance(found, PlannerAction) and found.tool_name:
+        return found.model_copy(update={"tool_name": match_tool(found.tool_name.strip(), tools) or found.tool_name})
+    return parse_action(text_of(output), tools)
+
+
+def read_command(output: dict[str, Any]) -> ExecutorCommand:
+    """Raises `ParseFailure` when there is no command."""
+    found = _fields(output, ExecutorCommand, ("command",))
+    if isinstance(found, ExecutorCommand):
+        return found
+    return parse_command(text_of(output))
+
+
+def read_decision(output: dict[str, Any]) -> VerifierDecision:
+    """An unreadable verdict is CONTINUE: the budgets still bound the loop."""
+    found = _fields(output, VerifierDecision, ("stop",))
+    if isinstance(found, VerifierDecision):
+        return found
+    try:
+        return parse_decision(text_of(output))
+    except ParseFailure as bad:
+        return VerifierDecision(analysis=f"unreadable verdict ({bad.reason}); continuing", stop=False)
+
+
+def read_answer(output: dict[str, Any]) -> FinalAnswer:
+    found = _fields(output, FinalAnswer, ("answer",))
+    if isinstance(found, FinalAnswer) and "<answer>" not in found.answer.lower():
+        return found
+    return parse_answer(text_of(output) or (found.answer if isinstance(found, FinalAnswer) else ""))

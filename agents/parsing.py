@@ -1,0 +1,177 @@
+"""Tolerant parsing of module answers: JSON first, then the labelled-text shapes small models write.
+
+A small model rarely returns clean JSON. As AgentFlow's regex fallbacks do, each parser first
+tries the pydantic model on JSON (fenced or inside prose), then reads labelled lines
+(`Sub-Goal: ...`, `Tool Name: ...`, `Conclusion: STOP`), then gives up with a `ParseFailure`
+whose reason names what was missing. Nothing here evaluates code: a command written as
+`tool.execute(query="...")` is read with `ast`, literals only.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import json
+import re
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .types import ExecutorCommand, FinalAnswer, PlannerAction, QueryAnalysis, VerifierDecision
+
+__all__ = [
+    "ParseFailure",
+    "match_tool",
+    "parse_action",
+    "parse_analysis",
+    "parse_answer",
+    "parse_command",
+    "parse_decision",
+]
+
+_FENCE = re.compile(r"```[a-zA-Z]*\s*\n?(.*?)```", re.DOTALL)
+_ANSWER = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
+_LABELS = {
+    "justification": r"justification",
+    "context": r"context",
+    "sub_goal": r"sub[-_ ]?goal",
+    "tool_name": r"(?:selected[_ ]?)?tool[-_ ]?name|tool",
+}
+
+
+class ParseFailure(ValueError):
+    """An answer could not be read as the structure asked for; `reason` says what was missing."""
+
+    def __init__(self, reason: str, text: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.text = text
+
+
+def _json_objects(text: str) -> list[Any]:
+    """JSON values found in `text`: fenced blocks, then the outermost {...}."""
+    candidates = [m.group(1) for m in _FENCE.finditer(text)]
+    start, end = text.find("{"), text.rfind("}")
+    if 0 <= start < end:
+        candidates.append(text[start : end + 1])
+    found = []
+    for raw in candidates:
+        try:
+            found.append(json.loads(raw))
+        except ValueError:
+            continue
+    return found
+
+
+def _model_from_json(text: str, model: type[BaseModel]) -> BaseModel | None:
+    for value in _json_objects(text):
+        if isinstance(value, dict):
+            try:
+                return model.model_validate(value)
+            except ValidationError:
+                continue
+    return None
+
+
+def _label(text: str, pattern: str, stops: str) -> str | None:
+    """The text after `Label:` up to the next known label or the end."""
+    found = re.search(
+        rf"(?im)^[\s#*>-]*(?:{pattern})\s*[:：]\s*(.*?)(?=^[\s#*>-]*(?:{stops})\s*[:：]|\Z)", text, re.DOTALL
+    )
+    if found is None:
+        return None
+    return found.group(1).strip().strip("*").strip()
+
+
+def match_tool(name: str, tools: list[str]) -> str | None:
+    """The tool `name` means: exact, then case and punctuation blind, then a close spelling; else None."""
+    if name in tools:
+        return name
+    key = re.sub(r"[^a-z0-9]", "", name.lower())
+    for tool in tools:
+        if re.sub(r"[^a-z0-9]", "", tool.lower()) == key:
+            return tool
+    close = difflib.get_close_matches(name, tools, n=1, cutoff=0.85)
+    return close[0] if close else None
+
+
+def parse_action(text: str, tools: list[str]) -> PlannerAction:
+    """A planner's answer as a `PlannerAction`; the tool name is matched to `tools` leniently.
+
+    An unknown tool name is kept as written: the loop records it as an invalid (no-op) step.
+    """
+    parsed = _model_from_json(text, PlannerAction)
+    if parsed is None:
+        stops = "|".join(_LABELS.values())
+        values = {key: _label(text, pattern, stops) for key, pattern in _LABELS.items()}
+        if not values["sub_goal"] or not values["tool_name"]:
+            missing = [k for k in ("sub_goal", "tool_name") if not values[k]]
+            raise ParseFailure(f"no {' and no '.join(missing)} in the planner's answer", text)
+        parsed = PlannerAction.model_validate({k: v or "" for k, v in values.items()})
+    assert isinstance(parsed, PlannerAction)
+    name = parsed.tool_name.strip().strip("`'\"").splitlines()[0].strip() if parsed.tool_name.strip() else ""
+    return parsed.model_copy(update={"tool_name": match_tool(name, tools) or name})
+
+
+def parse_analysis(text: str) -> QueryAnalysis:
+    """Step 0 is free text; JSON with an `analysis` field is unwrapped."""
+    parsed = _model_from_json(text, QueryAnalysis)
+    return parsed if isinstance(parsed, QueryAnalysis) else QueryAnalysis(analysis=text.strip())
+
+
+def _call_kwargs(code: str) -> dict[str, Any] | None:
+    """Keyword arguments of the first `....execute(k=literal, ...)` call in `code`, literals only."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            try:
+                kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in node.keywords if kw.arg}
+                if not kwargs and node.args:
+                    kwargs = {"query": ast.literal_eval(node.args[0])}
+            except ValueError:
+                continue
+            if kwargs:
+                return kwargs
+    return None
+
+
+def parse_command(text: str) -> ExecutorCommand:
+    """An executor's answer as an `ExecutorCommand`: JSON, or `tool.execute(k=v)` in a code block."""
+    parsed = _model_from_json(text, ExecutorCommand)
+    if isinstance(parsed, ExecutorCommand):
+        return parsed
+    for value in _json_objects(text):  # bare arguments: {"expression": "1+2"}
+        if isinstance(value, dict) and value and "command" not in value:
+            return ExecutorCommand(command=value)
+    blocks = [m.group(1) for m in _FENCE.finditer(text)]
+    labelled = _label(text, "command", "analysis|explanation")
+    for code in [*blocks, *([labelled] if labelled else []), text]:
+        kwargs = _call_kwargs(code.strip())
+        if kwargs:
+            return ExecutorCommand(command=kwargs, explanation=_label(text, "explanation", "command") or "")
+    raise ParseFailure("no tool command (JSON arguments or tool.execute(...)) in the executor's answer", text)
+
+
+def parse_decision(text: str) -> VerifierDecision:
+    """A verifier's answer: JSON `stop`, else the last STOP or CONTINUE written (`Conclusion: STOP`)."""
+    parsed = _model_from_json(text, VerifierDecision)
+    if isinstance(parsed, VerifierDecision):
+        return parsed
+    conclusion = _label(text, "conclusion", "analysis")
+    words = re.findall(r"\b(STOP|CONTINUE)\b", conclusion or text)
+    if not words:
+        raise ParseFailure("neither STOP nor CONTINUE in the verifier's answer", text)
+    return VerifierDecision(analysis=text.strip(), stop=words[-1] == "STOP")
+
+
+def parse_answer(text: str) -> FinalAnswer:
+    """The final answer: what stands inside the last `<answer>...</answer>`, else the whole text."""
+    parsed = _model_from_json(text, FinalAnswer)
+    if isinstance(parsed, FinalAnswer) and "<answer>" not in text.lower():
+        return parsed
+    found = _ANSWER.findall(text)
+    answer = found[-1].strip() if found else text.strip()
+    return FinalAnswer(answer=answer, text=text)

@@ -1,0 +1,163 @@
+"""One turn of the agent as its own composite flow, so a trace shows each turn with its module calls.
+
+Turn 0 is the query analysis (and the tools' metadata, asked of each tool flow). Every later turn
+is: the planner's action; if it names a tool the agent has, the executor's command and the tool's
+result (a failing tool's error is the result); then the verifier's decision. An action naming no
+tool is a no-op step, counted as invalid, as AgentFlow does.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from aiflows.context import Context
+from aiflows.exceptions import FlowError
+from aiflows.flow import CompositeFlow, Flow
+
+from .errors import AgentError, ToolUnavailable
+from .memory import truncate
+from .normalize import read_action, read_analysis, read_command, read_decision
+from .parsing import ParseFailure
+from .tools.base import DESCRIBE, metadata_of
+from .types import ModuleInput, PlannerAction, ToolMetadata
+
+__all__ = ["MODULE_ROLES", "TurnFlow", "TurnInput", "TurnOutput"]
+
+MODULE_ROLES = ("planner", "analyzer", "executor", "verifier")  # the turn's modules; the rest are tools
+
+
+class TurnInput(ModuleInput):
+    """A turn's input: the module input, plus the tools' metadata once turn 0 has gathered it."""
+
+    metadata: list[ToolMetadata] = Field(default_factory=list)
+    max_result_chars: int = 2000
+
+
+class TurnOutput(BaseModel):
+    analysis: str = ""
+    metadata: list[ToolMetadata] = Field(default_factory=list)
+    action: PlannerAction | None = None
+    command: dict[str, Any] | str = ""
+    result: str = ""
+    ok: bool = True
+    invalid: bool = False
+    tool_error: bool = False
+    stop: bool = False
+    verdict: str = ""
+
+
+class TurnFlow(CompositeFlow):
+    """Calls the planner, executor, tool and verifier for one turn (see the module docstring)."""
+
+    Input = TurnInput
+    Output = TurnOutput
+
+    def __init__(self, modules: dict[str, Flow | str], tools: dict[str, Flow | str], *, name: str = "turn") -> None:
+        clash = set(modules) & set(tools)
+        if clash:
+            raise AgentError(f"tool names {sorted(clash)} are taken by the agent's modules", module=name)
+        super().__init__(subflows={**modules, **tools}, name=name)
+        self.tools = dict(tools)
+        self.has_analyzer = "analyzer" in modules
+
+    async def module(self, ctx: Context, role: str, data: TurnInput, **fields: Any) -> dict[str, Any]:
+        """Call a module; its failure stops the agent with an error naming it."""
+        payload = data.model_dump(mode="json", exclude={"metadata", "max_result_chars"}) | fields
+        try:
+            return await ctx.call(role, payload)
+        except FlowError as exc:
+            raise AgentError(f"{exc.type}: {exc.message}", module=role) from None
+
+    async def describe(self, ctx: Context) -> list[ToolMetadata]:
+        """Each tool's metadata from the tool flow: read here, or asked over the bus when served elsewhere."""
+        found = []
+        for name, tool in self.tools.items():
+            if isinstance(tool, Flow):
+                found.append(metadata_of(tool, name))
+                continue
+            try:
+                answer = await ctx.call(name, DESCRIBE)
+            except FlowError as exc:
+                if exc.type in ("SchemaError", "ValidationError"):  # a flow that is not a ToolFlow
+                    found.append(ToolMetadata(name=name, description=f"the flow served at {tool}"))
+                    continue
+                raise ToolUnavailable(
+                    f"cannot reach the tool at '{tool}': {exc.type}: {exc.message}", module=name
+                ) from None
+            meta = answer.get("metadata") if isinstance(answer, dict) else None
+            found.append(ToolMetadata.model_validate({**(meta or {}), "name": name}))
+        return found
+
+    async def handle(self, ctx: Context, data: TurnInput) -> TurnOutput:
+        if data.phase == "analysis":
+            metadata = await self.describe(ctx)
+            tools_text = "\n".join(m.render() for m in metadata)
+            names = [m.name for m in metadata]
+            role = "analyzer" if self.has_analyzer else "planner"
+            out = await self.module(ctx, role, data, tools=tools_text, tool_names=names)
+            return TurnOutput(analysis=read_analysis(out).analysis, metadata=metadata)
+        names = [m.name for m in data.metadata]
+        planned = await self.module(ctx, "planner", data, phase="next_step")
+        try:
+            action = read_action(planned, names)
+        except ParseFailure as bad:
+            action = PlannerAction(justification=bad.reason, sub_goal="", tool_name="")
+        turn = TurnOutput(action=action)
+        if action.tool_name not in self.tools:
+            turn.ok, turn.invalid = False, True
+            turn.command = "no command: the tool was not found"
+            shown = action.tool_name or "(none)"
+            turn.result = f"no result: '{shown}' is not one of the tools ({', '.join(names)})"
+        else:
+            await self.execute(ctx, data, action, turn)
+        decision = read_decision(
+            await self.module(ctx, "verifier", data, phase="verify", memory=self.with_step(data, turn))
+        )
+        turn.stop, turn.verdict = decision.stop, decision.analysis
+        return turn
+
+    async def execute(self, ctx: Context, data: TurnInput, action: PlannerAction, turn: TurnOutput) -> None:
+        meta = next(m for m in data.metadata if m.name == action.tool_name)
+        out = await self.module(
+            ctx,
+            "executor",
+            data,
+            phase="command",
+            sub_goal=action.sub_goal,
+            context=action.context,
+            tool_name=action.tool_name,
+            tool=meta.render(),
+        )
+        try:
+            command = read_command(out).command
+        except ParseFailure as bad:
+            turn.ok, turn.command, turn.result = (
+                False,
+                "no command",
+                f"the executor gave no usable command: {bad.reason}",
+            )
+            return
+        turn.command = command
+        try:
+            answer = await ctx.call(action.tool_name, command)
+        except FlowError as exc:
+            turn.ok, turn.tool_error = False, True
+            turn.result = f"Error: {exc.type}: {exc.message}"
+            return
+        result = answer.get("result") if isinstance(answer, dict) else None
+        turn.result = result if isinstance(result, str) else json.dumps(answer, ensure_ascii=False, default=str)
+
+    @staticmethod
+    def with_step(data: TurnInput, turn: TurnOutput) -> str:
+        """The memory the verifier sees: the agent's memory and this turn's step (not yet stored)."""
+        assert turn.action is not None
+        command = turn.command if isinstance(turn.command, str) else json.dumps(turn.command, ensure_ascii=False)
+        block = (
+            f"Action Step {data.turn}:\n  Tool: {turn.action.tool_name}\n  Sub-goal: {turn.action.sub_goal}\n"
+            f"  Command: {command}\n  Result: {truncate(turn.result, data.max_result_chars)}"
+        )
+        memory = "" if data.memory == "(no steps yet)" else data.memory
+        return f"{memory}\n{block}".strip()
