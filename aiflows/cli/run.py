@@ -150,12 +150,41 @@ def cmd_trace(args: argparse.Namespace) -> int:
     return 0
 
 
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
+
+
+def _models(events: list[Any]) -> str:
+    """The models a run called, from its `llm.usage` events ('-' when it called none)."""
+    seen = dict.fromkeys(
+        str(e.data.get("model")) for e in events if e.data.get("type") == "llm.usage" and e.data.get("model")
+    )
+    return ", ".join(seen) or "-"
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
+    import time
+
     async def go() -> Any:
         async with _runtime(args) as rt:
-            return await rt.store.list_runs(args.limit)
+            records = await rt.store.list_runs(args.limit)
+            return [(record, _models(await rt.store.events(record.run_id))) for record in records]
 
-    for record in asyncio.run(go()):
-        error = f" {record.error.type}: {record.error.message[:80]}" if record.error else ""
-        print(f"{record.run_id}  {record.status:9} {record.address}  session={record.session}{error}")
+    rows = [("RUN", "STARTED", "DURATION", "STATUS", "FLOW", "SESSION", "MODEL")]
+    errors: list[str] = []
+    now = time.time()
+    for record, models in asyncio.run(go()):
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.created_at))
+        end = record.finished_at or (now if record.status == "running" else None)
+        duration = _duration(end - record.created_at) if end is not None else "-"
+        rows.append((record.run_id, started, duration, record.status, record.address, record.session, models))
+        errors.append(f"{record.error.type}: {record.error.message[:80]}" if record.error else "")
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for n, row in enumerate(rows):
+        line = "  ".join(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
+        error = errors[n - 1] if n else ""
+        print(f"{line}  {error}".rstrip())
     return 0
