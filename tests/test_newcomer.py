@@ -158,6 +158,33 @@ def test_the_readme_commands_work(venv: Path, env: dict[str, str], model_server:
     assert check.returncode == 0 and "passed" in check.stdout, check.stdout + check.stderr
 
 
+def test_the_readme_hub_story_publish_pull_trust_load(venv: Path, env: dict[str, str], tmp_path: Path) -> None:
+    """A new flow is 0.1.0, the README's range pulls it, and the trust error's own command works."""
+    _shown('aiflows hub pull ada/greeter@">=0.1,<1" --source "git=https://host/{owner}/{name}.git" [--trust]')
+    assert _aiflows(venv, env, "hub", "new", "ada/greeter", "./greeter", cwd=tmp_path).returncode == 0
+    repos = tmp_path / "repos"
+    subprocess.run(["git", "init", "-q", "--bare", str(repos / "ada" / "greeter.git")], check=True)
+    published = _aiflows(
+        venv, env, "hub", "publish", "./greeter", "--to", (repos / "ada" / "greeter.git").as_uri(), cwd=tmp_path
+    )
+    assert published.returncode == 0 and "ada/greeter 0.1.0" in published.stdout, published.stderr
+    project = tmp_path / "project"
+    project.mkdir()
+    source = f"git={repos.as_uri()}/{{owner}}/{{name}}.git"
+    pulled = _aiflows(
+        venv, env, "hub", "pull", 'ada/greeter@">=0.1,<1"'.replace('"', ""), "--source", source, cwd=project
+    )
+    assert pulled.returncode == 0, pulled.stderr
+    load = [str(venv / "bin" / "python"), "-c", "from aiflows import hub; print(hub.load('ada/greeter'))"]
+    refused = subprocess.run(load, cwd=project, env=env, capture_output=True, text=True, timeout=120)
+    suggested = re.search(r"with `(aiflows hub trust [^`]+)`", refused.stderr)
+    assert refused.returncode == 1 and suggested is not None, refused.stderr[-2000:]
+    trusted = _aiflows(venv, env, *suggested.group(1).split()[1:], cwd=tmp_path)  # from anywhere, as printed
+    assert trusted.returncode == 0, trusted.stderr
+    loaded = subprocess.run(load, cwd=project, env=env, capture_output=True, text=True, timeout=120)
+    assert loaded.returncode == 0 and "Greeter" in loaded.stdout, loaded.stderr[-2000:]
+
+
 def test_first_mistakes_get_one_line_and_the_documented_exit_code(
     venv: Path, env: dict[str, str], model_server: LoopbackLLMServer, tmp_path: Path
 ) -> None:

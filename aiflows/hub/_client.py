@@ -134,7 +134,9 @@ class Hub:
         lock = Lockfile.read(self.lock_path)
         requested = {parse_reference(r).name: r for r in lock.requested}
         asked = [parse_reference(r) for r in references]
-        requested.update({ref.name: str(ref) for ref in asked})
+        # A bare name re-pulls what the lock asks for: it never widens a locked range or revision
+        # (`name@REV` asks for a new one).
+        requested.update({ref.name: str(ref) for ref in asked if ref.rev or ref.name not in requested})
         roots = [parse_reference(r) for r in requested.values()]
         with ThreadPoolExecutor(max_workers=8, thread_name_prefix="hub-prefetch") as pool:
 

@@ -145,7 +145,7 @@ class Resolver:
             # Asked for directly and found nowhere: one line (a typo, or a source not given).
             return (
                 f"no flow {name} in any source: check the name, or say where it lives with "
-                "--source (e.g. \"git=https://host/{owner}/{name}.git\" or a local folder)"
+                '--source (e.g. "git=https://host/{owner}/{name}.git" or a local folder)'
             )
         lines = [f"cannot choose a version of {name}:"]
         lines += [f"  - {w.requirer}" for w in wants]

@@ -182,6 +182,14 @@ def test_pulling_again_keeps_locked_versions_and_adds_new_roots(flowrepos: FlowR
     assert lock.flows["ada/fmt"].version == "1.5.0"
 
 
+def test_pulling_a_bare_name_again_keeps_its_locked_range(flowrepos: FlowRepos, project: Path) -> None:
+    _hub(flowrepos).pull(["ada/fmt@<2"])
+    lock = _hub(flowrepos).pull(["ada/fmt"])  # 2.0.0 exists, but the lock asks for <2
+    assert lock.requested == ["ada/fmt@<2"] and lock.flows["ada/fmt"].version == "1.5.0"
+    lock = _hub(flowrepos).pull(["ada/fmt@>=2"])  # a new range is asked for by name
+    assert lock.requested == ["ada/fmt@>=2"] and lock.flows["ada/fmt"].version == "2.0.0"
+
+
 def test_pull_over_git_daemon(flowrepos: FlowRepos, git_daemon: str, project: Path) -> None:
     (project / "hub.yaml").write_text("protocols: [git]\n")  # git:// is unauthenticated: opt-in
     lock = Hub(project, sources=[SourceSpec(git=f"{git_daemon}/{{owner}}/{{name}}.git")]).pull(["ada/greeter"])
