@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import json
 import math
+import os
 import re
 import threading
 from collections import Counter
@@ -25,8 +26,9 @@ from aiflows.exceptions import ConfigError
 
 from .base import ToolFlow, ToolResult
 
-__all__ = ["BM25", "DenseIndex", "RetrieveConfig", "RetrieveTool", "load_corpus", "minilm_path"]
+__all__ = ["BM25", "CORPUS_ENV", "DenseIndex", "RetrieveConfig", "RetrieveTool", "load_corpus", "minilm_path"]
 
+CORPUS_ENV = "AIFLOWS_AGENT_CORPUS"  # the corpus a retrieve tool without one reads (the eval harness sets it)
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -137,7 +139,7 @@ class DenseIndex:
 class RetrieveConfig(BaseModel):
     """Where the corpus is and how to rank it."""
 
-    corpus: str  # a JSON-lines ({"text", "title"?}) or plain-text file, one passage per line
+    corpus: str | None = None  # a JSON-lines ({"text", "title"?}) or plain-text file; None: $AIFLOWS_AGENT_CORPUS
     k: int = Field(default=3, ge=1)  # passages returned when the command gives no k
     backend: Literal["auto", "dense", "bm25"] = "auto"  # auto: dense when the model is installed
     cache_dir: str | None = None  # where embeddings are cached (default: $AIFLOWS_HOME/agents/index)
@@ -172,7 +174,10 @@ class RetrieveTool(ToolFlow):
         with self._lock:
             if self._index is None:
                 cfg = self.config
-                self._passages = load_corpus(cfg.corpus)
+                corpus = cfg.corpus or os.environ.get(CORPUS_ENV)
+                if not corpus:
+                    raise ConfigError(f"retrieve has no corpus: set config.corpus or {CORPUS_ENV}", key="corpus")
+                self._passages = load_corpus(corpus)
                 model = minilm_path() if cfg.backend != "bm25" else None
                 if cfg.backend == "dense" and model is None:
                     raise ConfigError(
@@ -180,8 +185,6 @@ class RetrieveTool(ToolFlow):
                         key="backend",
                     )
                 if model is not None:
-                    import os
-
                     home = Path(os.environ.get("AIFLOWS_HOME") or Path.home() / ".aiflows")
                     cache = Path(cfg.cache_dir) if cfg.cache_dir else home / "agents" / "index"
                     self._index = DenseIndex(self._passages, model, cache)
