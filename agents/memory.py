@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from .types import MemoryStep
 
-__all__ = ["Memory", "truncate"]
+__all__ = ["Memory", "indent", "truncate"]
 
 
 def truncate(text: str, limit: int) -> str:
@@ -21,6 +21,11 @@ def truncate(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return f"{text[:limit]} ... [{len(text) - limit} more characters]"
+
+
+def indent(text: str) -> str:
+    """Continuation lines of a multi-line result indented, so a step's result cannot pass for a label."""
+    return text.replace("\n", "\n    ")
 
 
 class Memory(BaseModel):
@@ -64,6 +69,6 @@ class Memory(BaseModel):
             status = "" if step.ok else (" (invalid action)" if step.invalid else " (failed)")
             blocks.append(
                 f"Action Step {step.turn}{status}:\n"
-                f"  Tool: {step.tool_name}\n  Sub-goal: {step.sub_goal}\n  Command: {command}\n  Result: {step.result}"
+                f"  Tool: {step.tool_name}\n  Sub-goal: {step.sub_goal}\n  Command: {command}\n  Result: {indent(step.result)}"
             )
         return "\n".join(blocks)

@@ -74,13 +74,18 @@ def _model_from_json(text: str, model: type[BaseModel]) -> BaseModel | None:
 
 
 def _label(text: str, pattern: str, stops: str) -> str | None:
-    """The text after `Label:` up to the next known label or the end."""
-    found = re.search(
-        rf"(?im)^[\s#*>-]*(?:{pattern})\s*[:：]\s*(.*?)(?=^[\s#*>-]*(?:{stops})\s*[:：]|\Z)", text, re.DOTALL
+    """The text after the last `Label:`, up to the next known label, a blank line or the end."""
+    found = list(
+        re.finditer(
+            rf"(?im)^[\s#*>-]*(?:{pattern})\s*[:：]\s*(.*?)(?=^[\s#*>-]*(?:{stops})\s*[:：]|\n\s*\n|\Z)",
+            text,
+            re.DOTALL,
+        )
     )
-    if found is None:
+    if not found:
         return None
-    return found.group(1).strip().strip("*").strip()
+    # The last one: a small model often echoes the prompt's format before its own answer.
+    return found[-1].group(1).strip().strip("*").strip()
 
 
 def match_tool(name: str, tools: list[str]) -> str | None:

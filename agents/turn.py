@@ -18,7 +18,7 @@ from aiflows.exceptions import FlowError
 from aiflows.flow import CompositeFlow, Flow
 
 from .errors import AgentError, ToolUnavailable
-from .memory import truncate
+from .memory import indent, truncate
 from .normalize import read_action, read_analysis, read_command, read_decision
 from .parsing import ParseFailure
 from .tools.base import DESCRIBE, metadata_of
@@ -157,7 +157,7 @@ class TurnFlow(CompositeFlow):
         command = turn.command if isinstance(turn.command, str) else json.dumps(turn.command, ensure_ascii=False)
         block = (
             f"Action Step {data.turn}:\n  Tool: {turn.action.tool_name}\n  Sub-goal: {turn.action.sub_goal}\n"
-            f"  Command: {command}\n  Result: {truncate(turn.result, data.max_result_chars)}"
+            f"  Command: {command}\n  Result: {indent(truncate(turn.result, data.max_result_chars))}"
         )
         memory = "" if data.memory == "(no steps yet)" else data.memory
         return f"{memory}\n{block}".strip()
