@@ -82,10 +82,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     report.add_argument("out", type=Path, help="the benchmark's output folder")
     report.set_defaults(func=_report)
 
-    from aiflows.bench.demo import add_arguments
-
-    demo = sub.add_parser("demo", help="Code_Debug on the shipped sample problems with the local model")
-    add_arguments(demo)
+    # The demo parses its own options (see `python -m aiflows.bench.demo --help`), so building this
+    # parser imports nothing of the benchmark.
+    demo = sub.add_parser(
+        "demo",
+        help="Code_Debug on the shipped sample problems with the local model",
+        add_help=False,
+        prefix_chars="\0",  # every argument, --help included, goes to the demo's own parser
+    )
+    demo.add_argument("demo_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     demo.set_defaults(func=_demo)
 
     def _usage(args: argparse.Namespace) -> int:
@@ -185,9 +190,9 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from aiflows.bench.demo import run_demo
+    from aiflows.bench.demo import main
 
-    return run_demo(args)
+    return main(args.demo_args, prog="aiflows bench demo")
 
 
 if __name__ == "__main__":

@@ -21,11 +21,12 @@ one is made on each start.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from collections.abc import Callable
 from typing import Any
+
+from ._aio import run_async
 
 __all__ = ["register"]
 
@@ -117,7 +118,7 @@ def cmd_human(args: argparse.Namespace) -> int:
         return 0
 
     try:
-        return asyncio.run(go())
+        return run_async(go())
     except KeyboardInterrupt:
         return 130
 

@@ -12,11 +12,12 @@ else AIFLOWS_MODEL, else the default local model.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
 from typing import Any
+
+from ._aio import run_async
 
 __all__ = ["register"]
 
@@ -73,7 +74,7 @@ def _ask(args: argparse.Namespace) -> int:
             sys.stdout.write(event.data.get("text", ""))
             sys.stdout.flush()
 
-    out = asyncio.run(chat.run({"query": args.prompt}, session=f"ask-{os.getpid()}", on_event=show))
+    out = run_async(chat.run({"query": args.prompt}, session=f"ask-{os.getpid()}", on_event=show))
     if args.json:
         print(json.dumps(out, indent=2))
         return 0

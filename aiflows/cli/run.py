@@ -7,13 +7,13 @@ workers: the run is read from Redis and a resume is answered by the workers.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from ._aio import run_async
 from ._deployment import redis_options, redis_runtime
 
 __all__ = ["register"]
@@ -115,7 +115,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"run {run_id} started", file=sys.stderr, flush=True)
             return await rt.run(flow, data, session=args.session, run_id=run_id, spec=spec)
 
-    return _finish(asyncio.run(go()))
+    return _finish(run_async(go()))
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -128,7 +128,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
                 await rt.host(build_from_spec(record.spec), record.address)
             return await rt.resume(args.run_id)
 
-    return _finish(asyncio.run(go()))
+    return _finish(run_async(go()))
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
@@ -139,7 +139,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
             record = await rt.get_run(args.run_id)
             return record, await rt.store.spans(args.run_id), await rt.store.events(args.run_id)
 
-    record, spans, events = asyncio.run(go())
+    record, spans, events = run_async(go())
     if args.jsonl:
         for row in trace_messages(spans, events):
             print(json.dumps(row, default=str))
@@ -176,7 +176,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     rows = [("RUN", "STARTED", "DURATION", "STATUS", "FLOW", "SESSION", "MODEL")]
     errors: list[str] = []
     now = time.time()
-    for record, models in asyncio.run(go()):
+    for record, models in run_async(go()):
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.created_at))
         end = record.finished_at or (now if record.status == "running" else None)
         duration = _duration(end - record.created_at) if end is not None else "-"

@@ -10,12 +10,12 @@ aiflows status --redis URL [--json]                     # also the deadline, tim
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from ._aio import run_async
 from ._deployment import redis_options, tls_of
 from .run import parse_input
 
@@ -117,7 +117,7 @@ def run_loop(main: Any) -> Any:
             pass
         else:
             return uvloop.run(main)
-    return asyncio.run(main)
+    return run_async(main)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -178,7 +178,7 @@ def cmd_call(args: argparse.Namespace) -> int:
                 return await rt.run(args.address, data, session=args.session, on_event=on_event)
 
     try:
-        result = asyncio.run(go())
+        result = run_async(go())
     except TimeoutError:
         print(f"FlowTimeout: no answer from '{args.address}' within {args.timeout:g} s", file=sys.stderr)
         return 1
@@ -196,7 +196,7 @@ def cmd_call(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from ..bus._redis_status import collect_status, render_status
 
-    report = asyncio.run(collect_status(args.redis, namespace=args.namespace, tls=tls_of(args)))
+    report = run_async(collect_status(args.redis, namespace=args.namespace, tls=tls_of(args)))
     if args.json:
         print(json.dumps(report.model_dump(), indent=2))
     else:
