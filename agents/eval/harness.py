@@ -7,6 +7,7 @@ any query turn by turn. A run that fails is recorded with its error (and scores 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 from collections.abc import Callable
@@ -111,10 +112,9 @@ async def evaluate_agent(
     """
     out = config.out
     out.mkdir(parents=True, exist_ok=True)
-    if task.corpus and not os.environ.get(CORPUS_ENV):
+    corpus_set = bool(task.corpus) and not os.environ.get(CORPUS_ENV)
+    if corpus_set:  # retrieve tools without a corpus of their own read the task's (until the run ends)
         corpus = out / "corpus.jsonl"
-        import json
-
         corpus.write_text("".join(json.dumps(row) + "\n" for row in task.corpus))
         os.environ[CORPUS_ENV] = str(corpus)
     file = RecordFile(out / "records.jsonl")
@@ -144,6 +144,8 @@ async def evaluate_agent(
                     group.create_task(run(rt, example, sample))
     finally:
         progress(None)
+        if corpus_set:
+            os.environ.pop(CORPUS_ENV, None)
     wanted = {(e.id, s) for e in examples for s in range(config.samples)}
     records = [r for r in file.load() if r.key in wanted]
     report = summarize(task.name, records)
