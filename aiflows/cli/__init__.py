@@ -18,7 +18,7 @@ from collections.abc import Sequence
 __all__ = ["main"]
 
 COMMAND_MODULES = ["run"]
-OPTIONAL_MODULES = ["serve", "llm", "hub", "judge", "bench", "human", "agent"]
+OPTIONAL_MODULES = ["serve", "llm", "hub", "judge", "bench", "human", "train", "agent"]
 
 
 def build_parser() -> argparse.ArgumentParser:

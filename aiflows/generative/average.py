@@ -30,6 +30,7 @@ from .types import AverageVelocityModel, VelocityModel, nfe_per_call
 __all__ = [
     "AverageAsVelocity",
     "AverageSampler",
+    "adaptive_weight",
     "gaussian_average_velocity",
     "meanflow_loss",
     "meanflow_target",
@@ -70,7 +71,7 @@ def meanflow_loss(
         adaptive_power: p of MeanFlow's adaptive weight 1 / (loss + 1e-3)^p (0 leaves the squared error).
     """
     u, target = meanflow_target(model, x_s, s, t, v, **extras)
-    return _weighted(((u - target) ** 2).reshape(len(u), -1).mean(dim=1), adaptive_power)
+    return adaptive_weight(((u - target) ** 2).reshape(len(u), -1).mean(dim=1), adaptive_power)
 
 
 def splitmeanflow_target(
@@ -103,10 +104,13 @@ def splitmeanflow_loss(
     if u.shape != x_s.shape:
         raise ShapeMismatch(tuple(x_s.shape), tuple(u.shape), where=type(model).__name__)
     target = torch.where(_expand(instant, v), v, splitmeanflow_target(model, x_s, s, m, t, **extras))
-    return _weighted(((u - target) ** 2).reshape(len(u), -1).mean(dim=1), adaptive_power)
+    return adaptive_weight(((u - target) ** 2).reshape(len(u), -1).mean(dim=1), adaptive_power)
 
 
-def _weighted(loss: Tensor, power: float) -> Tensor:
+def adaptive_weight(loss: Tensor, power: float) -> Tensor:
+    """MeanFlow's adaptive weighting: per-sample loss / sg(loss + 1e-3)^power (power 0: unchanged).
+
+    Its value stays near 1 when power is 1; log the unweighted loss to watch training."""
     if power == 0:
         return loss
     return loss / (loss.detach() + 1e-3) ** power
