@@ -153,7 +153,8 @@ def _cc(args: argparse.Namespace) -> int:
         os.environ["AIFLOWS_API_BASE"] = args.api_base
     try:
         if args.resume is not None:
-            run = args.resume if args.resume.exists() or args.out is None else args.out / args.resume
+            base = args.out or Path("bench_runs") / (args.flow or "Code_Debug")
+            run = args.resume if args.resume.exists() else base / args.resume  # a folder, or a run's name
             if args.problems:
                 fixed["problems"] = args.problems
             config = resume_config(run, {**fixed, **free})

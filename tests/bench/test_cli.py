@@ -78,6 +78,8 @@ def test_same_settings_reuse_their_run_changed_ones_start_a_new_one_and_resume_c
     # --resume takes the run's settings from its run.json: a second problem joins the first run.
     assert main(["bench", "cc", "--resume", str(first), "--limit", "2", "--no-progress"]) == 0
     assert f"ran 1, reused 1 records of run {first}" in capsys.readouterr().out
+    by_name = ["bench", "cc", "--out", str(base), "--resume", first.name, "--no-progress"]  # a run's name will do
+    assert main(by_name) == 0 and f"ran 0, reused 2 records of run {first}" in capsys.readouterr().out
     assert main(["bench", "cc", "--resume", str(first), "--model", "openai/other", "--no-progress"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("ConfigError:") and "that run has model='openai/test-model'" in err
