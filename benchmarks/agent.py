@@ -1,0 +1,184 @@
+"""Overhead per agent turn: an aiflows AgentFlow vs LangGraph's prebuilt ReAct agent, side by side.
+
+    pip install -e ".[bench]" && python benchmarks/agent.py [--turns 10] [--rounds 7]
+
+Both run with a zero-latency scripted model, so what is timed is the framework. Ours: an `AgentFlow`
+whose planner, executor, verifier and generator are `LLMModule`s over an in-process backend that
+answers at once (prompts rendered, answers parsed, every call a flow call through the runtime with
+its journal and trace in a SQLite store, as a user gets by default), and a no-op tool flow. A turn is
+plan, execute the tool, verify. LangGraph: `create_react_agent` with a fake chat model that asks for
+one no-op tool call per step. Per-turn cost is the slope between a run of `--turns` turns and a run
+of one turn (what is spent once per query, analysis and answer, cancels out). Also reports the
+planner's prompt size at turns 1, 5 and 10 with a tool that returns 5000 characters each turn
+(tokens counted as words and punctuation marks): memory truncation keeps the growth per turn bounded.
+Ends with one RESULT line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout, not another installed copy
+
+from pydantic import BaseModel
+
+from agents import AgentFlow, LLMModule, PlannerFlow
+from agents.tools import ToolFlow, ToolResult
+from aiflows import Runtime, SqliteStore
+from aiflows.llm import Chunk, Completion, Request, Usage
+
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+def tokens(text: str) -> int:
+    return len(_TOKEN.findall(text))
+
+
+class Scripted:
+    """A backend that answers at once: the planner always picks `noop`, the verifier always continues."""
+
+    model = "scripted"
+
+    def __init__(self, count: bool = False) -> None:
+        self.count = count  # count prompt tokens (off while timing: counting is the model's cost, not ours)
+        self.planner_prompts: list[int] = []
+
+    async def complete(self, request: Request) -> Completion:
+        prompt = request.messages[-1].content
+        if "Choose the single next step" in prompt:
+            if self.count:
+                self.planner_prompts.append(tokens(prompt))
+            text = "Justification: go on\nContext: none\nSub-Goal: wait\nTool Name: noop"
+        elif "Write the tool call" in prompt:
+            text = '{"command": {"query": "x"}}'
+        elif "Does the memory hold" in prompt:
+            text = "Conclusion: CONTINUE"
+        elif "answer the query" in prompt:
+            text = "<answer>done</answer>"
+        else:
+            text = "An analysis."
+        usage = Usage(prompt_tokens=tokens(prompt) if self.count else 0, calls=1)
+        return Completion(completions=[text], usage=usage, model=self.model)
+
+    async def stream(self, request: Request) -> AsyncIterator[Chunk]:
+        done = await self.complete(request)
+        yield Chunk(delta=done.content)
+
+
+class Noop(ToolFlow):
+    """Does nothing (or returns `size` characters)."""
+
+    class Input(BaseModel):
+        query: str
+
+    def __init__(self, size: int = 0) -> None:
+        super().__init__(name="noop")
+        self.size = size
+
+    async def run_tool(self, ctx: Any, data: Input) -> ToolResult:
+        return ToolResult(result="y" * self.size or "ok")
+
+
+def our_agent(backend: Scripted, turns: int, size: int = 0) -> AgentFlow:
+    modules = {role: LLMModule(name=role, backend=backend) for role in ("executor", "verifier", "generator")}
+    planner = PlannerFlow(name="planner", backend=backend)
+    return AgentFlow(planner=planner, **modules, tools=[Noop(size)], max_steps=turns, max_result_chars=400)
+
+
+async def ours(turns: int, home: Path) -> tuple[Callable[[], Awaitable[Any]], Callable[[], Awaitable[Any]], Any]:
+    backend = Scripted()
+    rt = Runtime(store=SqliteStore(home / "agent.db"))
+    await rt.open()
+    many, one = our_agent(backend, turns), our_agent(backend, 1)
+    many.name, one.name = "many", "one"
+
+    async def run(flow: AgentFlow) -> None:
+        (await rt.run(flow, {"query": "go"})).unwrap()
+
+    return (lambda: run(many)), (lambda: run(one)), rt
+
+
+def langgraph(turns: int) -> tuple[Callable[[], Awaitable[Any]], Callable[[], Awaitable[Any]]]:
+    from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
+    from langchain_core.messages import AIMessage
+    from langchain_core.tools import tool
+    from langgraph.prebuilt import create_react_agent
+
+    @tool
+    def noop(query: str) -> str:
+        """Does nothing."""
+        return "ok"
+
+    class Fake(FakeMessagesListChatModel):
+        def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
+            return self
+
+    def script(calls: int) -> list[AIMessage]:
+        asks = [
+            AIMessage(content="", tool_calls=[{"name": "noop", "args": {"query": "x"}, "id": f"c{i}"}])
+            for i in range(calls)
+        ]
+        return [*asks, AIMessage(content="done")]
+
+    def runner(calls: int) -> Callable[[], Awaitable[Any]]:
+        async def run() -> None:
+            agent = create_react_agent(Fake(responses=script(calls)), [noop])
+            await agent.ainvoke({"messages": [("user", "go")]}, {"recursion_limit": 4 * calls + 10})
+
+        return run
+
+    return runner(turns), runner(1)
+
+
+async def timed(fn: Callable[[], Awaitable[Any]]) -> float:
+    start = time.perf_counter()
+    await fn()
+    return time.perf_counter() - start
+
+
+async def prompt_growth(home: Path) -> dict[int, int]:
+    backend = Scripted(count=True)
+    async with Runtime(store=SqliteStore(home / "growth.db")) as rt:
+        (await rt.run(our_agent(backend, 10, size=5000), {"query": "go"})).unwrap()
+    return {turn: backend.planner_prompts[turn - 1] for turn in (1, 5, 10)}
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description="per-turn agent overhead: aiflows vs LangGraph")
+    parser.add_argument("--turns", type=int, default=10, help="turns of the long run")
+    parser.add_argument("--rounds", type=int, default=7, help="timed rounds (median reported)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        many, one, rt = await ours(args.turns, home)
+        lg_many, lg_one = langgraph(args.turns)
+        for fn in (many, one, lg_many, lg_one):  # warm up: imports, first builds
+            await fn()
+        ours_us, lg_us = [], []
+        for _ in range(args.rounds):
+            ours_us.append((await timed(many) - await timed(one)) / (args.turns - 1) * 1e6)
+            lg_us.append((await timed(lg_many) - await timed(lg_one)) / (args.turns - 1) * 1e6)
+        await rt.close()
+        growth = await prompt_growth(home)
+    turn_us, langgraph_us = statistics.median(ours_us), statistics.median(lg_us)
+    print(f"aiflows AgentFlow: {turn_us:.0f} us per turn (plan, execute a no-op tool, verify)")
+    print(f"LangGraph create_react_agent: {langgraph_us:.0f} us per tool call")
+    print(f"planner prompt tokens at turns 1, 5, 10 (5000-character results, 400 kept): {growth}")
+    print(
+        f"RESULT turn_us={turn_us:.0f} langgraph_turn_us={langgraph_us:.0f} "
+        f"ratio_vs_langgraph={langgraph_us / turn_us:.2f} prompt_tokens_t1={growth[1]} "
+        f"prompt_tokens_t5={growth[5]} prompt_tokens_t10={growth[10]}"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
