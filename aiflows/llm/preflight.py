@@ -173,7 +173,12 @@ def _one_call(choice: ModelChoice, config: ChatConfig, env: Mapping[str, str]) -
         timeout_s=config.request_timeout_s or 30.0,
     )
     request = Request(model=spec.name, messages=(ChatMessage(role="user", content="Say OK."),), max_tokens=1)
-    asyncio.run(backend.complete(request))
+    try:
+        asyncio.run(backend.complete(request))
+    except ProviderError as exc:
+        if exc.status != 429:
+            raise
+        # Rate limited: the key was accepted and the model is known; the run's own retries wait.
     return _litellm_window(spec.name)
 
 

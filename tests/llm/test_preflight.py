@@ -17,7 +17,7 @@ from aiflows.llm import (
 )
 from aiflows.llm.models import ModelChoice
 from aiflows.llm.preflight import preflight
-from aiflows.llm.testing import LoopbackLLMServer
+from aiflows.llm.testing import LoopbackLLMServer, Reply
 
 
 def _at(server: LoopbackLLMServer, model: str) -> ModelChoice:
@@ -52,6 +52,20 @@ def test_without_a_model_list_one_token_is_asked_for() -> None:
         report = preflight(_at(server, "openai/gpt-4o-mini"), env={})
         (request,) = server.requests
     assert report.how == "one call" and request.body["max_tokens"] == 1 and request.api_key == "no-key"
+
+
+def test_a_rate_limited_call_still_counts_as_an_answer() -> None:
+    with LoopbackLLMServer(list_models=False) as server:
+        server.script(Reply.rate_limit(retry_after=0), Reply.rate_limit(retry_after=0))
+        assert preflight(_at(server, "openai/gpt-4o-mini"), env={}).how == "one call"
+        assert len(server.requests) == 2  # the first try and one retry, then it stops asking
+
+
+def test_a_server_error_on_the_one_call_stops_the_job() -> None:
+    with LoopbackLLMServer(list_models=False) as server:
+        server.script(Reply.server_error(500), Reply.server_error(500))
+        with pytest.raises(ProviderError, match="gave up after 2 tries"):
+            preflight(_at(server, "openai/gpt-4o-mini"), env={})
 
 
 def test_an_unreachable_endpoint_is_one_provider_error() -> None:
