@@ -34,7 +34,12 @@ class ArtifactRefModel(BaseModel):
 
 
 class SamplerFlow(AtomicFlow):
-    """Samples from a generative model and returns artifact references (never tensors on the bus)."""
+    """Draws samples (images or points) from a generative model and returns where they were written.
+
+    Pick `label` for the class (a digit for digit models), `guidance`="cfg" with a `guidance_scale`
+    above 1 for sharper, more typical samples (2-4; higher is less varied), and `steps` for quality
+    against speed (few-step models: 1-2; flow models: 8-32). The answer's `picture` is a PNG to show.
+    """
 
     class Input(BaseModel):
         model_config = ConfigDict(extra="forbid")
@@ -51,6 +56,7 @@ class SamplerFlow(AtomicFlow):
         seed: int = Field(0, description="the noise seed: the same request gives the same samples")
 
     class Output(BaseModel):
+        result: str  # one line for people and agents: what was drawn and where the picture is
         samples: ArtifactRefModel  # npz with `x` (num_samples, ...) and `labels` when the model has classes
         picture: ArtifactRefModel  # PNG: an image grid, or a density map of 2-D points
         nfe: int  # network evaluations per sample
@@ -98,11 +104,16 @@ class SamplerFlow(AtomicFlow):
         samples = store.put(npz_bytes(**arrays), "npz")
         shown = run.samples[:100] if run.samples.ndim == 4 else run.samples
         grid = store.put(png_bytes(picture(shown)), "png")
+        request = data.model_dump()
+        what = f"class {request['label']}" if request["label"] is not None else "any class"
+        guided = f", cfg scale {request['guidance_scale']:g}" if request["guidance"] == "cfg" else ""
         return self.Output(
+            result=f"{len(run.samples)} samples of {what} from {request['model']} ({run.nfe} NFE{guided}); "
+            f"picture: {grid.uri}; arrays: {samples.uri}",
             samples=ArtifactRefModel(**samples.model_dump()),
             picture=ArtifactRefModel(**grid.model_dump()),
             nfe=run.nfe,
             wall_s=run.wall_s,
             shape=list(run.samples.shape),
-            model=data.model_dump()["model"],
+            model=request["model"],
         )
