@@ -32,8 +32,8 @@ def test_hutchinson_is_unbiased_on_a_non_diagonal_field():
     assert float((exact.log_prob - truth).abs().max()) < 1e-6
     gen = torch.Generator().manual_seed(0)
     runs = torch.stack(
-        [log_likelihood(model, x1, steps=4, divergence="hutchinson", generator=gen).log_prob for _ in range(400)]
+        [log_likelihood(model, x1, steps=4, divergence="hutchinson", generator=gen).log_prob for _ in range(200)]
     )
     one_probe_spread = float(runs.std(0).mean())
     assert one_probe_spread > 0.1  # a single probe is noisy here...
-    assert float((runs.mean(0) - truth).abs().max()) < 5 * one_probe_spread / 20  # ...and right on average
+    assert float((runs.mean(0) - truth).abs().max()) < 5 * one_probe_spread / 200**0.5  # ...and right on average

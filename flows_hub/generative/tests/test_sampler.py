@@ -43,6 +43,7 @@ def test_samples_come_back_as_artifacts(sampler, tmp_path):
     assert png.startswith(b"\x89PNG") and out["picture"]["uri"].startswith(f"file://{tmp_path / 'store'}")
     again = sampler.run_sync({"model": "digits", "num_samples": 12, "solver": "heun", "steps": 3, "label": 7})
     assert again["samples"]["sha256"] == out["samples"]["sha256"]  # same seed, same samples
+    assert len(sampler._cache._models) == 1  # loaded once, kept warm for the next calls
     guided = sampler.run_sync({"model": "digits", "steps": 4, "guidance": "cfg", "guidance_scale": 3.0, "label": 1})
     assert guided["nfe"] == 8  # two evaluations per Euler step
 

@@ -63,6 +63,7 @@ def test_average_velocity_objectives_train_and_sample_in_one_step(tmp_path, obje
     assert _boundary_loss(after) < 0.9 * _boundary_loss(before)  # about 2.2 to 1.6 at the optimum
 
 
+@pytest.mark.slow
 def test_resumed_run_equals_an_uninterrupted_one(tmp_path):
     common = {**TINY, "data": "checkerboard", "eval_every": 1000, "checkpoint_every": 5, "eval_samples": 200}
     whole = train(GenTrainConfig(out_dir=str(tmp_path / "a"), steps=12, **common))
