@@ -54,7 +54,9 @@ def _boundary_loss(net):
 @pytest.mark.parametrize("objective", ["meanflow", "splitmeanflow"])
 def test_average_velocity_objectives_train_and_sample_in_one_step(tmp_path, objective):
     small = {**TINY, "hidden": 64, "depth": 2, "batch_size": 128, "eval_samples": 500}
-    config = GenTrainConfig(out_dir=str(tmp_path), data="moons", objective=objective, steps=300, eval_every=300, **small)
+    config = GenTrainConfig(
+        out_dir=str(tmp_path), data="moons", objective=objective, steps=300, eval_every=300, **small
+    )
     result = train(config)
     assert result.evals[-1]["nfe"] == 1.0  # the evaluation sampled in one jump
     torch.manual_seed(config.seed)  # the initial network of the run
