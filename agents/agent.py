@@ -155,6 +155,8 @@ class AgentFlow(CompositeFlow):
         memory.analysis = first.analysis
         metadata: list[ToolMetadata] = first.metadata
         names = [m.name for m in metadata]
+        tools_text = "\n".join(m.render() for m in metadata)
+        metadata_json = [m.model_dump(mode="json") for m in metadata]
         out = AgentOutput(answer="", analysis=first.analysis, stop_reason="max_steps")
         for turn in range(1, cfg.max_steps + 1):
             if ctx.now() - start >= cfg.max_time:
@@ -169,9 +171,9 @@ class AgentFlow(CompositeFlow):
                         "turn": turn,
                         "analysis": memory.analysis,
                         "memory": memory.render(),
-                        "tools": "\n".join(m.render() for m in metadata),
+                        "tools": tools_text,
                         "tool_names": names,
-                        "metadata": [m.model_dump(mode="json") for m in metadata],
+                        "metadata": metadata_json,
                         "max_result_chars": cfg.max_result_chars,
                     },
                 )

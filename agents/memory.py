@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from .types import MemoryStep
 
@@ -34,6 +34,7 @@ class Memory(BaseModel):
     query: str = ""
     analysis: str = ""
     steps: list[MemoryStep] = Field(default_factory=list)
+    _blocks: list[str] = PrivateAttr(default_factory=list)  # rendered steps (steps are append-only)
 
     def add(
         self,
@@ -60,11 +61,11 @@ class Memory(BaseModel):
         return step
 
     def render(self) -> str:
-        """The memory as prompts show it: one block per step, oldest first."""
+        """The memory as prompts show it: one block per step, oldest first (each block rendered once)."""
         if not self.steps:
             return "(no steps yet)"
-        blocks = []
-        for step in self.steps:
+        blocks = self._blocks
+        for step in self.steps[len(blocks) :]:
             command = step.command if isinstance(step.command, str) else json.dumps(step.command, ensure_ascii=False)
             status = "" if step.ok else (" (invalid action)" if step.invalid else " (failed)")
             blocks.append(

@@ -49,7 +49,8 @@ def parse_phase(phase: str, text: str, tool_names: list[str]) -> dict[str, Any]:
 
 class LLMModule(AtomicFlow):
     """A model answering the agent's module prompts. `config` is a `ChatConfig` (model, api_base,
-    sampling; `system_prompt` replaces the default system prompt). `prompts` overrides templates by phase.
+    sampling; `system_prompt` replaces the default system prompt). `prompts` replaces the default prompt
+    of a phase with a jinja2 template over the `ModuleInput` fields.
     """
 
     Input = ModuleInput
@@ -70,8 +71,8 @@ class LLMModule(AtomicFlow):
         self._env = dict(os.environ if env is None else env)
         self._given = backend
         self._backend: Backend | None = backend
-        sources = {**PROMPTS, **(prompts or {})}
-        self.templates = {phase: PromptTemplate(text, name=f"{self.name}.{phase}") for phase, text in sources.items()}
+        given = dict(prompts or {})
+        self.templates = {phase: PromptTemplate(text, name=f"{self.name}.{phase}") for phase, text in given.items()}
         self.system = self.config.system_prompt or SYSTEM
 
     @property
@@ -89,7 +90,13 @@ class LLMModule(AtomicFlow):
 
     def request(self, data: ModuleInput) -> Request:
         """The model request for one module call: the system prompt and the phase's prompt."""
-        prompt = self.templates[data.phase].render(data.model_dump())
+        template = self.templates.get(data.phase)
+        if template is not None:
+            prompt = template.render(data.model_dump())
+        else:  # a default prompt: a format string over the input's fields
+            values = dict(data.__dict__)
+            values["tool_list"] = ", ".join(data.tool_names)
+            prompt = PROMPTS[data.phase].format_map(values)
         cfg = self.config
         return Request(
             model=self.model,

@@ -53,9 +53,18 @@ class ToolFlow(AtomicFlow):
     limitations: ClassVar[str] = ""
     examples: ClassVar[list[dict[str, Any]]] = []
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._metadata: ToolMetadata | None = None
+
     def metadata(self, name: str | None = None) -> ToolMetadata:
+        if self._metadata is None:  # a JSON schema takes a millisecond to build: once per tool object
+            self._metadata = self._describe()
+        return self._metadata if name is None else self._metadata.model_copy(update={"name": name})
+
+    def _describe(self) -> ToolMetadata:
         return ToolMetadata(
-            name=name or self.name,
+            name=self.name,
             description=self.description or (inspect.getdoc(type(self)) or "").split("\n\n")[0],
             input_schema=self.Input.model_json_schema(),
             output=self.output,

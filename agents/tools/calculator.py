@@ -137,7 +137,7 @@ class CalculatorTool(ToolFlow):
     examples = [{"command": {"expression": "(3 + 5) * 12 / 4"}, "result": "24"}]
 
     def __init__(self, *, name: str = "calculator", **kwargs: object) -> None:
-        super().__init__(name=name, **kwargs)  # type: ignore[arg-type]
+        super().__init__(name=name, **kwargs)
 
     async def run_tool(self, ctx: Context, data: Input) -> ToolResult:
         value = evaluate(data.expression)  # a CalculationError becomes the tool's recorded error

@@ -138,7 +138,7 @@ class PythonCoderTool(_ModelTool):
                 time_limit=self.cpu_s,
                 memory_limit_mb=self.memory_mb,
             )
-            config = JudgeConfig(jobs=1, sandbox=self.sandbox, fork_server=False)  # type: ignore[arg-type]
+            config = JudgeConfig(jobs=1, sandbox=self.sandbox)  # type: ignore[arg-type]
             with Judge(config) as judge:
                 judgement = judge.judge(problem, code, "python")
         if judgement.compile_output:
