@@ -6,7 +6,7 @@ references to the artifacts it wrote (an npz of the samples and labels, a PNG pi
 configured artifact store, the network evaluations used and the wall time. Each worker loads a
 model once and keeps it warm; sampling runs in a thread so the worker keeps answering other calls.
 
-    aiflows serve flows_hub/generative/serve.yaml --redis redis://gpu-box:6379/0     # on the GPU box
+    aiflows serve flows_hub/generative/serve.yaml --address gen/sampler --redis redis://gpu-box:6379/0  # GPU box
     aiflows call gen/sampler --input '{"model": "digits", "label": 7, "steps": 2}' --redis ...
 """
 

@@ -70,3 +70,10 @@ def test_bad_requests_get_typed_errors_and_the_flow_keeps_serving(sampler):
         with pytest.raises((SchemaError, FlowError), match="input does not fit"):
             sampler.run_sync(bad)
     assert sampler.run_sync({"model": "digits", "steps": 1})["nfe"] == 1
+
+
+def test_the_shipped_serve_file_builds_the_sampler():
+    from aiflows import load_flow
+
+    flow = load_flow(FOLDER / "serve.yaml")
+    assert type(flow).__name__ == "SamplerFlow" and set(flow.config.models) == {"digits", "moons"}
