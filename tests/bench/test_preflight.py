@@ -93,6 +93,23 @@ def test_a_run_whose_every_attempt_failed_exits_3(tmp_path, capsys) -> None:
     assert "errors: 2" in captured.out
 
 
+def test_reused_errors_are_said_and_retry_failed_runs_them_again(tmp_path, capsys) -> None:
+    with LoopbackLLMServer(models=["m"]) as server:
+        server.responder = lambda request: Reply.server_error(500)
+        args = _bench(
+            tmp_path / "out", "--model", "openai/m", "--api-base", server.url, "--set", 'chat={"max_retries": 0}'
+        )
+        assert main(args) == 3
+        (run,) = (tmp_path / "out").iterdir()
+        capsys.readouterr()
+        server.responder = lambda request: Reply(content="no code")  # the server is fixed
+        assert main(args) == 3  # the same run, its records reused: still nothing answered, and it says why
+        out = capsys.readouterr().out
+        assert f"ran 0, reused 2 records of run {run} (2 of them errors: --retry-failed runs them again)" in out
+        assert main([*args, "--retry-failed"]) == 0
+        assert f"ran 2, reused 0 records of run {run}" in capsys.readouterr().out
+
+
 def _local_model(folder: Path, window: int, *, tokenizer: bool = True) -> Path:
     folder.mkdir()
     (folder / "config.json").write_text(json.dumps({"model_type": "qwen2", "max_position_embeddings": window}))
