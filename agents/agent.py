@@ -29,7 +29,7 @@ from typing import Any, ClassVar, cast
 from pydantic import BaseModel, Field
 
 from aiflows.context import Context
-from aiflows.exceptions import ConfigError, FlowError
+from aiflows.exceptions import ConfigError, FlowError, Suspended
 from aiflows.flow import CompositeFlow, Flow
 
 from .errors import AgentError
@@ -210,6 +210,8 @@ class AgentFlow(CompositeFlow):
             answered = await ctx.call(
                 "generator", {**base, "phase": "answer", "analysis": memory.analysis, "memory": memory.render()}
             )
+        except Suspended:  # a module waiting for a person: the run resumes when they answer
+            raise
         except FlowError as exc:
             raise AgentError(f"{exc.type}: {exc.message}", module="generator") from None
         final = read_answer(answered)

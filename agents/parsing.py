@@ -130,7 +130,11 @@ def _call_kwargs(code: str) -> dict[str, Any] | None:
         tree = ast.parse(code)
     except SyntaxError:
         return None
-    for node in ast.walk(tree):
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+    named = [c for c in calls if getattr(c.func, "attr", getattr(c.func, "id", "")) == "execute"]
+    # `tool.execute(...)` when written; else only outermost calls (never an argument's own call)
+    inner = {id(a) for c in calls for a in ast.walk(c) if a is not c and isinstance(a, ast.Call)}
+    for node in named or [c for c in calls if id(c) not in inner]:
         if isinstance(node, ast.Call):
             try:
                 kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in node.keywords if kw.arg}

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from aiflows.context import Context
-from aiflows.exceptions import FlowError
+from aiflows.exceptions import FlowError, Suspended
 from aiflows.flow import CompositeFlow, Flow
 
 from .errors import AgentError, ToolUnavailable
@@ -68,6 +68,8 @@ class TurnFlow(CompositeFlow):
         payload = data.model_dump(mode="json", exclude={"metadata", "max_result_chars"}) | fields
         try:
             return await ctx.call(role, payload)
+        except Suspended:  # a module waiting for a person: the run resumes when they answer
+            raise
         except FlowError as exc:
             raise AgentError(f"{exc.type}: {exc.message}", module=role) from None
 
@@ -143,6 +145,8 @@ class TurnFlow(CompositeFlow):
         turn.command = command
         try:
             answer = await ctx.call(action.tool_name, command)
+        except Suspended:
+            raise
         except FlowError as exc:
             turn.ok, turn.tool_error = False, True
             turn.result = f"Error: {exc.type}: {exc.message}"

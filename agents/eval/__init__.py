@@ -11,16 +11,16 @@ from .scorers import JudgeScorer, normalize_number, normalize_text, score_game24
 from .tasks import TASKS, Example, Task, default_data_dir, load_task
 
 __all__ = [
-    "KB",
-    "TASKS",
     "Entity",
     "EvalConfig",
     "Example",
     "JudgeScorer",
+    "KB",
     "KBQuestion",
     "QueryRecord",
     "RecordFile",
     "Report",
+    "TASKS",
     "Task",
     "default_data_dir",
     "evaluate_agent",

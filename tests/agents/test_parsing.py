@@ -1,0 +1,61 @@
+"""Tolerant parsing of module answers: JSON (fenced or in prose), labelled lines, `tool.execute(...)`."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents import ParseFailure, parse_action, parse_analysis, parse_answer, parse_command, parse_decision
+from agents.parsing import match_tool
+
+TOOLS = ["retrieve", "calculator", "python_coder"]
+
+
+def test_action_from_json_in_prose_and_a_fence() -> None:
+    text = (
+        'Sure!\n```json\n{"justification": "j", "context": "c", "sub_goal": "find x", "tool_name": "Calculator"}\n```'
+    )
+    action = parse_action(text, TOOLS)
+    assert (action.sub_goal, action.tool_name, action.context) == ("find x", "calculator", "c")
+
+
+def test_action_from_labelled_lines_the_last_ones_win() -> None:
+    text = (
+        "Answer with the lines\nSub-Goal: ...\nTool Name: ...\n\n"
+        "**Justification:** we need the fact.\n**Context:** none\n**Sub-goal:** look it up\n**Tool name:** `Python Coder`"
+    )
+    action = parse_action(text, TOOLS)
+    assert action.sub_goal == "look it up" and action.tool_name == "python_coder"
+    assert action.justification == "we need the fact."
+
+
+def test_an_unknown_tool_is_kept_as_written_and_no_tool_fails() -> None:
+    assert parse_action("Sub-Goal: fly\nTool Name: Teleporter", TOOLS).tool_name == "Teleporter"
+    with pytest.raises(ParseFailure, match="no sub_goal and no tool_name"):
+        parse_action("I would rather not.", TOOLS)
+    assert match_tool("calculater", TOOLS) == "calculator" and match_tool("web", TOOLS) is None
+
+
+def test_command_shapes() -> None:
+    assert parse_command('{"analysis": "a", "command": {"expression": "1+1"}}').command == {"expression": "1+1"}
+    assert parse_command('Run {"query": "who"} please').command == {"query": "who"}
+    code = 'Command:\n```python\nexecution = tool.execute(query="population of Varno", k=2)\n```'
+    assert parse_command(code).command == {"query": "population of Varno", "k": 2}
+    assert parse_command('tool.execute("just text")').command == {"query": "just text"}
+    with pytest.raises(ParseFailure, match="no tool command"):
+        parse_command("execution = tool.execute(query=open('/etc/passwd').read())")  # literals only, never run
+
+
+def test_decisions() -> None:
+    assert parse_decision('{"analysis": "ok", "stop": true}').stop is True
+    assert parse_decision("The memory is complete.\nConclusion: STOP").stop is True
+    assert parse_decision("We could STOP, but better CONTINUE").stop is False
+    with pytest.raises(ParseFailure, match="neither STOP nor CONTINUE"):
+        parse_decision("maybe")
+
+
+def test_answers_and_analysis() -> None:
+    assert parse_answer("Reasoning...\n<answer> 42 </answer>").answer == "42"
+    assert parse_answer("<answer>1</answer> then <ANSWER>2</ANSWER>").answer == "2"
+    assert parse_answer("just 7").answer == "just 7"
+    assert parse_analysis('{"analysis": "needs maths"}').analysis == "needs maths"
+    assert parse_analysis("free text").analysis == "free text"
