@@ -156,7 +156,7 @@ class AgentFlow(CompositeFlow):
         metadata: list[ToolMetadata] = first.metadata
         names = [m.name for m in metadata]
         tools_text = "\n".join(m.render() for m in metadata)
-        metadata_json = [m.model_dump(mode="json") for m in metadata]
+        tool_texts = {m.name: m.render() for m in metadata}
         out = AgentOutput(answer="", analysis=first.analysis, stop_reason="max_steps")
         for turn in range(1, cfg.max_steps + 1):
             if ctx.now() - start >= cfg.max_time:
@@ -173,7 +173,7 @@ class AgentFlow(CompositeFlow):
                         "memory": memory.render(),
                         "tools": tools_text,
                         "tool_names": names,
-                        "metadata": metadata_json,
+                        "tool_texts": tool_texts,
                         "max_result_chars": cfg.max_result_chars,
                     },
                 )

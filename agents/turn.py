@@ -30,9 +30,9 @@ MODULE_ROLES = ("planner", "analyzer", "executor", "verifier")  # the turn's mod
 
 
 class TurnInput(ModuleInput):
-    """A turn's input: the module input, plus the tools' metadata once turn 0 has gathered it."""
+    """A turn's input: the module input, plus each tool's metadata as the prompts show it (from turn 0)."""
 
-    metadata: list[ToolMetadata] = Field(default_factory=list)
+    tool_texts: dict[str, str] = Field(default_factory=dict)
     max_result_chars: int = 2000
 
 
@@ -63,9 +63,9 @@ class TurnFlow(CompositeFlow):
         self.tools = dict(tools)
         self.has_analyzer = "analyzer" in modules
 
-    async def module(self, ctx: Context, role: str, data: TurnInput, **fields: Any) -> dict[str, Any]:
-        """Call a module; its failure stops the agent with an error naming it."""
-        payload = data.model_dump(mode="json", exclude={"metadata", "max_result_chars"}) | fields
+    async def module(self, ctx: Context, role: str, base: dict[str, Any], **fields: Any) -> dict[str, Any]:
+        """Call a module with the turn's module input and `fields`; its failure stops the agent, naming it."""
+        payload = base | fields if fields else base
         try:
             return await ctx.call(role, payload)
         except Suspended:  # a module waiting for a person: the run resumes when they answer
@@ -94,15 +94,16 @@ class TurnFlow(CompositeFlow):
         return found
 
     async def handle(self, ctx: Context, data: TurnInput) -> TurnOutput:
+        base = {k: v for k, v in data.__dict__.items() if k not in ("tool_texts", "max_result_chars")}
         if data.phase == "analysis":
             metadata = await self.describe(ctx)
             tools_text = "\n".join(m.render() for m in metadata)
             names = [m.name for m in metadata]
             role = "analyzer" if self.has_analyzer else "planner"
-            out = await self.module(ctx, role, data, tools=tools_text, tool_names=names)
+            out = await self.module(ctx, role, base, tools=tools_text, tool_names=names)
             return TurnOutput(analysis=read_analysis(out).analysis, metadata=metadata)
-        names = [m.name for m in data.metadata]
-        planned = await self.module(ctx, "planner", data, phase="next_step")
+        names = list(data.tool_texts)
+        planned = await self.module(ctx, "planner", base)
         try:
             action = read_action(planned, names)
         except ParseFailure as bad:
@@ -114,24 +115,25 @@ class TurnFlow(CompositeFlow):
             shown = action.tool_name or "(none)"
             turn.result = f"no result: '{shown}' is not one of the tools ({', '.join(names)})"
         else:
-            await self.execute(ctx, data, action, turn)
+            await self.execute(ctx, base, data, action, turn)
         decision = read_decision(
-            await self.module(ctx, "verifier", data, phase="verify", memory=self.with_step(data, turn))
+            await self.module(ctx, "verifier", base, phase="verify", memory=self.with_step(data, turn))
         )
         turn.stop, turn.verdict = decision.stop, decision.analysis
         return turn
 
-    async def execute(self, ctx: Context, data: TurnInput, action: PlannerAction, turn: TurnOutput) -> None:
-        meta = next(m for m in data.metadata if m.name == action.tool_name)
+    async def execute(
+        self, ctx: Context, base: dict[str, Any], data: TurnInput, action: PlannerAction, turn: TurnOutput
+    ) -> None:
         out = await self.module(
             ctx,
             "executor",
-            data,
+            base,
             phase="command",
             sub_goal=action.sub_goal,
             context=action.context,
             tool_name=action.tool_name,
-            tool=meta.render(),
+            tool=data.tool_texts.get(action.tool_name, action.tool_name),
         )
         try:
             command = read_command(out).command

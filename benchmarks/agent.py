@@ -8,7 +8,8 @@ answers at once (prompts rendered, answers parsed, every call a flow call throug
 its journal and trace in a SQLite store, as a user gets by default), and a no-op tool flow. A turn is
 plan, execute the tool, verify. LangGraph: `create_react_agent` with a fake chat model that asks for
 one no-op tool call per step. Per-turn cost is the slope between a run of `--turns` turns and a run
-of one turn (what is spent once per query, analysis and answer, cancels out). Also reports the
+of one turn (what is spent once per query, analysis and answer, cancels out), each the fastest of
+`--rounds` interleaved runs. Also reports the
 planner's prompt size at turns 1, 5 and 10 with a tool that returns 5000 characters each turn
 (tokens counted as words and punctuation marks): memory truncation keeps the growth per turn bounded.
 Ends with one RESULT line.
@@ -19,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-import statistics
 import sys
 import tempfile
 import time
@@ -155,7 +155,7 @@ async def prompt_growth(home: Path) -> dict[int, int]:
 async def main() -> None:
     parser = argparse.ArgumentParser(description="per-turn agent overhead: aiflows vs LangGraph")
     parser.add_argument("--turns", type=int, default=10, help="turns of the long run")
-    parser.add_argument("--rounds", type=int, default=7, help="timed rounds (median reported)")
+    parser.add_argument("--rounds", type=int, default=15, help="timed rounds (the fastest run of each kind counts)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
@@ -163,13 +163,15 @@ async def main() -> None:
         lg_many, lg_one = langgraph(args.turns)
         for fn in (many, one, lg_many, lg_one):  # warm up: imports, first builds
             await fn()
-        ours_us, lg_us = [], []
-        for _ in range(args.rounds):
-            ours_us.append((await timed(many) - await timed(one)) / (args.turns - 1) * 1e6)
-            lg_us.append((await timed(lg_many) - await timed(lg_one)) / (args.turns - 1) * 1e6)
+        runs: dict[str, list[float]] = {"many": [], "one": [], "lg_many": [], "lg_one": []}
+        for _ in range(args.rounds):  # interleaved, so a burst of load on a shared machine hits both
+            for key, fn in (("many", many), ("one", one), ("lg_many", lg_many), ("lg_one", lg_one)):
+                runs[key].append(await timed(fn))
         await rt.close()
         growth = await prompt_growth(home)
-    turn_us, langgraph_us = statistics.median(ours_us), statistics.median(lg_us)
+    best = {key: min(times) for key, times in runs.items()}  # the least disturbed run of each
+    turn_us = (best["many"] - best["one"]) / (args.turns - 1) * 1e6
+    langgraph_us = (best["lg_many"] - best["lg_one"]) / (args.turns - 1) * 1e6
     print(f"aiflows AgentFlow: {turn_us:.0f} us per turn (plan, execute a no-op tool, verify)")
     print(f"LangGraph create_react_agent: {langgraph_us:.0f} us per tool call")
     print(f"planner prompt tokens at turns 1, 5, 10 (5000-character results, 400 kept): {growth}")
