@@ -9,27 +9,72 @@ tools/        tools as flows (calculator, retrieve, web_search, generalist, pyth
 eval/         tasks (game24, gsm8k, kbqa), exact scorers and the evaluation harness
 """
 
-from .agent import AgentConfig, AgentFlow
-from .build import build_agent
-from .errors import AgentError, ToolUnavailable
-from .memory import Memory, truncate
-from .modules import LLMModule, LocalPolicy, PlannerFlow, TokenBackend, TokenCompletion
-from .parsing import ParseFailure, parse_action, parse_analysis, parse_answer, parse_command, parse_decision
-from .recorder import JsonlRecorder, ListRecorder, PlannerCall, Recorder
-from .turn import TurnFlow
-from .types import (
-    AgentInput,
-    AgentOutput,
-    ExecutorCommand,
-    FinalAnswer,
-    MemoryStep,
-    ModuleInput,
-    PlannerAction,
-    QueryAnalysis,
-    ToolMetadata,
-    TurnRecord,
-    VerifierDecision,
-)
+# Names load on first use (PEP 562), so `aiflows --help`, which registers `aiflows agent` from here,
+# does not import the agent, its tools and pydantic models it will not run.
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .agent import AgentConfig, AgentFlow
+    from .build import build_agent
+    from .errors import AgentError, ToolUnavailable
+    from .memory import Memory, truncate
+    from .modules import LLMModule, LocalPolicy, PlannerFlow, TokenBackend, TokenCompletion
+    from .parsing import ParseFailure, parse_action, parse_analysis, parse_answer, parse_command, parse_decision
+    from .recorder import JsonlRecorder, ListRecorder, PlannerCall, Recorder
+    from .turn import TurnFlow
+    from .types import (
+        AgentInput,
+        AgentOutput,
+        ExecutorCommand,
+        FinalAnswer,
+        MemoryStep,
+        ModuleInput,
+        PlannerAction,
+        QueryAnalysis,
+        ToolMetadata,
+        TurnRecord,
+        VerifierDecision,
+    )
+
+_EXPORTS: dict[str, str] = {
+    "AgentConfig": ".agent",
+    "AgentError": ".errors",
+    "AgentFlow": ".agent",
+    "AgentInput": ".types",
+    "AgentOutput": ".types",
+    "ExecutorCommand": ".types",
+    "FinalAnswer": ".types",
+    "JsonlRecorder": ".recorder",
+    "LLMModule": ".modules",
+    "ListRecorder": ".recorder",
+    "LocalPolicy": ".modules",
+    "Memory": ".memory",
+    "MemoryStep": ".types",
+    "ModuleInput": ".types",
+    "ParseFailure": ".parsing",
+    "PlannerAction": ".types",
+    "PlannerCall": ".recorder",
+    "PlannerFlow": ".modules",
+    "QueryAnalysis": ".types",
+    "Recorder": ".recorder",
+    "TokenBackend": ".modules",
+    "TokenCompletion": ".modules",
+    "ToolMetadata": ".types",
+    "ToolUnavailable": ".errors",
+    "TurnFlow": ".turn",
+    "TurnRecord": ".types",
+    "VerifierDecision": ".types",
+    "build_agent": ".build",
+    "parse_action": ".parsing",
+    "parse_analysis": ".parsing",
+    "parse_answer": ".parsing",
+    "parse_command": ".parsing",
+    "parse_decision": ".parsing",
+    "truncate": ".memory",
+}
 
 __all__ = [
     "AgentConfig",
@@ -67,3 +112,12 @@ __all__ = [
     "parse_decision",
     "truncate",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value

@@ -3,12 +3,46 @@
 aiflows agent eval --task kbqa --agent agent.yaml [--model M] [-j N] [--limit N] [--samples K]
 """
 
-from .harness import EvalConfig, evaluate_agent
-from .kbqa import KB, Entity, KBQuestion, generate_kb, write_kbqa
-from .records import QueryRecord, RecordFile
-from .report import Report, summarize, write_report
-from .scorers import JudgeScorer, normalize_number, normalize_text, score_game24, score_gsm8k, score_kbqa
-from .tasks import TASKS, Example, Task, default_data_dir, load_task
+# Names load on first use (PEP 562), so `aiflows --help`, which registers `aiflows agent` from here,
+# does not import the agent, its tools and pydantic models it will not run.
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .harness import EvalConfig, evaluate_agent
+    from .kbqa import KB, Entity, KBQuestion, generate_kb, write_kbqa
+    from .records import QueryRecord, RecordFile
+    from .report import Report, summarize, write_report
+    from .scorers import JudgeScorer, normalize_number, normalize_text, score_game24, score_gsm8k, score_kbqa
+    from .tasks import TASKS, Example, Task, default_data_dir, load_task
+
+_EXPORTS: dict[str, str] = {
+    "Entity": ".kbqa",
+    "EvalConfig": ".harness",
+    "Example": ".tasks",
+    "JudgeScorer": ".scorers",
+    "KB": ".kbqa",
+    "KBQuestion": ".kbqa",
+    "QueryRecord": ".records",
+    "RecordFile": ".records",
+    "Report": ".report",
+    "TASKS": ".tasks",
+    "Task": ".tasks",
+    "default_data_dir": ".tasks",
+    "evaluate_agent": ".harness",
+    "generate_kb": ".kbqa",
+    "load_task": ".tasks",
+    "normalize_number": ".scorers",
+    "normalize_text": ".scorers",
+    "score_game24": ".scorers",
+    "score_gsm8k": ".scorers",
+    "score_kbqa": ".scorers",
+    "summarize": ".report",
+    "write_kbqa": ".kbqa",
+    "write_report": ".report",
+}
 
 __all__ = [
     "Entity",
@@ -35,3 +69,12 @@ __all__ = [
     "write_kbqa",
     "write_report",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
