@@ -14,6 +14,7 @@ import site
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -183,6 +184,59 @@ def test_the_readme_hub_story_publish_pull_trust_load(venv: Path, env: dict[str,
     assert trusted.returncode == 0, trusted.stderr
     loaded = subprocess.run(load, cwd=project, env=env, capture_output=True, text=True, timeout=120)
     assert loaded.returncode == 0 and "Greeter" in loaded.stdout, loaded.stderr[-2000:]
+
+
+def test_the_readme_redis_commands_work(venv: Path, env: dict[str, str], redis_url: str) -> None:
+    """`aiflows serve`, `call` and `status` as the README shows them, on a real redis-server."""
+    for command in (
+        "aiflows serve examples/pipeline.yaml --redis",
+        "aiflows call word_pipeline --input",
+        "aiflows status",
+    ):
+        _shown(command)
+    worker = subprocess.Popen(
+        [
+            str(venv / "bin" / "aiflows"),
+            "serve",
+            "examples/pipeline.yaml",
+            "--redis",
+            redis_url,
+            "--namespace",
+            "newcomer",
+        ],
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # the worker is up once the status lists its address
+            status = _aiflows(venv, env, "status", "--redis", redis_url, "--namespace", "newcomer")
+            if "word_pipeline" in status.stdout or time.monotonic() > deadline or worker.poll() is not None:
+                break
+            time.sleep(0.2)
+        assert status.returncode == 0 and "word_pipeline" in status.stdout, status.stdout + status.stderr
+        called = _aiflows(
+            venv,
+            env,
+            "call",
+            "word_pipeline",
+            "--input",
+            '{"text": "a b c"}',
+            "--redis",
+            redis_url,
+            "--namespace",
+            "newcomer",
+        )
+        assert called.returncode == 0, called.stderr
+        assert "short text (3 words)" in called.stdout
+    finally:
+        worker.terminate()
+        _out, err = worker.communicate(timeout=30)
+    assert "Traceback" not in err, err[-2000:]
 
 
 def test_first_mistakes_get_one_line_and_the_documented_exit_code(
