@@ -61,7 +61,7 @@ async def test_a_hanging_tool_is_cut_by_its_own_timeout() -> None:
 async def test_the_time_budget_ends_the_loop() -> None:
     slow = rm.Hangs(name="slow")  # sleeps `seconds` (0.3 here) on every call
     out = await agent(slow, CalculatorTool(), max_steps=10, max_time=0.2).run(
-        {"query": "wait 0, use slow, slow, slow."}
+        {"query": "wait 0.3, use slow, slow, slow."}
     )
     assert out["stop_reason"] == "max_time" and out["steps"] == 1
 

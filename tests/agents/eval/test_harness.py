@@ -29,6 +29,7 @@ def scripted_agent(module_config):
     return build_agent(planner_main=cfg, tools=tools, max_steps=4, **common)
 
 
+@pytest.mark.slow
 async def test_records_report_and_resume(llm_server: LoopbackLLMServer, module_config, tmp_path: Path) -> None:
     llm_server.responder = responder(["retrieve", "calculator"])
     task = load_task("kbqa", split="train")  # 25 one-hop questions first, then 25 two-hop ones
@@ -97,6 +98,7 @@ subflows:
 """
 
 
+@pytest.mark.slow
 def test_aiflows_agent_eval_from_the_shell(llm_server: LoopbackLLMServer, module_config, tmp_path: Path) -> None:
     llm_server.responder = responder(["retrieve", "calculator"])
     cfg = json.dumps({k: v for k, v in module_config().items()})

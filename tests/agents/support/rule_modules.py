@@ -32,7 +32,8 @@ def executor(tool_name: str, query: str, context: str = "") -> dict[str, Any]:
     if tool_name == "calculator":
         numbers = re.findall(r"\d+", query)
         return {"command": {"expression": " + ".join(numbers) or "0"}}
-    return {"command": {"query": query, "seconds": 5}}
+    wait = re.search(r"wait ([\d.]+)", query)
+    return {"command": {"query": query, "seconds": float(wait.group(1)) if wait else 5}}
 
 
 @flow
