@@ -39,12 +39,12 @@ def test_the_example_yaml_under_aiflows_agent_eval(llm_server: LoopbackLLMServer
     env = {
         **os.environ,
         "OPENAI_API_KEY": "sk-test",
-        "AIFLOWS_MODEL": "openai/scripted",
         "AIFLOWS_API_BASE": llm_server.url,
     }
     done = subprocess.run(
         [sys.executable, "-m", "aiflows.cli", "agent", "eval", "--task", "kbqa", "--split", "train"]
-        + ["--agent", str(REPO / "examples" / "agent_kbqa.yaml"), "--limit", "3", "--out", str(tmp_path / "o")]
+        + ["--agent", str(REPO / "examples" / "agent_kbqa.yaml"), "--model", "openai/scripted"]
+        + ["--limit", "3", "--out", str(tmp_path / "o")]
         + ["--set", "subflows.retrieve.config.backend=bm25", "--no-progress"],
         capture_output=True,
         text=True,
