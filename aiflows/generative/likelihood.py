@@ -71,22 +71,23 @@ def log_likelihood(
         eps = torch.randint(0, 2, (probes, *shape), generator=generator, dtype=torch.int64).to(x1) * 2 - 1
     calls = 0
 
-    def field(z: Tensor, t: Tensor) -> Tensor:
+    def field(z: Tensor, t: float) -> Tensor:
         nonlocal calls
         calls += 1
         x = z[:, :dim].reshape(shape).detach().requires_grad_(True)
         with torch.enable_grad():
-            v = model(x, t.reshape(1).expand(batch), **model_extras)
+            v = model(x, torch.full((batch,), t, dtype=x.dtype, device=x.device), **model_extras)
             if v.shape != x.shape:
                 raise ShapeMismatch(tuple(x.shape), tuple(v.shape), where=type(model).__name__)
             div = _divergence(v, x, eps)
         return torch.cat([v.detach().reshape(batch, dim), -div.detach().reshape(batch, 1)], dim=1)
 
     z = torch.cat([x1.reshape(batch, dim), torch.zeros(batch, 1, dtype=x1.dtype, device=x1.device)], dim=1)
-    for i in range(grid.numel() - 1):
-        z = fixed_step(method, field, z, grid[i], grid[i + 1] - grid[i])
+    times = grid.tolist()
+    for i in range(len(times) - 1):
+        z = fixed_step(method, field, z, times[i], times[i + 1] - times[i])
         if not bool(torch.isfinite(z).all()):
-            raise NonFiniteVelocity(step=i, t=float(grid[i]))
+            raise NonFiniteVelocity(step=i, t=times[i])
     x0 = z[:, :dim].reshape(shape)
     # z[:, dim] accumulated -integral_1^0 div v dt = +integral_0^1 div v dt
     log_prob = noise_log_prob(x0) - z[:, dim]

@@ -24,34 +24,34 @@ from .types import VelocityModel, nfe_per_call
 
 __all__ = ["FIXED_GRID", "SOLVERS", "ODESolver", "SampleResult", "fixed_step", "make_grid"]
 
-Field = Callable[[Tensor, Tensor], Tensor]  # f(x, t) with t a 0-d tensor
+Field = Callable[[Tensor, float], Tensor]  # f(x, t); times and steps are Python floats (no 0-d tensor ops)
 
 
-def _euler(f: Field, x: Tensor, t: Tensor, h: Tensor) -> Tensor:
+def _euler(f: Field, x: Tensor, t: float, h: float) -> Tensor:
     return x + h * f(x, t)
 
 
-def _midpoint(f: Field, x: Tensor, t: Tensor, h: Tensor) -> Tensor:
+def _midpoint(f: Field, x: Tensor, t: float, h: float) -> Tensor:
     k1 = f(x, t)
     return x + h * f(x + 0.5 * h * k1, t + 0.5 * h)
 
 
-def _heun(f: Field, x: Tensor, t: Tensor, h: Tensor) -> Tensor:
+def _heun(f: Field, x: Tensor, t: float, h: float) -> Tensor:
     k1 = f(x, t)
     k2 = f(x + h * k1, t + h)
     return x + 0.5 * h * (k1 + k2)
 
 
-def _rk4(f: Field, x: Tensor, t: Tensor, h: Tensor) -> Tensor:
+def _rk4(f: Field, x: Tensor, t: float, h: float) -> Tensor:
     k1 = f(x, t)
     k2 = f(x + 0.5 * h * k1, t + 0.5 * h)
     k3 = f(x + 0.5 * h * k2, t + 0.5 * h)
     k4 = f(x + h * k3, t + h)
-    return x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    return x + (h / 6) * (k1 + 2 * (k2 + k3) + k4)
 
 
 # name -> (step rule, network evaluations per step)
-FIXED_GRID: dict[str, tuple[Callable[[Field, Tensor, Tensor, Tensor], Tensor], int]] = {
+FIXED_GRID: dict[str, tuple[Callable[[Field, Tensor, float, float], Tensor], int]] = {
     "euler": (_euler, 1),
     "midpoint": (_midpoint, 2),
     "heun": (_heun, 2),
@@ -61,7 +61,7 @@ ADAPTIVE = ("dopri5",)
 SOLVERS = (*FIXED_GRID, *ADAPTIVE)
 
 
-def fixed_step(method: str, f: Field, x: Tensor, t: Tensor, h: Tensor) -> Tensor:
+def fixed_step(method: str, f: Field, x: Tensor, t: float, h: float) -> Tensor:
     """One step of a fixed-grid method from (x, t) over h (negative h integrates backwards)."""
     if method not in FIXED_GRID:
         raise UnknownSolver(method, list(FIXED_GRID))
@@ -109,9 +109,10 @@ class _Counted:
         self.per_call = per_call
         self.calls = 0
 
-    def __call__(self, x: Tensor, t: Tensor) -> Tensor:
+    def __call__(self, x: Tensor, t: float | Tensor) -> Tensor:
         self.calls += 1
-        v = self.model(x, t.reshape(1).expand(x.shape[0]), **self.extras)
+        times = torch.full((x.shape[0],), float(t), dtype=x.dtype, device=x.device)
+        v = self.model(x, times, **self.extras)
         if v.shape != x.shape:
             raise ShapeMismatch(tuple(x.shape), tuple(v.shape), where=type(self.model).__name__)
         return v
@@ -179,11 +180,12 @@ class ODESolver:
     ) -> tuple[Tensor, list[Tensor]]:
         rule = FIXED_GRID[method][0]
         trajectory = [x] if keep else []
-        for i in range(grid.numel() - 1):
-            t, h = grid[i], grid[i + 1] - grid[i]
+        times = grid.tolist()
+        for i in range(len(times) - 1):
+            t, h = times[i], times[i + 1] - times[i]
             x = rule(f, x, t, h)
             if check_finite and not bool(torch.isfinite(x).all()):  # one device sync per step
-                raise NonFiniteVelocity(step=i, t=float(t))
+                raise NonFiniteVelocity(step=i, t=t)
             if keep:
                 trajectory.append(x)
         return x, trajectory
