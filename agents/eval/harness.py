@@ -90,7 +90,10 @@ async def _one(
     record.stop_reason = str(out.get("stop_reason", ""))
     record.trajectory = list(out.get("turns") or [])
     if judge is not None:
-        record.score = await judge.score(example.query, record.answer, example.answer)
+        try:
+            record.score = await judge.score(example.query, record.answer, example.answer)
+        except Exception as exc:  # noqa: BLE001 - a judge that fails scores this query 0; the others go on
+            record.error = f"judge: {type(exc).__name__}: {exc}"
     else:
         record.score = task.scorer(record.answer, example)
     return record
