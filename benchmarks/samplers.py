@@ -162,13 +162,16 @@ def quality(name: str, nets: dict[str, Any], args: argparse.Namespace) -> list[d
     return rows
 
 
-def best_of(fn: Any, repeat: int = 7) -> float:
-    times = []
+def best_of(*fns: Any, repeat: int = 7) -> list[float]:
+    """Best time of each function, timed in turns (one of each per round) so that load on a shared
+    machine falls on all of them alike."""
+    times: list[list[float]] = [[] for _ in fns]
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for fn, kept in zip(fns, times, strict=True):
+            start = time.perf_counter()
+            fn()
+            kept.append(time.perf_counter() - start)
+    return [min(kept) for kept in times]
 
 
 def against_peers(net: Any, dim: int, args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -213,8 +216,7 @@ def against_peers(net: Any, dim: int, args: argparse.Namespace) -> list[dict[str
         for peer, method, run in peers:
             ours = ODESolver(net).sample(x0, method=method, steps=64)
             theirs = run()
-            t_ours = best_of(lambda m=method: ODESolver(net).sample(x0, method=m, steps=64))  # NaN check on
-            t_theirs = best_of(run)
+            t_ours, t_theirs = best_of(lambda m=method: ODESolver(net).sample(x0, method=m, steps=64), run)
             row = {"peer": peer, "method": method, "max_abs_diff": float((ours.x - theirs).abs().max()),
                    "ours_s": t_ours, "theirs_s": t_theirs, "speed_ratio": t_theirs / t_ours}  # fmt: skip
             rows.append(row)
@@ -236,21 +238,23 @@ def flow_overhead(checkpoint: Path, args: argparse.Namespace) -> dict[str, float
             args.batch, *load_checkpoint(checkpoint).config.shape, generator=torch.Generator().manual_seed(0)
         )
 
-        async def calls() -> float:
+        async def calls() -> tuple[float, float]:
             async with Runtime(store=MemoryStore()) as rt:
                 (await rt.run(flow, request)).unwrap()  # loads the model: kept warm afterwards
-                times = []
-                for _ in range(7):
+                flow_times, direct_times = [], []
+                for _ in range(7):  # in turns, so that load on a shared machine falls on both alike
                     start = time.perf_counter()
                     (await rt.run(flow, request)).unwrap()
-                    times.append(time.perf_counter() - start)
-                return min(times)
+                    flow_times.append(time.perf_counter() - start)
+                    start = time.perf_counter()
+                    with torch.no_grad():
+                        ODESolver(net).sample(x0, method="euler", steps=64)
+                    direct_times.append(time.perf_counter() - start)
+                return min(flow_times), min(direct_times)
 
         import asyncio
 
-        flow_s = asyncio.run(calls())
-        with torch.no_grad():
-            direct_s = best_of(lambda: ODESolver(net).sample(x0, method="euler", steps=64))
+        flow_s, direct_s = asyncio.run(calls())
     result = {"flow_s": flow_s, "direct_s": direct_s, "overhead": flow_s / direct_s - 1}
     print(f"  SamplerFlow call {flow_s * 1e3:.1f} ms, direct sampling {direct_s * 1e3:.1f} ms: "
           f"overhead {result['overhead'] * 100:.1f}%", flush=True)  # fmt: skip
@@ -292,13 +296,18 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=4096, help="batch of the speed and overhead measurements")
     parser.add_argument("--cache", default="runs/bench-samplers", help="trained models, reused across runs")
     parser.add_argument("--out", default="benchmarks/out", help="plot and JSON go here")
+    parser.add_argument(
+        "--speed-only", action="store_true", help="reuse --out's quality table; measure only speed and overhead"
+    )
     args = parser.parse_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
     names = args.datasets.split(",")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
-    for i, name in enumerate(names):
+    if args.speed_only:
+        rows = json.loads((out / "samplers.json").read_text())["quality"]
+    for i, name in enumerate([] if args.speed_only else names):
         print(f"{name}:", flush=True)
         nets = train_models(name, args)
         if i == 0 and (peer := train_torchcfm(name, args)) is not None:
