@@ -289,10 +289,10 @@ def _passes(problem: Problem) -> int:
     types = problem.metadata.get("types") or []
     if not problem.metadata.get("multi_pass") and "multi-pass" not in types:
         return 1
-    try:
-        return max(2, int(problem.metadata.get("validation_passes", 2)))
-    except (TypeError, ValueError):
-        return 2
+    passes = problem.metadata.get("validation_passes", 2)
+    if isinstance(passes, bool) or not isinstance(passes, int) or passes < 2:
+        raise PackageError(problem.id, f"validation_passes: expected a whole number of at least 2, found {passes!r}")
+    return passes
 
 
 def _one_shot(problem: Problem, code: str | Mapping[str, str], language: str, samples_only: bool) -> Judgement:

@@ -155,8 +155,15 @@ def _run_passes(ctx: TestContext, test: TestCase, tmp: Path) -> TestResult:
         result = _one_pass(ctx, test, input_path, tmp, feedback_dir)
         slowest = max(slowest, (result.time_s, result.wall_s))
         next_input = feedback_dir / "nextpass.in"
-        if result.verdict != Verdict.AC or index + 1 >= ctx.passes or not os.path.lexists(next_input):
+        if result.verdict != Verdict.AC or ctx.passes == 1 or not os.path.lexists(next_input):
             break
+        if index + 1 >= ctx.passes:  # the format: asking for a pass beyond the last is a judge error
+            why = (
+                f"the validator asked for another pass (wrote nextpass.in) after pass {index + 1}, "
+                f"the last of the problem's {ctx.passes} (limits.validation_passes)"
+            )
+            err = ValidatorError(ctx.problem_id, why, file=ctx.validator.source if ctx.validator else None)
+            return result.model_copy(update={"verdict": Verdict.JE, "message": str(err)})
         if not stat.S_ISREG(os.lstat(next_input).st_mode):  # a link would feed the program any host file
             why = f"the validator's nextpass.in is not a regular file (pass {index + 1})"
             err = ValidatorError(ctx.problem_id, why, file=ctx.validator.source if ctx.validator else None)

@@ -46,6 +46,7 @@ class PackageConfig(BaseModel):
     time_multiplier: float | None = None  # legacy: limit = multiplier x slowest accepted run
     memory_limit_mb: int = 1024
     output_limit_mb: int = 8
+    validation_passes: int = 2  # multi-pass: the most times the program runs on one test
     source: str = ""
     license: str = ""
     output_validator: Path | None = None
@@ -125,6 +126,7 @@ def read_package_config(
         time_multiplier=_positive(limits.get("time_multiplier"), err, "limits.time_multiplier"),
         memory_limit_mb=int(_positive(limits.get("memory"), err, "limits.memory") or 1024),
         output_limit_mb=int(_positive(limits.get("output"), err, "limits.output") or 8),
+        validation_passes=_passes(limits.get("validation_passes"), err),
         source=_source(raw.get("source")),
         license=str(raw.get("license") or ""),
         output_validator=validator if validation != "default" else None,
@@ -232,6 +234,15 @@ def _positive(value: Any, err: _Err, key: str | None, path: Path | None = None) 
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         raise err(f"expected a positive number, found {value!r}", key, path)
     return float(value)
+
+
+def _passes(value: Any, err: _Err) -> int:
+    """`limits.validation_passes`: a whole number of at least 2 (the format's default is 2)."""
+    if value is None:
+        return 2
+    if isinstance(value, bool) or not isinstance(value, int) or value < 2:
+        raise err(f"expected a whole number of at least 2, found {value!r}", "limits.validation_passes")
+    return value
 
 
 def _split_flags(value: Any, err: _Err, key: str, path: Path | None = None) -> list[str]:

@@ -136,6 +136,7 @@ def _package_metadata(
         meta["time_multiplier"] = config.time_multiplier
     if config.multi_pass:
         meta["multi_pass"] = True
+        meta["validation_passes"] = config.validation_passes
     if config.scoring:
         meta["scoring"] = True
     if generated:
