@@ -15,6 +15,7 @@ import hmac
 import os
 import shutil
 import threading
+import traceback
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -59,6 +60,7 @@ class KeyedLocks:
 
 FOLDER_KEY = os.urandom(32)  # names of program folders cannot be computed from their code
 EXEC_ARGV0 = "prog"  # what an exec'd program sees as argv[0] (and other runs in /proc/PID/cmdline)
+MAX_SYNTAX_CHECK = 4 << 20  # characters: larger Python sources are left for the run to reject
 COMPILE_LIMITS = Limits(cpu_s=30, wall_s=60, memory_mb=2048, processes=64, output_mb=64, file_mb=256)
 
 
@@ -123,6 +125,9 @@ def _build(lang: str, files: dict[str, str], folder: Path, *, view: SandboxView 
     inside = f"{PROGRAMS_IN_SANDBOX}/{folder.name}"
     if lang == "python":
         main = _python_main(files)
+        error = _python_syntax_error(files)
+        if error is not None:  # a compile error, as the reference judges report it: no test runs
+            return Built(compile_error=error, host_dir=folder)
         if not folder.exists():
             _write(folder, files)
         return Built(program_mode="python", path=f"{inside}/{main}", host_dir=folder)
@@ -155,6 +160,20 @@ def _python_main(files: Mapping[str, str]) -> str:
         if name in files:
             return name
     raise ValueError(f"cannot tell the main file among {sorted(py)}: name one main.py")
+
+
+def _python_syntax_error(files: Mapping[str, str]) -> str | None:
+    """Python's own message for the first file that does not parse (compiled, never run)."""
+    for name in sorted(files):
+        if not name.endswith((".py", ".py3")) or len(files[name]) > MAX_SYNTAX_CHECK:
+            continue
+        try:
+            compile(files[name], name, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as exc:  # ValueError: a NUL byte in the source
+            return "".join(traceback.format_exception_only(exc)).rstrip()
+        except (RecursionError, MemoryError):  # too deep to check here: the run will say
+            continue
+    return None
 
 
 def _write(folder: Path, files: Mapping[str, str]) -> None:

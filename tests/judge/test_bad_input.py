@@ -77,10 +77,16 @@ def test_programs_that_do_not_compile_are_ce(
     assert judgement.tests == []
 
 
-def test_python_syntax_error_is_reported_with_its_line(judger: Judge, make_problem) -> None:  # type: ignore[no-untyped-def]
+def test_python_syntax_error_is_a_compile_error_with_its_line(judger: Judge, make_problem) -> None:  # type: ignore[no-untyped-def]
     judgement = judger.judge(make_problem([("1\n", "1\n")]), "print(1\n", "python")
-    assert judgement.verdict == Verdict.RTE
-    assert "SyntaxError" in judgement.feedback() and "line 1" in judgement.feedback()
+    assert judgement.verdict == Verdict.CE  # as the reference judges say, before any test runs
+    assert judgement.tests == []
+    assert "SyntaxError" in judgement.compile_output and "line 1" in judgement.compile_output
+    nul = judger.judge(make_problem([("1\n", "1\n")]), "print(1)\0\n", "python")
+    assert nul.verdict == Verdict.CE and "null bytes" in nul.compile_output
+    modules = {"main.py": "import helper\nprint(helper.ONE)\n", "helper.py": "ONE = (1\n"}
+    broken_module = judger.judge(make_problem([("1\n", "1\n")]), modules, "python")
+    assert broken_module.verdict == Verdict.CE and "helper.py" in broken_module.compile_output
 
 
 def test_cli_names_a_malformed_package(tmp_path: Path) -> None:
