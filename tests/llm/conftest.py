@@ -7,7 +7,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -69,54 +69,16 @@ def redis_url() -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-_CHAT_TEMPLATE = (
-    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
-    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
-
-
 @pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 2-layer Qwen2 (hidden 64, random weights) and a BPE tokenizer trained here, saved as a checkpoint."""
-    pytest.importorskip("torch")
-    pytest.importorskip("transformers")
-    import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
-
-    out = tmp_path_factory.mktemp("tiny-qwen2")
-    tok = Tokenizer(models.BPE(unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=300,
-        special_tokens=["<unk>", "<|im_start|>", "<|im_end|>", "<|endoftext|>"],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-    )
-    tok.train_from_iterator(
-        ["hello world", "the quick brown fox jumps over the lazy dog", "what is two plus two", "system user assistant"],
-        trainer,
-    )
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, unk_token="<unk>", eos_token="<|im_end|>", pad_token="<|endoftext|>"
-    )
-    fast.chat_template = _CHAT_TEMPLATE
-    fast.save_pretrained(out)
-    config = Qwen2Config(
-        vocab_size=len(fast),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=256,
-        eos_token_id=fast.eos_token_id,
-        pad_token_id=fast.pad_token_id,
-        tie_word_embeddings=True,
-    )
-    torch.manual_seed(0)
-    Qwen2ForCausalLM(config).save_pretrained(out)
-    return out
+def tiny_model_dir(make_tiny_qwen: Callable[..., Path]) -> Path:
+    """A 2-layer Qwen2 (hidden 64, random weights, a 256-token window) and a BPE tokenizer trained here."""
+    corpus = [
+        "hello world",
+        "the quick brown fox jumps over the lazy dog",
+        "what is two plus two",
+        "system user assistant",
+    ]
+    return make_tiny_qwen("tiny-qwen2", corpus, vocab_size=300, hidden=64, layers=2, max_positions=256, seed=0)
 
 
 @pytest.fixture
