@@ -125,10 +125,10 @@ def _build(lang: str, files: dict[str, str], folder: Path, *, view: SandboxView 
     inside = f"{PROGRAMS_IN_SANDBOX}/{folder.name}"
     if lang == "python":
         main = _python_main(files)
-        error = _python_syntax_error(files)
-        if error is not None:  # a compile error, as the reference judges report it: no test runs
-            return Built(compile_error=error, host_dir=folder)
-        if not folder.exists():
+        if not folder.exists():  # written only once its files parse: a folder is a checked program
+            error = _python_syntax_error(files)
+            if error is not None:  # a compile error, as the reference judges report it: no test runs
+                return Built(compile_error=error, host_dir=folder)
             _write(folder, files)
         return Built(program_mode="python", path=f"{inside}/{main}", host_dir=folder)
     binary = folder / "prog"
