@@ -16,7 +16,7 @@ class Verdict(StrEnum):
     AC = "AC"  # accepted
     WA = "WA"  # wrong answer
     TLE = "TLE"  # time limit exceeded (CPU or wall)
-    MLE = "MLE"  # memory limit exceeded
+    MLE = "MLE"  # memory limit exceeded (never given by the judge: such a run is RTE, see TestResult)
     RTE = "RTE"  # run-time error: non-zero exit or killed by a signal
     OLE = "OLE"  # output limit exceeded
     CE = "CE"  # compile error
@@ -90,6 +90,8 @@ class TestResult(BaseModel):
     diff: str = ""
     validator_feedback: str = ""
     stderr_tail: str = ""
+    # the run died near its memory limit: RTE, as Kattis reports it; a package expecting MLE agrees
+    memory_limit_hit: bool = False
 
 
 class Judgement(BaseModel):
@@ -123,6 +125,19 @@ class Judgement(BaseModel):
     @property
     def first_failure(self) -> TestResult | None:
         return next((t for t in self.tests if t.verdict != Verdict.AC), None)
+
+    @property
+    def memory_limit_hit(self) -> bool:
+        """The failing test's run died near its memory limit (the verdict is then RTE)."""
+        fail = self.first_failure
+        return fail is not None and fail.memory_limit_hit
+
+    def agrees_with(self, expected: str) -> bool:
+        """Whether this judgement gives `expected` ("AC", "MLE", ...), as a package's expectation
+        reads: MLE is met by an RTE whose run hit the memory limit, since the judge never says MLE."""
+        if self.verdict == expected:
+            return True
+        return expected == Verdict.MLE and self.verdict == Verdict.RTE and self.memory_limit_hit
 
     @property
     def max_time_s(self) -> float:

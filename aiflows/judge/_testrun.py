@@ -25,7 +25,7 @@ from aiflows.judge._validator_sandbox import ANSWER, FEEDBACK, INPUT, Binds, Val
 from aiflows.judge._validators import ACCEPT, REJECT, Validator, read_feedback
 from aiflows.problems.model import TestCase
 
-__all__ = ["ScratchPool", "TestContext", "early_failure", "read_tail", "run_test"]
+__all__ = ["ScratchPool", "TestContext", "early_failure", "ran_out_of_memory", "read_tail", "run_test"]
 
 EXCERPT = 600
 MEMORY_WORDS = (b"MemoryError", b"std::bad_alloc", b"Cannot allocate memory", b"out of memory")
@@ -113,10 +113,22 @@ def read_tail(path: Path, limit: int = 1500) -> str:
         return ""
 
 
+def ran_out_of_memory(run: RunResult, limits: Limits, stderr_tail: str) -> bool:
+    """Whether a failed run shows signs of hitting its memory limit (peak RSS near it, or the
+    allocator's words on stderr): told as a fact next to the verdict, never as the verdict."""
+    raw = stderr_tail.encode()
+    return run.max_rss_kb >= 0.9 * limits.memory_mb * 1024 or any(w in raw for w in MEMORY_WORDS)
+
+
 def early_failure(
     run: RunResult, limits: Limits, out_size: int, output_limit: int, stderr_tail: str
 ) -> tuple[Verdict, str] | None:
-    """The verdict a finished run earns before its output is even looked at (None: it ran fine)."""
+    """The verdict a finished run earns before its output is even looked at (None: it ran fine).
+
+    A program that dies (std::bad_alloc, abort, any signal, a non-zero exit) gets RTE, as Kattis
+    reports it, also when it ran out of memory: the message says so, and `memory_limit_hit` on
+    the test result records it, so a package that expects MLE can count the run as agreeing.
+    """
     if run.error:
         return Verdict.RTE, f"the program could not be started: {run.error}"
     if run.timed_out or run.cpu_s > limits.cpu_s or run.signal == signal.SIGXCPU:
@@ -128,13 +140,19 @@ def early_failure(
         return Verdict.OLE, f"the program wrote more than the {output_limit / (1 << 20):g} MiB output limit"
     if run.ok:
         return None
-    raw = stderr_tail.encode()
-    if run.max_rss_kb >= 0.9 * limits.memory_mb * 1024 or any(w in raw for w in MEMORY_WORDS):
-        return Verdict.MLE, f"the program ran out of its {limits.memory_mb} MiB memory limit"
     if run.signal is not None:
         name = signal.Signals(run.signal).name if run.signal in signal.Signals._value2member_map_ else str(run.signal)
-        return Verdict.RTE, f"the program was killed by signal {name}"
-    return Verdict.RTE, f"the program exited with code {run.exit_code}"
+        why = f"the program was killed by signal {name}"
+    else:
+        why = f"the program exited with code {run.exit_code}"
+    if ran_out_of_memory(run, limits, stderr_tail):
+        why += f" (it ran out of its {limits.memory_mb} MiB memory limit)"
+    return Verdict.RTE, why
+
+
+def _memory_note(ctx: TestContext, run: RunResult, verdict: Verdict, stderr_tail: str) -> dict[str, object]:
+    hit = verdict == Verdict.RTE and not run.error and ran_out_of_memory(run, ctx.limits, stderr_tail)
+    return {"memory_limit_hit": True} if hit else {}
 
 
 def run_test(ctx: TestContext, test: TestCase) -> TestResult:
@@ -194,9 +212,8 @@ def _one_pass(ctx: TestContext, test: TestCase, input_path: Path, tmp: Path, fee
     out_size = out_path.stat().st_size
     failed = early_failure(run, ctx.limits, out_size, ctx.output_limit, base.stderr_tail)
     if failed is not None:
-        return base.model_copy(
-            update={"verdict": failed[0], "message": failed[1], "got_excerpt": _excerpt(_head(out_path))}
-        )
+        update = {"verdict": failed[0], "message": failed[1], "got_excerpt": _excerpt(_head(out_path))}
+        return base.model_copy(update=update | _memory_note(ctx, run, failed[0], base.stderr_tail))
     if ctx.validator is None:
         answer = test.answer_path.read_bytes()
         output = out_path.read_bytes()
@@ -359,7 +376,6 @@ def _interactive(ctx: TestContext, test: TestCase, input_path: Path, tmp: Path, 
         return _validated(ctx, base, code, (tmp / "val_err").read_bytes(), feedback_dir, None)
     failed = early_failure(run, ctx.limits, 0, ctx.output_limit, base.stderr_tail)
     if failed is not None:
-        return base.model_copy(
-            update={"verdict": failed[0], "message": failed[1], "validator_feedback": read_feedback(feedback_dir)}
-        )
+        update = {"verdict": failed[0], "message": failed[1], "validator_feedback": read_feedback(feedback_dir)}
+        return base.model_copy(update=update | _memory_note(ctx, run, failed[0], base.stderr_tail))
     return _validated(ctx, base, code, (tmp / "val_err").read_bytes(), feedback_dir, None)

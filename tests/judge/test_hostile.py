@@ -89,14 +89,17 @@ def test_c_fork_bomb_is_contained(hostile_judge: Judge, echo_problem: Problem) -
     _still_works(hostile_judge, echo_problem)
 
 
-def test_memory_bomb_gets_mle(hostile_judge: Judge, make_problem) -> None:  # type: ignore[no-untyped-def]
+def test_memory_bomb_gets_rte_that_hit_the_memory_limit(hostile_judge: Judge, make_problem) -> None:  # type: ignore[no-untyped-def]
     problem = make_problem([("x\n", "x\n")], memory_limit_mb=256)
     code = """
         chunks = []
         while True:
             chunks.append(bytearray(10 ** 7))
     """
-    assert _judge(hostile_judge, problem, code) == Verdict.MLE
+    judgement = hostile_judge.judge(problem, textwrap.dedent(code), "python")
+    assert judgement.verdict == Verdict.RTE  # as Kattis reports it
+    assert judgement.memory_limit_hit and judgement.agrees_with("MLE")
+    assert "memory limit" in judgement.first_failure.message  # type: ignore[union-attr]
     _still_works(hostile_judge, problem)
 
 
