@@ -14,6 +14,7 @@ inside bubblewrap) and `_direct` (a fresh sandbox per run) run programs under li
 from aiflows.judge._compare import CompareFlags, Comparison, compare_output
 from aiflows.judge._errors import JudgeError, PackageError, SandboxError, ValidatorError
 from aiflows.judge._judge import Judge, JudgeConfig, judge, judge_async, judge_samples, problem_folders
+from aiflows.judge._languages import Language, LanguageTableError, UnsupportedLanguage, language_table
 from aiflows.judge._models import Judgement, Limits, RunResult, TestResult, Verdict
 
 __all__ = [
@@ -23,16 +24,20 @@ __all__ = [
     "JudgeConfig",
     "JudgeError",
     "Judgement",
+    "Language",
+    "LanguageTableError",
     "Limits",
     "PackageError",
     "RunResult",
     "SandboxError",
     "TestResult",
+    "UnsupportedLanguage",
     "ValidatorError",
     "Verdict",
     "compare_output",
     "judge",
     "judge_async",
     "judge_samples",
+    "language_table",
     "problem_folders",
 ]

@@ -25,20 +25,29 @@ __all__ = ["run_direct"]
 CLONE_NEWNET = 0x40000000
 
 
-def _preexec(limits: Limits, uid: int | None, libc: ctypes.CDLL | None) -> None:
+def _preexec(
+    limits: Limits, uid: int | None, libc: ctypes.CDLL | None, address_space: bool, cpu_id: int | None
+) -> None:
     """In the child, before exec: only plain system calls (the parent has threads)."""
     if libc is not None:  # no bubblewrap: as root, at least take the network away
         libc.unshare(CLONE_NEWNET)
     cpu = max(1, math.ceil(limits.cpu_s))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    mem = limits.memory_mb << 20
-    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    if address_space:  # off for the JVM, which reserves far more than it uses (memory is then RSS)
+        mem = limits.memory_mb << 20
+        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
     resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
     fsize = int(max(limits.output_mb, limits.file_mb) * (1 << 20)) + 1
     resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    stack = min(limits.stack_mb, limits.memory_mb) << 20
-    resource.setrlimit(resource.RLIMIT_STACK, (stack, stack))
+    if limits.stack_mb is None:  # the whole memory limit: RLIMIT_AS bounds it (see Limits.stack_mb)
+        _soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
+        resource.setrlimit(resource.RLIMIT_STACK, (hard, hard))
+    else:
+        stack = min(limits.stack_mb, limits.memory_mb) << 20
+        resource.setrlimit(resource.RLIMIT_STACK, (stack, stack))
+    if cpu_id is not None:
+        os.sched_setaffinity(0, {cpu_id})
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # CPython ignores it; the program starts with the default
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # as on the fork server: oversized writes fail with EFBIG
     if uid is not None and os.geteuid() == 0:
@@ -58,10 +67,13 @@ def run_direct(
     uid: int | None,
     cwd: str = "/tmp",
     env: dict[str, str] | None = None,
+    address_space: bool = True,
+    cpu_id: int | None = None,
 ) -> RunResult:
     """Run `argv` in a fresh sandbox (or bare, when `view` is None) under `limits`.
 
-    Inside bwrap, `cwd` must exist in the view (the private /tmp does). Returns how it ended;
+    Inside bwrap, `cwd` must exist in the view (the private /tmp does). `address_space=False` sets
+    no RLIMIT_AS (the JVM); `cpu_id` pins the run to that CPU. Returns how it ended;
     a wall-clock overrun kills the whole process group and sets `timed_out`.
     """
     cmd = list(argv)
@@ -94,7 +106,7 @@ def run_direct(
             env=env if view is None else None,
             start_new_session=True,
             pass_fds=() if filter_fd is None else (filter_fd,),
-            preexec_fn=lambda: _preexec(limits, drop_uid, libc),  # noqa: PLW1509 - limits must be set in the child
+            preexec_fn=lambda: _preexec(limits, drop_uid, libc, address_space, cpu_id),  # noqa: PLW1509 - limits must be set in the child
         )
     finally:
         if filter_fd is not None:

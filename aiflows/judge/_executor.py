@@ -190,6 +190,10 @@ class Executor:
                 scratch.mkdir(parents=True)
                 if self.drop_uid:
                     os.chown(scratch, uid, uid)
+            env = CHILD_ENV | program.env
+            if not self.sandboxed:
+                env = {k: v.replace(PROGRAMS_IN_SANDBOX, str(self.programs_dir)) for k, v in env.items()}
+            cpus = sorted(os.sched_getaffinity(0))
             return run_direct(
                 argv,
                 limits,
@@ -198,8 +202,10 @@ class Executor:
                 stderr=fds[2],
                 view=view,
                 uid=uid if self.drop_uid else None,
-                env=CHILD_ENV,
+                env=env,
                 cwd="/tmp" if view is not None else str(scratch),
+                address_space=program.address_space,
+                cpu_id=cpus[(uid - self.uid_base) % len(cpus)] if cpus else None,
             )
         finally:
             for fd in fds:

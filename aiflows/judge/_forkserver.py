@@ -42,13 +42,26 @@ class Program:
     that one (the warm server shows the whole dir, unlistable, with unguessable folder names).
     """
 
-    def __init__(self, mode: str, path: str, argv: list[str] | None = None, folder: str | None = None) -> None:
+    def __init__(
+        self,
+        mode: str,
+        path: str,
+        argv: list[str] | None = None,
+        folder: str | None = None,
+        *,
+        env: dict[str, str] | None = None,
+        address_space: bool = True,
+    ) -> None:
         if mode not in ("python", "exec"):
             raise ValueError(f"unknown program mode {mode!r}")
         self.mode = mode
         self.path = path  # as seen inside the sandbox
         self.argv = argv or [path]
         self.folder = folder
+        # on top of the run's usual environment: where a runtime finds the program (CLASSPATH),
+        # kept out of argv, which any process may read in /proc
+        self.env = env or {}
+        self.address_space = address_space  # False: no RLIMIT_AS (the JVM), memory is its RSS
 
     @property
     def folder_in_sandbox(self) -> str:
@@ -202,11 +215,12 @@ class ForkServer:
             self._next_id += 1
             rid = self._next_id
             self._pending[rid] = fut
-            path, argv = program.path, program.argv
+            path, argv, env = program.path, program.argv, env | program.env
             if not self.sandboxed:  # the programs folder is not mounted at its sandbox path
                 host = str(self.programs_dir)
                 path = path.replace(PROGRAMS_IN_SANDBOX, host)
                 argv = [a.replace(PROGRAMS_IN_SANDBOX, host) for a in argv]
+                env = {k: v.replace(PROGRAMS_IN_SANDBOX, host) for k, v in env.items()}
             req = {
                 "op": "run",
                 "id": rid,
@@ -216,10 +230,10 @@ class ForkServer:
                 "env": env,
                 "cpu": limits.cpu_s,
                 "wall": limits.wall_s,
-                "mem": limits.memory_mb << 20,
+                "mem": limits.memory_mb << 20 if program.address_space else 0,
                 "procs": limits.processes,
                 "fsize": int(max(limits.output_mb, limits.file_mb) * (1 << 20)) + 1,
-                "stack": min(limits.stack_mb, limits.memory_mb) << 20,
+                "stack": -1 if limits.stack_mb is None else min(limits.stack_mb, limits.memory_mb) << 20,
             }
             self._sock.sendmsg(
                 [json.dumps(req).encode()],

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import weakref
@@ -30,6 +31,7 @@ from aiflows.judge._compare import CompareFlags
 from aiflows.judge._errors import PackageError
 from aiflows.judge._executor import Executor
 from aiflows.judge._function import FunctionJudge
+from aiflows.judge._languages import language_table, toolchain, version_of
 from aiflows.judge._models import Judgement, Limits, TestResult, Verdict
 from aiflows.judge._programs import KeyedLocks, build_program, normalize_language
 from aiflows.judge._sandbox import SandboxView, outermost
@@ -52,6 +54,10 @@ class JudgeConfig(BaseModel):
     sandbox: Literal["auto", "bwrap", "none"] = "auto"  # auto, bwrap: bubblewrap or SandboxError; none: no isolation
     fork_server: bool = True  # warm fork server; False: a fresh process per run
     fresh_python: bool = False  # run Python as `python3 file` even with the fork server
+    # "python" submissions: "cpython" the warm CPython, the limit as given; "auto" PyPy when installed,
+    # as contest judges run Python, else CPython with the table's python time_factor on the limit
+    # (the judgement's `runtime` says which); "pypy": PyPy or UnsupportedLanguage
+    python: Literal["cpython", "auto", "pypy"] = "cpython"
     time_limit_cap: float | None = Field(default=None, gt=0)  # clip problems' limits (benchmarks)
     wall_factor: float = Field(default=2.0, ge=1)  # wall limit = factor * CPU limit + 1 s
     processes: int = Field(default=64, ge=1)  # processes + threads per run
@@ -132,10 +138,12 @@ class Judge:
         """`judge` / `judge_samples` from asyncio, in a worker thread; runs stay bounded by `jobs`."""
         return await asyncio.to_thread(self._judge, problem, code, language, samples_only=samples_only)
 
-    def limits_for(self, problem: Problem) -> Limits:
+    def limits_for(self, problem: Problem, time_factor: float = 1.0) -> Limits:
+        """The run's limits; `time_factor` multiplies the time limit (a language's, see languages.yaml)."""
         cpu = problem.time_limit
         if self.config.time_limit_cap is not None:
             cpu = min(cpu, self.config.time_limit_cap)
+        cpu *= time_factor
         wall = cpu * self.config.wall_factor + 1.0
         if problem.interactive:
             wall *= 2  # the interactor's own work passes on the program's wall clock
@@ -156,14 +164,32 @@ class Judge:
         if self._closed:
             raise RuntimeError("this Judge is closed")
         lang = normalize_language(language)
+        lang, factor, runtime = (lang, 1.0, "") if problem.kind == "function" else self._python_choice(lang)
         if problem.kind == "function":
             # HumanEval-style: the program, then `test_code`, then `check(entry_point)`
             judgement = self._functions.judge(problem, code, lang, self.limits_for(problem), samples_only=samples_only)
         else:
-            judgement = self._judge_io(problem, code, lang, samples_only)
-        return judgement.model_copy(update={"sandbox": "bwrap" if self.executor.sandboxed else "none"})
+            judgement = self._judge_io(problem, code, lang, samples_only, factor)
+        update = {"sandbox": "bwrap" if self.executor.sandboxed else "none", "runtime": runtime}
+        return judgement.model_copy(update=update)
 
-    def _judge_io(self, problem: Problem, code: str | Mapping[str, str], lang: str, samples_only: bool) -> Judgement:
+    def _python_choice(self, lang: str) -> tuple[str, float, str]:
+        """(language to run, time factor, what ran it) for the `python` setting."""
+        if lang == "pypy3" or (lang == "python" and self.config.python == "pypy"):
+            return normalize_language("pypy3"), 1.0, _runtime("pypy3")
+        if lang != "python":
+            return lang, 1.0, _runtime(lang)
+        cpython = f"CPython {sys.version.split()[0]}"
+        if self.config.python == "cpython":
+            return lang, 1.0, cpython
+        if toolchain("pypy3") is not None:
+            return "pypy3", 1.0, _runtime("pypy3")
+        factor = language_table()["python"].time_factor
+        return lang, factor, f"{cpython} (PyPy is not installed: the time limit is multiplied by {factor:g})"
+
+    def _judge_io(
+        self, problem: Problem, code: str | Mapping[str, str], lang: str, samples_only: bool, factor: float = 1.0
+    ) -> Judgement:
         tests = self._tests(problem, samples_only)
         hidden = self._hidden(problem, problem.tests)  # every test's data, whichever are run
         built = build_program(
@@ -173,6 +199,7 @@ class Judge:
             view=self.executor.compile_view(hidden),
             uid=self.executor.compile_uid,
             locks=self.build_locks,
+            problem_id=problem.id,
         )
         if built.compile_error is not None:
             return Judgement(
@@ -182,12 +209,12 @@ class Judge:
                 compile_output=built.compile_error,
                 samples_only=samples_only,
             )
-        program = built.program(fresh_python=self.config.fresh_python)
+        program = built.program(fresh_python=self.config.fresh_python, memory_mb=problem.memory_limit_mb)
         ctx = TestContext(
             problem_id=problem.id,
             executor=self.executor,
             program=program,
-            limits=self.limits_for(problem),
+            limits=self.limits_for(problem, factor),
             flags=self._flags(problem),
             validator=self._validator(problem),
             validator_args=list(problem.validator_flags) if problem.validation != "default" else [],
@@ -267,6 +294,12 @@ def problem_folders(problem: Problem, tests: list[TestCase] | None = None) -> se
     tests = problem.tests if tests is None else tests
     folders = {problem.root} if problem.root else set()
     return folders | {t.input_path.parent for t in tests} | {t.answer_path.parent for t in tests}
+
+
+def _runtime(lang: str) -> str:
+    """'Java: javac 17.0.15': the language's name and its toolchain's version line."""
+    version = version_of(lang)
+    return f"{language_table()[lang].name}: {version}" if version else language_table()[lang].name
 
 
 def _release(executor: Executor, own_dir: Path | None) -> None:

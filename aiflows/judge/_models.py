@@ -50,7 +50,9 @@ class Limits(BaseModel):
     processes: int = Field(default=64, gt=0)  # processes + threads of the run's uid (RLIMIT_NPROC)
     output_mb: float = Field(default=8, gt=0)  # stdout size
     file_mb: float = Field(default=64, gt=0)  # any file written (RLIMIT_FSIZE; scratch is a tmpfs)
-    stack_mb: int = Field(default=64, gt=0)  # also the default thread stack of fresh processes (glibc)
+    # None: the stack may grow to the whole memory limit, as Kattis and DOMjudge set it (RLIMIT_STACK
+    # unlimited, RLIMIT_AS bounds it; a finite RLIMIT_STACK would also size every thread's reservation)
+    stack_mb: int | None = Field(default=None, gt=0)
 
 
 class RunResult(BaseModel):
@@ -113,6 +115,7 @@ class Judgement(BaseModel):
     compile_output: str = ""
     samples_only: bool = False
     sandbox: Literal["bwrap", "none"] = "bwrap"  # "none": judged with no isolation (asked for explicitly)
+    runtime: str = ""  # the toolchain that ran it ("CPython 3.12.3", "PyPy 7.3.11", "javac 17.0.13")
 
     @property
     def accepted(self) -> bool:

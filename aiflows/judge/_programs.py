@@ -1,4 +1,5 @@
-"""Turn submitted source into something runnable: Python as is, C and C++ compiled (sandboxed).
+"""Turn submitted source into something runnable, by the language table (`languages.yaml`):
+interpreted languages as they are, compiled ones built in the sandbox.
 
 Each submission gets a folder of its own under the judge's programs dir, named by a keyed hash
 of its code (the same code is compiled only once). A running program must not find the others
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import shutil
 import threading
 import traceback
@@ -23,27 +25,13 @@ from pydantic import BaseModel
 
 from aiflows.judge._direct import run_direct
 from aiflows.judge._forkserver import PROGRAMS_IN_SANDBOX, Program
+from aiflows.judge._languages import Language, by_extension, entry_point, language_table, resolve_language
 from aiflows.judge._models import Limits
 from aiflows.judge._sandbox import SandboxView, python_executable
 
-__all__ = ["LANGUAGES", "Built", "KeyedLocks", "build_program", "normalize_language"]
+__all__ = ["SUFFIXES", "Built", "KeyedLocks", "build_program", "normalize_language"]
 
-LANGUAGES = {
-    "python": "python",
-    "python3": "python",
-    "py": "python",
-    "py3": "python",
-    "c": "c",
-    "cpp": "cpp",
-    "c++": "cpp",
-    "cc": "cpp",
-    "cxx": "cpp",
-}
-SUFFIXES = {".py": "python", ".py3": "python", ".c": "c", ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".c++": "cpp"}
-COMPILERS = {
-    "c": ["gcc", "-x", "c", "-O2", "-std=gnu17", "-pipe"],
-    "cpp": ["g++", "-x", "c++", "-O2", "-std=gnu++20", "-pipe"],
-}
+SUFFIXES = by_extension()  # file suffix -> language id (the table's extensions)
 
 
 class KeyedLocks:
@@ -61,7 +49,12 @@ class KeyedLocks:
 FOLDER_KEY = os.urandom(32)  # names of program folders cannot be computed from their code
 EXEC_ARGV0 = "prog"  # what an exec'd program sees as argv[0] (and other runs in /proc/PID/cmdline)
 MAX_SYNTAX_CHECK = 4 << 20  # characters: larger Python sources are left for the run to reject
-COMPILE_LIMITS = Limits(cpu_s=30, wall_s=60, memory_mb=2048, processes=64, output_mb=64, file_mb=256)
+# file_mb: a build writes programs with large initialised static arrays (a 512 MiB table is a
+# 512 MiB binary); processes: javac, go build and kotlinc run many threads
+COMPILE_LIMITS = Limits(cpu_s=60, wall_s=90, memory_mb=2048, processes=256, output_mb=64, file_mb=4096)
+COMPILE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "TMPDIR": "/tmp", "LANG": "C.UTF-8", "HOME": "/tmp"}
+COMPILE_ENV |= {"GOCACHE": "/tmp/go-cache", "GOPATH": "/tmp/go", "GO111MODULE": "off"}
+JVM_MAX_STACK_MB = 1024  # the JVM refuses a larger -Xss
 
 
 class Built(BaseModel):
@@ -70,23 +63,29 @@ class Built(BaseModel):
     program_mode: str = "python"
     path: str = ""  # inside the sandbox
     argv: list[str] = []
+    env: dict[str, str] = {}
+    language: str = "python"
     host_dir: Path | None = None
     compile_error: str | None = None
 
-    def program(self, fresh_python: bool = False) -> Program:
+    def program(self, fresh_python: bool = False, memory_mb: int = 1024) -> Program:
         folder = self.host_dir.name if self.host_dir is not None else None
         if self.program_mode == "python" and fresh_python:
             return Program("exec", python_executable(), [python_executable(), self.path], folder=folder)
-        argv = self.argv or [EXEC_ARGV0 if self.program_mode == "exec" else self.path]
-        return Program(self.program_mode, self.path, argv, folder=folder)
+        if self.program_mode == "python":
+            return Program("python", self.path, [self.path], folder=folder)
+        lang = language_table()[self.language]
+        # the JVM's heap is the memory limit, as Kattis sets it (no RLIMIT_AS: see languages.yaml)
+        sizes = {"memory_mb": memory_mb, "heap_mb": memory_mb, "stack_mb": min(memory_mb, JVM_MAX_STACK_MB)}
+        argv = [a.format_map(sizes) if "_mb}" in a else a for a in self.argv] or [EXEC_ARGV0]
+        env = {k: v.format_map(sizes) if "_mb}" in v else v for k, v in self.env.items()}
+        return Program("exec", self.path, argv, folder=folder, env=env, address_space=lang.address_space)
 
 
 def normalize_language(language: str) -> str:
-    """'Python3' -> 'python', 'C++' -> 'cpp'; raise ValueError for what we cannot run."""
-    key = language.strip().lower()
-    if key not in LANGUAGES:
-        raise ValueError(f"unsupported language {language!r}: use one of python, c, cpp")
-    return LANGUAGES[key]
+    """'Python3' -> 'python', 'C++' -> 'cpp', 'Java' -> 'java'; `UnsupportedLanguage` (a ValueError)
+    for a language the table does not know or whose toolchain is not installed."""
+    return resolve_language(language).id
 
 
 def _digest(language: str, files: Mapping[str, str], hidden: tuple[str, ...]) -> str:
@@ -108,58 +107,84 @@ def build_program(
     view: SandboxView | None,
     uid: int | None,
     locks: KeyedLocks,
+    problem_id: str = "",
 ) -> Built:
     """Write the source into its folder and compile it when the language needs it.
 
-    `code` is one source text, or a mapping file name -> text (multi-file C/C++ submissions;
-    every .c/.cc/.cpp file is compiled, headers are found next to them).
+    `code` is one source text, or a mapping file name -> text (multi-file submissions; the
+    entry point is found by the language's rule, see languages.yaml).
     """
-    lang = normalize_language(language)
-    files = dict(code) if isinstance(code, Mapping) else {_default_name(lang): code}
-    folder = programs_dir / _digest(lang, files, view.hidden if view is not None else ())
+    lang = resolve_language(language)
+    files = dict(code) if isinstance(code, Mapping) else {_default_name(lang, code): code}
+    folder = programs_dir / _digest(lang.id, files, view.hidden if view is not None else ())
     with locks.get(folder.name):
-        return _build(lang, files, folder, view=view, uid=uid)
+        return _build(lang, files, folder, view=view, uid=uid, problem_id=problem_id)
 
 
-def _build(lang: str, files: dict[str, str], folder: Path, *, view: SandboxView | None, uid: int | None) -> Built:
+def _build(
+    lang: Language, files: dict[str, str], folder: Path, *, view: SandboxView | None, uid: int | None, problem_id: str
+) -> Built:
     inside = f"{PROGRAMS_IN_SANDBOX}/{folder.name}"
-    if lang == "python":
-        main = _python_main(files)
-        if not folder.exists():  # written only once its files parse: a folder is a checked program
-            error = _python_syntax_error(files)
-            if error is not None:  # a compile error, as the reference judges report it: no test runs
-                return Built(compile_error=error, host_dir=folder)
+    try:
+        main, entry = entry_point(lang, files, problem_id)
+    except ValueError as exc:  # no entry point: the submission cannot be built, as a compiler would say
+        return Built(compile_error=str(exc), host_dir=folder, language=lang.id)
+    if lang.entry == "python" and not folder.exists():  # written only once its files parse
+        error = _python_syntax_error(files)
+        if error is not None:  # a compile error, as the reference judges report it: no test runs
+            return Built(compile_error=error, host_dir=folder, language=lang.id)
+    if lang.id == "python":  # the warm fork server's own interpreter runs it
+        if not folder.exists():
             _write(folder, files)
-        return Built(program_mode="python", path=f"{inside}/{main}", host_dir=folder)
-    binary = folder / "prog"
-    if binary.exists():
-        return Built(program_mode="exec", path=f"{inside}/prog", host_dir=folder)
+        return Built(program_mode="python", path=f"{inside}/{main}", host_dir=folder, language=lang.id)
+    if not lang.compiled:
+        if not folder.exists():
+            _write(folder, files)
+        return _runnable(lang, inside, main, entry, folder)
     log_file = folder / "compile.log"
-    if log_file.exists() and not binary.exists():
-        return Built(compile_error=log_file.read_text(errors="replace"), host_dir=folder)
+    if (folder / "bin").is_dir():
+        return _runnable(lang, f"{inside}/bin", main, entry, folder)
+    if log_file.exists():
+        return Built(compile_error=log_file.read_text(errors="replace"), host_dir=folder, language=lang.id)
     _write(folder, files)
-    sources = [n for n in sorted(files) if Path(n).suffix.lower() in (".c", ".cc", ".cpp", ".cxx", ".c++")]
+    sources = [n for n in sorted(files) if Path(n).suffix.lower() in lang.extensions]
     if not sources:
-        return Built(compile_error=f"no {lang} source file among {sorted(files)}", host_dir=folder)
-    error = _compile(lang, folder, sources, view=view, uid=uid)
+        return Built(compile_error=f"no {lang.name} source file among {sorted(files)}", host_dir=folder)
+    error = _compile(lang, folder, sources, main, entry, view=view, uid=uid)
     if error is not None:
         log_file.write_text(error)
-        return Built(compile_error=error, host_dir=folder)
-    return Built(program_mode="exec", path=f"{inside}/prog", host_dir=folder)
+        return Built(compile_error=error, host_dir=folder, language=lang.id)
+    return _runnable(lang, f"{inside}/bin", main, entry, folder)
 
 
-def _default_name(lang: str) -> str:
-    return {"python": "main.py", "c": "main.c", "cpp": "main.cpp"}[lang]
+def _runnable(lang: Language, run_dir: str, main: str, entry: str, folder: Path) -> Built:
+    """The run command, placeholders filled but the limits' ({memory_mb} ..., see Built.program)."""
+    values = {"dir": run_dir, "main": main, "entry": entry}
+    argv = [_fill(a, values) for a in lang.run]
+    env = {k: _fill(v, values) for k, v in lang.env.items()}
+    if argv[0] == f"{run_dir}/prog":  # a binary: argv[0] does not name the folder
+        argv[0] = EXEC_ARGV0
+        return Built(program_mode="exec", path=f"{run_dir}/prog", argv=argv, env=env, host_dir=folder, language=lang.id)
+    exe = shutil.which(argv[0], path="/usr/local/bin:/usr/bin:/bin")
+    if exe is None:  # resolve_language found it when the judgement began: it was removed since
+        return Built(compile_error=f"{argv[0]} is not installed", host_dir=folder, language=lang.id)
+    return Built(program_mode="exec", path=exe, argv=argv, env=env, host_dir=folder, language=lang.id)
 
 
-def _python_main(files: Mapping[str, str]) -> str:
-    py = [n for n in files if n.endswith((".py", ".py3"))]
-    if len(py) == 1:
-        return py[0]
-    for name in ("main.py", "__main__.py"):
-        if name in files:
-            return name
-    raise ValueError(f"cannot tell the main file among {sorted(py)}: name one main.py")
+def _fill(arg: str, values: Mapping[str, str]) -> str:
+    """Fill the placeholders we know now; the limits' ones stay for `Built.program`."""
+    for key, value in values.items():
+        arg = arg.replace("{" + key + "}", value)
+    return arg
+
+
+def _default_name(lang: Language, code: str) -> str:
+    if lang.entry == "java":  # javac wants the public class's name
+        found = re.search(r"\bpublic\s+(?:final\s+)?class\s+(\w+)", code)
+        return f"{found.group(1) if found else 'Main'}.java"
+    if lang.entry == "python":
+        return "main.py"
+    return f"main{lang.extensions[0]}" if lang.extensions else "main"
 
 
 def _python_syntax_error(files: Mapping[str, str]) -> str | None:
@@ -194,10 +219,21 @@ def _write(folder: Path, files: Mapping[str, str]) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _compile(lang: str, folder: Path, sources: list[str], *, view: SandboxView | None, uid: int | None) -> str | None:
+def _compile(
+    lang: Language,
+    folder: Path,
+    sources: list[str],
+    main: str,
+    entry: str,
+    *,
+    view: SandboxView | None,
+    uid: int | None,
+) -> str | None:
     """Compile in a fresh sandbox that sees the sources read-only and one writable out dir."""
+    assert lang.compile is not None
     out = folder / "build"
-    out.mkdir(exist_ok=True)
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir()
     if uid is not None and os.geteuid() == 0:
         os.chown(out, uid, uid)
     src_in, out_in = ("/judge/src", "/judge/out") if view is not None else (str(folder), str(out))
@@ -205,9 +241,10 @@ def _compile(lang: str, folder: Path, sources: list[str], *, view: SandboxView |
         view = view.model_copy(
             update={"ro_binds": (*view.ro_binds, (str(folder), src_in)), "rw_binds": ((str(out), out_in),)}
         )
-    argv = [*COMPILERS[lang], "-I", src_in, *(f"{src_in}/{s}" for s in sources), "-o", f"{out_in}/prog"]
-    if lang == "c":
-        argv.append("-lm")
+    values = {"src": src_in, "out": out_in, "main": main, "entry": entry}
+    argv: list[str] = []
+    for arg in lang.compile:
+        argv += [f"{src_in}/{s}" for s in sources] if arg == "{sources}" else [_fill(arg, values)]
     log = folder / "compile.stderr"
     with open(os.devnull, "rb") as devnull, open(log, "wb") as err:
         result = run_direct(
@@ -218,15 +255,19 @@ def _compile(lang: str, folder: Path, sources: list[str], *, view: SandboxView |
             stderr=err.fileno(),
             view=view,
             uid=uid,
-            env={"PATH": "/usr/local/bin:/usr/bin:/bin", "TMPDIR": "/tmp", "LANG": "C.UTF-8"},
+            env=COMPILE_ENV,
             cwd="/tmp" if view is not None else str(out),
+            address_space=lang.address_space,
         )
     text = log.read_text(errors="replace")[-8000:]
     if result.timed_out:
         return f"compilation took longer than {COMPILE_LIMITS.wall_s:g} s\n{text}"
-    if not result.ok or not (out / "prog").exists():
+    produced = (out / "prog").exists() if lang.run[0] == "{dir}/prog" else any(out.iterdir())
+    if not result.ok or not produced:
         return text or f"the compiler failed (exit {result.exit_code}, signal {result.signal})"
-    shutil.move(str(out / "prog"), folder / "prog")
-    (folder / "prog").chmod(0o755)
-    shutil.rmtree(out, ignore_errors=True)
+    for path in [out, *out.rglob("*")]:  # readable by every run's uid, writable by none
+        path.chmod(0o755 if path.is_dir() or os.access(path, os.X_OK) else 0o644)
+        if uid is not None and os.geteuid() == 0:
+            os.chown(path, 0, 0)
+    out.rename(folder / "bin")
     return None

@@ -12,7 +12,8 @@ This file uses only the standard library: it is run by path, outside the aiflows
 
 Protocol (SOCK_SEQPACKET, one JSON object per datagram):
   -> {"op": "run", "id": N, "mode": "python"|"exec", "path": P, "argv": [...], "env": {...},
-      "cpu": s, "wall": s, "mem": bytes, "procs": n, "fsize": bytes, "stack": bytes}
+      "cpu": s, "wall": s, "mem": bytes (0: none), "procs": n, "fsize": bytes, "stack": bytes (-1: the
+      memory limit)}; each run is pinned to one CPU of the server's set (by its slot)
      with three fds (stdin, stdout, stderr) attached as SCM_RIGHTS.
   -> {"op": "kill", "id": N}
   <- {"id": N, "exit": int|null, "signal": int|null, "cpu": s, "wall": s, "maxrss_kb": n,
@@ -131,7 +132,7 @@ def _clean_scratch(path: str) -> None:
 def _set_limits(req: dict[str, Any]) -> None:
     cpu = max(1, math.ceil(float(req["cpu"])))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    mem = int(req["mem"])
+    mem = int(req["mem"])  # 0: no address-space limit (the JVM reserves far more than it uses)
     if mem > 0:
         resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
     resource.setrlimit(resource.RLIMIT_NPROC, (int(req["procs"]), int(req["procs"])))
@@ -139,7 +140,19 @@ def _set_limits(req: dict[str, Any]) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
     stack = int(req["stack"])
-    resource.setrlimit(resource.RLIMIT_STACK, (stack, stack))
+    if stack < 0:  # the whole memory limit (RLIMIT_AS bounds it); glibc then gives threads 2-8 MiB stacks
+        _soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
+        resource.setrlimit(resource.RLIMIT_STACK, (hard, hard))
+    else:
+        resource.setrlimit(resource.RLIMIT_STACK, (stack, stack))
+    cpus = sorted(os.sched_getaffinity(0))
+    if req.get("cpu_slot") is not None and cpus:  # one CPU per run: timing does not depend on the scheduler
+        os.sched_setaffinity(0, {cpus[int(req["cpu_slot"]) % len(cpus)]})
+
+
+def slot_of(scratch: str) -> int:
+    """The run's slot number, from its scratch folder's name (`.../s<slot>`)."""
+    return int(os.path.basename(scratch)[1:])
 
 
 def _exit_code(exc: SystemExit) -> int:
@@ -219,7 +232,7 @@ def _child(req: dict[str, Any], fds: list[int], uid: int, scratch: str) -> None:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.chdir(scratch)
         os.umask(0o022)
-        _set_limits(req)
+        _set_limits(req | {"cpu_slot": slot_of(scratch)})
         LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # no setuid/file-capability gains after exec
         if uid and os.getuid() == 0:
             os.setgroups([])
