@@ -4,10 +4,12 @@ PIP ?= $(PYTHON) -m pip
 
 .PHONY: system-deps sandbox-deps torch setup setup-test setup-lint lint test test-fast test-latest test-py313 demo bench-overhead
 
-# System packages the tests use (Redis server, sandbox, terminal, browser); skipped when present.
+# System packages the tests use (Redis server, sandbox, compilers and runtimes the judge tests run
+# for real: JDK, PyPy; terminal, browser); skipped when present.
 system-deps:
 	@missing=""; \
 	for pair in redis-server:redis-server bwrap:bubblewrap tmux:tmux git:git gcc:gcc g++:g++ \
+		javac:default-jdk-headless pypy3:pypy3 \
 		chromium:chromium chromedriver:chromium-driver; do \
 		cmd=$${pair%%:*}; pkg=$${pair##*:}; command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; \
 	done; \
