@@ -44,6 +44,13 @@ class PackageConfig(BaseModel):
     time_limit: float = DEFAULT_TIME_LIMIT
     time_limit_source: str = "default"  # "problem.yaml", ".timelimit", "domjudge-problem.ini", "default"
     time_multiplier: float | None = None  # legacy: limit = multiplier x slowest accepted run
+    # When the package states no limit, it is the slowest accepted run x ac_to_time_limit (rounded);
+    # a run counts as clearly too slow past limit x time_limit_to_tle. Defaults per format: 2023-07 and
+    # later `limits.time_multipliers` 2.0 / 1.5 (and time_resolution 1.0); legacy problemtools
+    # `limits.time_multiplier` 5 / `limits.time_safety_margin` 2.
+    ac_to_time_limit: float = 5.0
+    time_limit_to_tle: float = 2.0
+    time_resolution: float | None = None  # 2023-07+: the computed limit is rounded up to a multiple
     memory_limit_mb: int = 1024
     output_limit_mb: int = 8
     validation_passes: int = 2  # multi-pass: the most times the program runs on one test
@@ -124,6 +131,7 @@ def read_package_config(
         time_limit=time_limit if time_limit is not None else (default_time_limit or DEFAULT_TIME_LIMIT),
         time_limit_source=tl_source if time_limit is not None else ("contest" if default_time_limit else "default"),
         time_multiplier=_positive(limits.get("time_multiplier"), err, "limits.time_multiplier"),
+        **_multipliers(version, limits, err),
         memory_limit_mb=int(_positive(limits.get("memory"), err, "limits.memory") or 1024),
         output_limit_mb=int(_positive(limits.get("output"), err, "limits.output") or 8),
         validation_passes=_passes(limits.get("validation_passes"), err),
@@ -234,6 +242,26 @@ def _positive(value: Any, err: _Err, key: str | None, path: Path | None = None) 
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         raise err(f"expected a positive number, found {value!r}", key, path)
     return float(value)
+
+
+def _multipliers(version: str, limits: dict[str, Any], err: _Err) -> dict[str, Any]:
+    """`limits.time_multipliers` (2023-07 on) or the legacy `time_multiplier` / `time_safety_margin`."""
+    if version == "legacy":
+        ac = _positive(limits.get("time_multiplier"), err, "limits.time_multiplier")
+        tle = _positive(limits.get("time_safety_margin"), err, "limits.time_safety_margin")
+        return {"ac_to_time_limit": ac or 5.0, "time_limit_to_tle": tle or 2.0}
+    raw = limits.get("time_multipliers") or {}
+    if not isinstance(raw, dict):
+        raise err("expected a mapping (ac_to_time_limit, time_limit_to_tle)", "limits.time_multipliers")
+    ac = _positive(raw.get("ac_to_time_limit"), err, "limits.time_multipliers.ac_to_time_limit")
+    tle = _positive(raw.get("time_limit_to_tle"), err, "limits.time_multipliers.time_limit_to_tle")
+    resolution = _positive(limits.get("time_resolution"), err, "limits.time_resolution")
+    legacy_ac = _positive(limits.get("time_multiplier"), err, "limits.time_multiplier")  # drafts still use it
+    return {
+        "ac_to_time_limit": ac or legacy_ac or 2.0,
+        "time_limit_to_tle": tle or 1.5,
+        "time_resolution": resolution or 1.0,
+    }
 
 
 def _passes(value: Any, err: _Err) -> int:
