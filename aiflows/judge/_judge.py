@@ -13,6 +13,7 @@ tasks: `jobs` bounds how many programs run at once across all of them.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import shutil
@@ -33,8 +34,10 @@ from aiflows.judge._executor import Executor
 from aiflows.judge._function import FunctionJudge
 from aiflows.judge._languages import language_table, toolchain, version_of
 from aiflows.judge._models import Judgement, Limits, TestResult, Verdict
+from aiflows.judge._package import answer_program, is_submit_answer, validator_args, validator_cache_dir, with_includes
 from aiflows.judge._programs import KeyedLocks, build_program, normalize_language
 from aiflows.judge._sandbox import SandboxView, outermost
+from aiflows.judge._scoring import GroupRules, grade, max_score
 from aiflows.judge._testrun import ScratchPool, TestContext, run_test
 from aiflows.judge._validator_sandbox import ValidatorSandbox
 from aiflows.judge._validators import Validator, build_validator
@@ -100,7 +103,8 @@ class Judge:
         self.scratch = ScratchPool(root / "runs")
         self._validators: dict[str, Validator] = {}
         # hidden on every run, worked out once: a benchmark names all its problems here
-        always = {self.work_dir, *(Path(p) for p in self.config.hidden_paths)}
+        self.validator_cache = validator_cache_dir()  # built validators, shared across Judges and processes
+        always = {self.work_dir, self.validator_cache, *(Path(p) for p in self.config.hidden_paths)}
         self._always_hidden = self.executor.base_view.data_to_hide(always)
         self.build_locks = KeyedLocks()
         self._functions = FunctionJudge(
@@ -192,8 +196,10 @@ class Judge:
     ) -> Judgement:
         tests = self._tests(problem, samples_only)
         hidden = self._hidden(problem, problem.tests)  # every test's data, whichever are run
+        if is_submit_answer(problem):  # the submission is the answers: printed as the program's output
+            code, lang = answer_program(problem, code, problem.tests), normalize_language("python")
         built = build_program(
-            code,
+            with_includes(problem, code, lang),
             lang,
             self.work_dir / "programs",
             view=self.executor.compile_view(hidden),
@@ -217,13 +223,15 @@ class Judge:
             limits=self.limits_for(problem, factor),
             flags=self._flags(problem),
             validator=self._validator(problem),
-            validator_args=list(problem.validator_flags) if problem.validation != "default" else [],
+            validator_args=validator_args(problem),
             interactive=problem.interactive,
             passes=_passes(problem),
             hidden=hidden,
             scratch=self.scratch,
             output_limit=problem.output_limit_mb << 20,
         )
+        if problem.metadata.get("scoring") and not samples_only:
+            return self._scored(problem, ctx, tests, lang)
         results: list[TestResult] = []
         for test in tests:
             result = run_test(ctx, test)
@@ -238,6 +246,28 @@ class Judge:
             tests=results,
             total_tests=len(tests),
             samples_only=samples_only,
+        )
+
+    def _scored(self, problem: Problem, ctx: TestContext, tests: list[TestCase], lang: str) -> Judgement:
+        """A scoring problem: every group run as its `on_reject` says, the score aggregated."""
+        contexts: dict[tuple[str, ...] | None, TestContext] = {None: ctx}
+
+        def run(test: TestCase, rule: GroupRules) -> TestResult:
+            key = rule.validator_flags
+            if key not in contexts:
+                contexts[key] = dataclasses.replace(ctx, validator_args=validator_args(problem, key))
+            return run_test(contexts[key], test)
+
+        top, results = grade(problem, tests, run)
+        return Judgement(
+            problem_id=problem.id,
+            language=lang,
+            verdict=top.verdict,
+            tests=results,
+            total_tests=len(tests),
+            score=top.score,
+            max_score=max_score(problem),
+            group_scores=top.parts,
         )
 
     def _tests(self, problem: Problem, samples_only: bool) -> list[TestCase]:
@@ -268,16 +298,19 @@ class Judge:
                 f"validation is {problem.validation!r} but the package has no output validator",
                 file=problem.root,
             )
-        key = str(problem.output_validator)
+        constants = problem.metadata.get("constants") or {}
+        key = f"{problem.output_validator}\0{sorted(constants.items())!r}"
         with self._lock:
             if key not in self._validators:
-                cache = self.work_dir / "validators"
+                cache = self.validator_cache
                 # problem code: built in the sandbox, seeing none of the problem's data
                 sandbox = ValidatorSandbox.for_executor(self.executor, self._hidden(problem, problem.tests))
                 self._validators[key] = (
                     build_codejam_validator(problem, cache, sandbox=sandbox)
                     if is_codejam_validator(problem)
-                    else build_validator(problem.id, problem.output_validator, cache, sandbox=sandbox)
+                    else build_validator(
+                        problem.id, problem.output_validator, cache, sandbox=sandbox, constants=constants
+                    )
                 )
             return self._validators[key]
 

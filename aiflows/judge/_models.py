@@ -94,6 +94,7 @@ class TestResult(BaseModel):
     stderr_tail: str = ""
     # the run died near its memory limit: RTE, as Kattis reports it; a package expecting MLE agrees
     memory_limit_hit: bool = False
+    score: float | None = None  # scoring problems: score.txt of the validator, else the group's accept score
 
 
 class Judgement(BaseModel):
@@ -114,6 +115,11 @@ class Judgement(BaseModel):
     total_tests: int = 0  # tests the problem has in the judged set (some may be skipped)
     compile_output: str = ""
     samples_only: bool = False
+    # scoring problems: the submission's score, the most it could score and each test group's score
+    score: float | None = None
+    max_score: float | None = None
+    group_scores: dict[str, float] = Field(default_factory=dict)
+    judge_error: str = ""  # the package (not the submission) is at fault: what and which file
     sandbox: Literal["bwrap", "none"] = "bwrap"  # "none": judged with no isolation (asked for explicitly)
     runtime: str = ""  # the toolchain that ran it ("CPython 3.12.3", "PyPy 7.3.11", "javac 17.0.13")
 

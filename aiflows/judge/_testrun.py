@@ -21,7 +21,7 @@ from aiflows.judge._executor import Executor
 from aiflows.judge._forkserver import Program
 from aiflows.judge._interactive import drain, race, reap
 from aiflows.judge._models import Limits, RunResult, TestResult, Verdict
-from aiflows.judge._validator_sandbox import ANSWER, FEEDBACK, INPUT, Binds, ValidatorSandbox, run_limits
+from aiflows.judge._validator_sandbox import ANSWER, FEEDBACK, INPUT, Binds, ValidatorSandbox, read_written, run_limits
 from aiflows.judge._validators import ACCEPT, REJECT, Validator, read_feedback
 from aiflows.problems.model import TestCase
 
@@ -306,7 +306,19 @@ def _validated(
 ) -> TestResult:
     feedback = read_feedback(feedback_dir)
     if code == ACCEPT:
-        return base.model_copy(update={"verdict": Verdict.AC, "validator_feedback": feedback})
+        written = read_written(feedback_dir / "score.txt", 200)
+        if written is None:
+            return base.model_copy(update={"verdict": Verdict.AC, "validator_feedback": feedback})
+        try:
+            score = float(written.decode(errors="replace").strip())
+        except ValueError:
+            err = ValidatorError(
+                ctx.problem_id,
+                f"the output validator wrote score.txt that is not a number: {written[:60]!r}",
+                file=ctx.validator.source if ctx.validator else None,
+            )
+            return base.model_copy(update={"verdict": Verdict.JE, "message": str(err)})
+        return base.model_copy(update={"verdict": Verdict.AC, "validator_feedback": feedback, "score": score})
     if code == REJECT:
         got = _excerpt(_head(out_path)) if out_path is not None else ""
         return base.model_copy(

@@ -9,17 +9,22 @@ folder, seeing only their own files and the one test they judge.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import json
 import os
 import shutil
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from aiflows.judge._errors import ValidatorError
 from aiflows.judge._sandbox import python_executable
 from aiflows.judge._validator_sandbox import BUILD_LIMITS, HOME, UNSANDBOXED, ValidatorSandbox, read_written
+from aiflows.problems.constants import substitute_bytes
 
 __all__ = ["ACCEPT", "REJECT", "Validator", "build_in_sandbox", "build_validator", "copy_source", "read_feedback"]
 
@@ -28,6 +33,8 @@ C_SUFFIXES = {".c"}
 CPP_SUFFIXES = {".cc", ".cpp", ".cxx", ".c++"}
 BUILD_TIMEOUT_S = BUILD_LIMITS.wall_s
 READY = "ready"  # marks a cache folder whose build finished
+# how sources are built: part of the cache key, so a change of flags builds again
+BUILD_RECIPE = "g++ -O2 -std=gnu++20 | gcc -O2 -std=gnu17 -lm | v2"
 
 
 class Validator(BaseModel):
@@ -42,11 +49,18 @@ class Validator(BaseModel):
 
 
 def build_validator(
-    problem_id: str, source: Path, cache_dir: Path, *, sandbox: ValidatorSandbox = UNSANDBOXED
+    problem_id: str,
+    source: Path,
+    cache_dir: Path,
+    *,
+    sandbox: ValidatorSandbox = UNSANDBOXED,
+    constants: Mapping[str, Any] | None = None,
 ) -> Validator:
     """Compile (C/C++, with the folder on the include path for validate.h / testlib.h) or wrap
-    (Python, build/run scripts) the validator at `source`, in `sandbox`; cached by content. Not
-    thread-safe for one `cache_dir`: the Judge builds under its lock.
+    (Python, build/run scripts) the validator at `source`, in `sandbox`, with problem.yaml's
+    `{{constants}}` substituted in its sources. Built once per content: the folder under
+    `cache_dir` is named by a hash of the sources, the constants and the build recipe, so it is
+    reused across runs and processes; a lock file lets one process build while others wait.
 
     Raises:
         ValidatorError: naming the problem and file when it is missing or does not build.
@@ -57,19 +71,45 @@ def build_validator(
     files = [folder] if folder.is_file() else sorted(p for p in folder.rglob("*") if p.is_file())
     if not files:
         raise ValidatorError(problem_id, "the output validator folder is empty", file=source)
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(BUILD_RECIPE.encode() + b"\0")
+    digest.update(json.dumps(dict(constants or {}), sort_keys=True, default=str).encode() + b"\0")
     for f in files:
         digest.update(str(f.relative_to(folder.parent)).encode() + b"\0" + f.read_bytes())
     out = cache_dir / digest.hexdigest()[:24]
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with _build_lock(out.with_suffix(".lock")):
+        return _build(problem_id, source, folder, files, out, sandbox, dict(constants or {}))
+
+
+@contextmanager
+def _build_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on `path` (a file beside the build folder), held across processes."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _build(
+    problem_id: str,
+    source: Path,
+    folder: Path,
+    files: list[Path],
+    out: Path,
+    sandbox: ValidatorSandbox,
+    constants: dict[str, Any],
+) -> Validator:
     src = out / "src"
     names = {f.name for f in files}
     if folder.is_dir() and {"build", "run"} <= names:
-        return _build_scripted(problem_id, folder, out, sandbox)
+        return _build_scripted(problem_id, folder, out, sandbox, constants)
     cpp = [f for f in files if f.suffix.lower() in CPP_SUFFIXES]
     c = [f for f in files if f.suffix.lower() in C_SUFFIXES]
     py = [f for f in files if f.suffix == ".py"]
     if cpp or c:
-        return _compile(problem_id, folder, cpp or c, "g++" if cpp else "gcc", out, sandbox)
+        return _compile(problem_id, folder, cpp or c, "g++" if cpp else "gcc", out, sandbox, constants)
     if py:
         main = (
             py[0] if len(py) == 1 else next((f for f in py if f.stem in ("validate", "validator", "interactor")), None)
@@ -78,11 +118,11 @@ def build_validator(
             raise ValidatorError(
                 problem_id, f"cannot tell which of {[p.name for p in py]} is the validator", file=folder
             )
-        _fresh_copy(folder, out, sandbox)
+        _fresh_copy(folder, out, sandbox, constants)
         return Validator(argv=[python_executable(), str(src / _inside(main, folder))], source=main, home=out)
     runnable = [f for f in files if os.access(f, os.X_OK)]
     if len(runnable) == 1:
-        _fresh_copy(folder, out, sandbox)
+        _fresh_copy(folder, out, sandbox, constants)
         return Validator(argv=[str(src / _inside(runnable[0], folder))], source=runnable[0], home=out)
     raise ValidatorError(problem_id, "no C, C++ or Python source in the output validator", file=source)
 
@@ -103,9 +143,10 @@ def _inside(path: Path, folder: Path) -> str:
     return path.name if folder.is_file() else str(path.relative_to(folder))
 
 
-def copy_source(folder: Path, out: Path, sandbox: ValidatorSandbox) -> Path:
+def copy_source(folder: Path, out: Path, sandbox: ValidatorSandbox, constants: Mapping[str, Any] | None = None) -> Path:
     """Copy the validator's folder (or single file) to `out/src`, symlinks as symlinks (followed,
-    they would copy whatever host file they name), owned by the sandbox's uid; returns `out/src`."""
+    they would copy whatever host file they name), `{{constants}}` substituted, owned by the
+    sandbox's uid; returns `out/src`."""
     shutil.rmtree(out, ignore_errors=True)
     src = out / "src"
     if folder.is_dir():
@@ -113,6 +154,13 @@ def copy_source(folder: Path, out: Path, sandbox: ValidatorSandbox) -> Path:
     else:
         src.mkdir(parents=True)
         shutil.copy2(folder, src / folder.name)
+    if constants:
+        for path in src.rglob("*"):
+            if path.is_file() and not path.is_symlink():
+                data = path.read_bytes()
+                done = substitute_bytes(data, constants)
+                if done != data:
+                    path.write_bytes(done)
     _writable(out)
     sandbox.own(out)
     return src
@@ -128,9 +176,9 @@ def _writable(folder: Path) -> None:
                 os.chmod(path, os.stat(path).st_mode | 0o644)
 
 
-def _fresh_copy(folder: Path, out: Path, sandbox: ValidatorSandbox) -> None:
+def _fresh_copy(folder: Path, out: Path, sandbox: ValidatorSandbox, constants: dict[str, Any]) -> None:
     if not (out / READY).exists():
-        copy_source(folder, out, sandbox)
+        copy_source(folder, out, sandbox, constants)
         (out / READY).touch()
 
 
@@ -157,13 +205,19 @@ def _host(cmd: list[str], out: Path, sandbox: ValidatorSandbox) -> list[str]:
 
 
 def _compile(
-    problem_id: str, folder: Path, sources: list[Path], compiler: str, out: Path, sandbox: ValidatorSandbox
+    problem_id: str,
+    folder: Path,
+    sources: list[Path],
+    compiler: str,
+    out: Path,
+    sandbox: ValidatorSandbox,
+    constants: dict[str, Any],
 ) -> Validator:
     exe = out / "validator"
     validator = Validator(argv=[str(exe)], source=sources[0], home=out)
     if (out / READY).exists():
         return validator
-    copy_source(folder, out, sandbox)
+    copy_source(folder, out, sandbox, constants)
     std = "-std=gnu++20" if compiler == "g++" else "-std=gnu17"
     names = [f"{HOME}/src/{_inside(s, folder)}" for s in sources]
     cmd = [compiler, "-O2", std, "-I", f"{HOME}/src", *names, "-o", f"{HOME}/validator"]
@@ -176,12 +230,14 @@ def _compile(
     return validator
 
 
-def _build_scripted(problem_id: str, folder: Path, out: Path, sandbox: ValidatorSandbox) -> Validator:
+def _build_scripted(
+    problem_id: str, folder: Path, out: Path, sandbox: ValidatorSandbox, constants: dict[str, Any]
+) -> Validator:
     """Kattis `build` + `run` scripts: build in a copy of the folder, then `run` is the validator."""
     validator = Validator(argv=["sh", str(out / "src" / "run")], source=folder / "run", home=out)
     if (out / READY).exists():
         return validator
-    copy_source(folder, out, sandbox)
+    copy_source(folder, out, sandbox, constants)
     err = build_in_sandbox(
         problem_id, ["sh", "build"], out, sandbox, what="the validator's build script", file=folder / "build"
     )
