@@ -39,6 +39,7 @@ from aiflows.judge._programs import KeyedLocks, build_program, normalize_languag
 from aiflows.judge._sandbox import SandboxView, outermost
 from aiflows.judge._scoring import GroupRules, grade, max_score
 from aiflows.judge._testrun import ScratchPool, TestContext, run_test
+from aiflows.judge._timelimit import WALL_EXTRA_S, WALL_FACTOR, TimeLimits, wall_limit
 from aiflows.judge._validator_sandbox import ValidatorSandbox
 from aiflows.judge._validators import Validator, build_validator
 from aiflows.problems.model import Problem, TestCase
@@ -62,7 +63,10 @@ class JudgeConfig(BaseModel):
     # (the judgement's `runtime` says which); "pypy": PyPy or UnsupportedLanguage
     python: Literal["cpython", "auto", "pypy"] = "cpython"
     time_limit_cap: float | None = Field(default=None, gt=0)  # clip problems' limits (benchmarks)
-    wall_factor: float = Field(default=2.0, ge=1)  # wall limit = factor * CPU limit + 1 s
+    wall_factor: float = Field(default=WALL_FACTOR, ge=1)  # wall limit = factor * CPU limit + wall_extra_s
+    wall_extra_s: float = Field(default=WALL_EXTRA_S, ge=0)  # (why these: see aiflows.judge._timelimit)
+    # computed time limits (packages that state none) are cached here; default $AIFLOWS_HOME/judge/time-limits
+    time_limit_cache: Path | None = None
     processes: int = Field(default=64, ge=1)  # processes + threads per run
     stop_on_failure: bool = True  # judge(): stop at the first failing test, as Kattis does
     uid_base: int = Field(default=61000, ge=1000)  # runs use uids uid_base .. uid_base + 100 + 64 per fork server
@@ -112,6 +116,7 @@ class Judge:
         )
         self._lock = threading.Lock()
         self._closed = False
+        self.time_limits = TimeLimits(self._measure, self.config.time_limit_cache)
         # a Judge that is never closed still stops its sandbox and removes its folder (GC or exit)
         self._finalizer = weakref.finalize(self, _release, self.executor, root if self._own_dir else None)
 
@@ -144,11 +149,11 @@ class Judge:
 
     def limits_for(self, problem: Problem, time_factor: float = 1.0) -> Limits:
         """The run's limits; `time_factor` multiplies the time limit (a language's, see languages.yaml)."""
-        cpu = problem.time_limit
+        cpu = self.time_limit_for(problem)
         if self.config.time_limit_cap is not None:
             cpu = min(cpu, self.config.time_limit_cap)
         cpu *= time_factor
-        wall = cpu * self.config.wall_factor + 1.0
+        wall = wall_limit(cpu, self.config.wall_factor, self.config.wall_extra_s)
         if problem.interactive:
             wall *= 2  # the interactor's own work passes on the program's wall clock
         return Limits(
@@ -160,7 +165,23 @@ class Judge:
             file_mb=max(problem.output_limit_mb, 64),
         )
 
+    def time_limit_for(self, problem: Problem) -> float:
+        """The problem's CPU time limit: as the package states it, or (stating none) the slowest
+        accepted submission's time x ac_to_time_limit, measured once per package content."""
+        if not TimeLimits.needs_measuring(problem):
+            return problem.time_limit
+        measured = self.time_limits.get(problem)
+        return problem.time_limit if measured is None else measured.time_limit
+
     # -- internals --------------------------------------------------------------------------
+
+    def _measure(self, problem: Problem, code: str | dict[str, str], language: str, cpu_s: float) -> Judgement:
+        """Run an accepted submission on every test under a generous limit (for TimeLimits)."""
+        lang = self._python_choice(normalize_language(language))[0]
+        limits = self.limits_for(problem.model_copy(update={"time_limit": cpu_s, "metadata": {}}))
+        wall = wall_limit(cpu_s) * (2 if problem.interactive else 1)
+        limits = limits.model_copy(update={"cpu_s": cpu_s, "wall_s": wall})
+        return self._judge_io(problem, code, lang, False, limits=limits)
 
     def _judge(
         self, problem: Problem, code: str | Mapping[str, str], language: str, *, samples_only: bool
@@ -192,7 +213,13 @@ class Judge:
         return lang, factor, f"{cpython} (PyPy is not installed: the time limit is multiplied by {factor:g})"
 
     def _judge_io(
-        self, problem: Problem, code: str | Mapping[str, str], lang: str, samples_only: bool, factor: float = 1.0
+        self,
+        problem: Problem,
+        code: str | Mapping[str, str],
+        lang: str,
+        samples_only: bool,
+        factor: float = 1.0,
+        limits: Limits | None = None,
     ) -> Judgement:
         tests = self._tests(problem, samples_only)
         hidden = self._hidden(problem, problem.tests)  # every test's data, whichever are run
@@ -220,7 +247,7 @@ class Judge:
             problem_id=problem.id,
             executor=self.executor,
             program=program,
-            limits=self.limits_for(problem, factor),
+            limits=limits or self.limits_for(problem, factor),
             flags=self._flags(problem),
             validator=self._validator(problem),
             validator_args=validator_args(problem),
