@@ -3,6 +3,7 @@ runs for real (AC/WA/RTE/TLE/CE), Python runs under PyPy when asked, runs see on
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,27 @@ def test_a_judged_program_sees_exactly_one_cpu(make_problem, fork_server: bool) 
         for code, lang in ((AFFINITY_PY, "python"), (AFFINITY_C, "c")):
             judgement = judger.judge(problem, code, lang)
             assert judgement.verdict == Verdict.AC, judgement.feedback()
+
+
+@needs_bwrap
+def test_without_pypy_auto_runs_cpython_with_the_time_factor_and_says_so(
+    make_problem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A sandbox PATH holding only python3 (no pypy3): the real selection, on a machine without PyPy."""
+    import aiflows.judge._languages as languages
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python3").symlink_to(shutil.which("python3") or "/usr/bin/python3")
+    monkeypatch.setattr(languages, "SANDBOX_PATH", str(bin_dir))
+    languages.toolchain.cache_clear()
+    try:
+        problem = make_problem([("x\n", "x\n")], time_limit=0.2)
+        with Judge(JudgeConfig(jobs=1, python="auto")) as judger:
+            judgement = judger.judge(problem, "while True:\n    pass\n", "python")
+        assert judgement.language == "python" and judgement.runtime.startswith("CPython")
+        assert "PyPy is not installed" in judgement.runtime and "multiplied by 3" in judgement.runtime
+        assert judgement.verdict == Verdict.TLE
+        assert "limit is 0.6 s CPU" in judgement.first_failure.message  # type: ignore[union-attr]
+    finally:
+        languages.toolchain.cache_clear()
