@@ -4,10 +4,16 @@
     aiflows judge path/to/problem sol.cpp --samples          # public samples only
     aiflows judge path/to/problem sol.c --language c --json  # the Judgement as JSON
     aiflows judge path/to/problem sol.py --show-secret       # also the data of failed secret tests
+    aiflows judge check path/to/problem                      # check the package, judge its submissions
 
 The data of secret (hidden) tests, their input, answer, the program's output and stderr and the
 checker's words, is not shown unless `--show-secret` is given: samples show everything.
 The exit code is 0 when the program is accepted, 1 otherwise (2 for bad usage).
+
+`aiflows judge check PACKAGE` checks a package as problemtools' verifyproblem does (problem.yaml
+keys and types, data present, input validators accepting the data, output validators building)
+and judges every reference submission against its expected verdict, one row each; the exit code
+is 1 when a submission disagrees or the package has an error (each named by file and key).
 """
 
 from __future__ import annotations
@@ -23,8 +29,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "judge", help="judge a program on a problem package (sandboxed)", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("problem", type=Path, help="the problem package folder (problem.yaml, data/, ...)")
-    parser.add_argument("submission", type=Path, help="the program's source file (.py, .c, .cc/.cpp)")
+    parser.add_argument("problem", type=Path, help="the problem package folder (problem.yaml, data/, ...), or `check`")
+    parser.add_argument(
+        "submission", type=Path, help="the program's source file (.py, .c, .cc/.cpp); after `check`: the package"
+    )
     parser.add_argument("--language", default=None, help="python, c or cpp (default: from the file extension)")
     parser.add_argument("--samples", action="store_true", help="judge on the public samples only")
     parser.add_argument("-j", "--jobs", type=int, default=2, help="programs run at once (default 2)")
@@ -51,6 +59,8 @@ def handle(args: argparse.Namespace) -> int:
     from aiflows.judge._redact import without_secret_data
     from aiflows.problems import load_package
 
+    if str(args.problem) == "check" and not args.problem.exists():
+        return _check(args)
     source: Path = args.submission
     if not source.is_file():
         raise PackageError(str(args.problem), "the submission file does not exist", file=source)
@@ -76,6 +86,31 @@ def handle(args: argparse.Namespace) -> int:
         if getattr(judgement, "sandbox", "bwrap") == "none":
             print("Judged WITHOUT a sandbox (--sandbox none): the program could read and write any file.")
     return 0 if judgement.verdict == Verdict.AC else 1
+
+
+def _check(args: argparse.Namespace) -> int:
+    from aiflows.judge import Judge, JudgeConfig
+    from aiflows.judge.check import check_package
+
+    package: Path = args.submission
+    if not (package / "problem.yaml").is_file():
+        print(f"error: {package}: not a problem package (no problem.yaml)", file=sys.stderr)
+        return 2
+    config = JudgeConfig(jobs=args.jobs, time_limit_cap=args.time_limit_cap, sandbox=args.sandbox)
+    with Judge(config) as judger:
+        report = check_package(package, judger)
+    if args.json:
+        print(report.model_dump_json(indent=2))
+    else:
+        print(report.table())
+        counts = {o: sum(r.outcome == o for r in report.rows) for o in ("agree", "disagree", "unsupported")}
+        errors = sum(i.level == "error" for i in report.issues)
+        judge_errors = sum(r.outcome == "judge-error" for r in report.rows)
+        print(
+            f"{package.name}: {counts['agree']} agree, {counts['disagree']} disagree, "
+            f"{counts['unsupported']} unsupported, {judge_errors} judge errors; {errors} package errors"
+        )
+    return 0 if report.ok else 1
 
 
 if __name__ == "__main__":

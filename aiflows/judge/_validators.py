@@ -70,7 +70,7 @@ def build_validator(
     folder = _descend(source)
     files = [folder] if folder.is_file() else sorted(p for p in folder.rglob("*") if p.is_file())
     if not files:
-        raise ValidatorError(problem_id, "the output validator folder is empty", file=source)
+        raise ValidatorError(problem_id, "the validator folder is empty", file=source)
     digest = hashlib.sha256(BUILD_RECIPE.encode() + b"\0")
     digest.update(json.dumps(dict(constants or {}), sort_keys=True, default=str).encode() + b"\0")
     for f in files:
@@ -120,11 +120,15 @@ def _build(
             )
         _fresh_copy(folder, out, sandbox, constants)
         return Validator(argv=[python_executable(), str(src / _inside(main, folder))], source=main, home=out)
+    scripts = [f for f in files if f.suffix == ".sh"]
+    if len(scripts) == 1:  # a shell script (packages often lose the executable bit)
+        _fresh_copy(folder, out, sandbox, constants)
+        return Validator(argv=["bash", str(src / _inside(scripts[0], folder))], source=scripts[0], home=out)
     runnable = [f for f in files if os.access(f, os.X_OK)]
     if len(runnable) == 1:
         _fresh_copy(folder, out, sandbox, constants)
         return Validator(argv=[str(src / _inside(runnable[0], folder))], source=runnable[0], home=out)
-    raise ValidatorError(problem_id, "no C, C++ or Python source in the output validator", file=source)
+    raise ValidatorError(problem_id, "no C, C++, Python or shell source in the validator", file=source)
 
 
 def _descend(source: Path) -> Path:
@@ -223,9 +227,9 @@ def _compile(
     cmd = [compiler, "-O2", std, "-I", f"{HOME}/src", *names, "-o", f"{HOME}/validator"]
     if compiler == "gcc":
         cmd.append("-lm")
-    err = build_in_sandbox(problem_id, cmd, out, sandbox, what="compiling the output validator", file=sources[0])
+    err = build_in_sandbox(problem_id, cmd, out, sandbox, what="compiling the validator", file=sources[0])
     if err is not None:
-        raise ValidatorError(problem_id, f"the output validator does not compile:\n{err[-3000:]}", file=sources[0])
+        raise ValidatorError(problem_id, f"the validator does not compile:\n{err[-3000:]}", file=sources[0])
     (out / READY).touch()
     return validator
 
