@@ -16,10 +16,19 @@ the sides (so a change in the machine's load hits them alike):
   judge costs.
 
 The last line is `RESULT judge_tps=... subprocess_tps=... floor_tps=... ratio_vs_subprocess=...
-ratio_vs_floor=... conformance=MATCHED/TOTAL sandbox=bwrap|none` (ratio_vs_floor = floor_tps / judge_tps; the goal
-is >= 5 for ratio_vs_subprocess and <= 2 for ratio_vs_floor; conformance counts the timed
-submissions that got AC; sandbox says which sandbox the judge's runs had: `--sandbox none`
+ratio_vs_floor=... conformance=MATCHED/TOTAL sandbox=bwrap|none agree=N disagree=N unsupported=N
+judge_errors=N samples_only_agree=N samples_only_disagree=N real_tps=...` (ratio_vs_floor = floor_tps /
+judge_tps; the goal is >= 5 for ratio_vs_subprocess and <= 2 for ratio_vs_floor; conformance counts
+the timed submissions that got AC; sandbox says which sandbox the judge's runs had: `--sandbox none`
 measures the judge with no isolation and says so).
+
+Then, over every package of both sets (scoring, interactive and multi-pass ones included), every
+reference submission in every language is judged as `aiflows judge check` does (see
+`aiflows.judge.check`) and printed as one row: agree / disagree / unsupported (its language's
+toolchain is absent, or the judge's table has no such language) / judge-error (the package is at
+fault, the row names the file). Packages with no secret data (samples only) are counted apart.
+real_tps is tests per second over the accepted runs of that pass (real packages, every language).
+Time limits are capped at 2 s there (`--cap`), as in the conformance test. `--no-packages` skips it.
 """
 
 from __future__ import annotations
@@ -42,6 +51,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from aiflows.judge import CompareFlags, Judge, JudgeConfig, Verdict, compare_output  # noqa: E402 (after sys.path)
+from aiflows.judge.check import PackageReport, check_package  # noqa: E402 (after sys.path)
 from aiflows.problems import list_submissions, load_package  # noqa: E402 (after sys.path)
 from aiflows.problems.errors import ProblemError  # noqa: E402 (after sys.path)
 from aiflows.problems.model import Problem  # noqa: E402 (after sys.path)
@@ -153,6 +163,35 @@ class Floor:
             proc.wait()
 
 
+def package_pass(data: Path, jobs: int, cap: float, sandbox: str) -> tuple[list[PackageReport], float]:
+    """Every package's reference submissions judged and compared with what the package expects."""
+    folders = [
+        p
+        for name in ("kattis-examples", "bapctools")
+        for p in sorted((data / name).iterdir())
+        if (p / "problem.yaml").is_file()
+    ]
+    config = JudgeConfig(jobs=jobs, time_limit_cap=cap, sandbox=sandbox)  # type: ignore[arg-type]
+    start = time.perf_counter()
+    with Judge(config) as judger, ThreadPoolExecutor(max_workers=jobs) as pool:
+        reports = list(pool.map(lambda p: check_package(p, judger, run_input_validators=False), folders))
+    return reports, time.perf_counter() - start
+
+
+def package_summary(reports: list[PackageReport]) -> dict[str, float]:
+    rows = [(r, row) for r in reports for row in r.rows]
+    out: dict[str, float] = {}
+    for outcome in ("agree", "disagree", "unsupported"):
+        out[outcome] = sum(row.outcome == outcome and not row.samples_only for _, row in rows)
+    out["judge_errors"] = sum(row.outcome == "judge-error" for _, row in rows)
+    for outcome in ("agree", "disagree"):
+        out[f"samples_only_{outcome}"] = sum(row.outcome == outcome and row.samples_only for _, row in rows)
+    accepted = [row for _, row in rows if row.got == "AC"]
+    seconds = sum(row.seconds for row in accepted)
+    out["real_tps"] = sum(row.tests for row in accepted) / seconds if seconds else 0.0
+    return out
+
+
 def timed(jobs: list[Job], fn: Callable[[Job], int], workers: int, advance: Callable[[], None]) -> tuple[float, int]:
     start = time.perf_counter()
     passed = 0
@@ -170,6 +209,8 @@ def main(argv: Iterable[str] | None = None) -> int:
     )
     parser.add_argument("--repeat", type=int, default=10, help="how many times to run the whole workload per side")
     parser.add_argument("--jobs", type=int, default=1, help="programs run at once, the same for every side")
+    parser.add_argument("--no-packages", action="store_true", help="skip judging every package's submissions")
+    parser.add_argument("--cap", type=float, default=2.0, help="time-limit cap of the package pass (seconds)")
     parser.add_argument(
         "--sandbox",
         choices=("auto", "bwrap", "none"),
@@ -226,11 +267,20 @@ def main(argv: Iterable[str] | None = None) -> int:
         leftover.unlink()
     scratch.rmdir()
     matched = sum(v == Verdict.AC for v in verdicts)
+    extra = ""
+    if not args.no_packages:
+        reports, seconds = package_pass(args.data, max(args.jobs, 2), args.cap, args.sandbox)
+        for report in reports:
+            if report.rows or report.issues:
+                print(report.table())
+        summary = package_summary(reports)
+        print(f"package pass: {sum(len(r.rows) for r in reports)} submissions in {seconds:.1f} s")
+        extra = " " + " ".join(f"{k}={v:.1f}" if k == "real_tps" else f"{k}={int(v)}" for k, v in summary.items())
     print(
         f"RESULT judge_tps={results['judge']:.1f} subprocess_tps={results['subprocess']:.1f} "
         f"floor_tps={results['floor']:.1f} ratio_vs_subprocess={results['judge'] / results['subprocess']:.2f} "
         f"ratio_vs_floor={results['floor'] / results['judge']:.2f} conformance={matched}/{len(verdicts)} "
-        f"sandbox={sandbox}"
+        f"sandbox={sandbox}{extra}"
     )
     return 0
 
