@@ -18,7 +18,7 @@ from aiflows.judge._models import Limits, RunResult
 from aiflows.judge._validator_sandbox import kill
 from aiflows.judge._validators import ACCEPT
 
-__all__ = ["Interactor", "drain", "race", "reap"]
+__all__ = ["Interactor", "drain", "race", "reap", "reap_wait_s"]
 
 EXIT_GRACE_S = 1.0
 
@@ -91,9 +91,18 @@ def drain(fd: int) -> None:
         os.close(fd)
 
 
-def reap(validator: subprocess.Popen[bytes], limits: Limits) -> None:
+def reap_wait_s(limits: Limits) -> float:
+    """How long an interactor may run on once the program has ended and its pipes are closed."""
+    return max(10.0, limits.wall_s * 2)
+
+
+def reap(validator: subprocess.Popen[bytes], limits: Limits) -> bool:
+    """Wait for the interactor to end; True when it hung (did not exit within `reap_wait_s`
+    of the program's end, its input closed) and was killed: the package is at fault then."""
     try:
-        validator.wait(timeout=max(10.0, limits.wall_s * 2))
+        validator.wait(timeout=reap_wait_s(limits))
+        return False
     except subprocess.TimeoutExpired:
         kill(validator)
         validator.wait()
+        return True

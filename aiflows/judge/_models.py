@@ -119,13 +119,19 @@ class Judgement(BaseModel):
     score: float | None = None
     max_score: float | None = None
     group_scores: dict[str, float] = Field(default_factory=dict)
-    judge_error: str = ""  # the package (not the submission) is at fault: what and which file
     sandbox: Literal["bwrap", "none"] = "bwrap"  # "none": judged with no isolation (asked for explicitly)
     runtime: str = ""  # the toolchain that ran it ("CPython 3.12.3", "PyPy 7.3.11", "javac 17.0.13")
 
     @property
     def accepted(self) -> bool:
         return self.verdict == Verdict.AC
+
+    @property
+    def judge_error(self) -> str:
+        """When the package (a validator, an interactor) is at fault, not the submission: what
+        and which file; "" otherwise."""
+        fail = self.first_failure
+        return fail.message if fail is not None and fail.verdict == Verdict.JE else ""
 
     @property
     def passed(self) -> int:

@@ -19,7 +19,7 @@ from aiflows.judge._compare import CompareFlags, compare_output
 from aiflows.judge._errors import ValidatorError
 from aiflows.judge._executor import Executor
 from aiflows.judge._forkserver import Program
-from aiflows.judge._interactive import drain, race, reap
+from aiflows.judge._interactive import drain, race, reap, reap_wait_s
 from aiflows.judge._models import Limits, RunResult, TestResult, Verdict
 from aiflows.judge._validator_sandbox import ANSWER, FEEDBACK, INPUT, Binds, ValidatorSandbox, read_written, run_limits
 from aiflows.judge._validators import ACCEPT, REJECT, Validator, read_feedback
@@ -379,9 +379,17 @@ def _interactive(ctx: TestContext, test: TestCase, input_path: Path, tmp: Path, 
         os.close(to_val_w)  # only now does the interactor see the program's EOF
         if not draining:
             os.close(to_prog_r)
-        reap(validator, ctx.limits)
+        hung = reap(validator, ctx.limits)
     reader.join(timeout=5)
     base = _base(test, run, err_path)
+    if hung:  # the interactor's fault, whatever the program did: a judge error naming it
+        err = ValidatorError(
+            ctx.problem_id,
+            f"the interactor did not exit within {reap_wait_s(ctx.limits):g} s of the program's end "
+            "(its input closed) and was killed",
+            file=ctx.validator.source,
+        )
+        return base.model_copy(update={"verdict": Verdict.JE, "message": str(err)})
     code = validator.returncode
     if validator_first and (code == REJECT or run.signal == signal.SIGPIPE):
         # the interactor's verdict stands; a SIGPIPE after it left is not the program's fault

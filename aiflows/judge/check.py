@@ -283,6 +283,12 @@ def _judge_one(judger: Judge, problem: Problem, sub: Submission, scoring: bool) 
         return row.model_copy(update={"detail": str(exc).splitlines()[0][:120]})
     except (JudgeError, UnicodeDecodeError, OSError, subprocess.SubprocessError) as exc:
         return row.model_copy(update={"outcome": "judge-error", "detail": str(exc).replace("\n", " ")[:200]})
+    if judgement.verdict == "CE" and "CE" not in expected and judgement.compile_output.startswith("cannot tell"):
+        # a reference submission with no entry point: the package's fault, not a verdict on a program
+        why = f"problem '{problem.id}', file {sub.path}: {judgement.compile_output.splitlines()[0][:160]}"
+        return row.model_copy(update={"outcome": "judge-error", "got": "CE", "detail": why})
+    if judgement.judge_error:
+        return row.model_copy(update={"outcome": "judge-error", "got": "JE", "detail": judgement.judge_error[:200]})
     agree = any(judgement.agrees_with(v) for v in expected) and _score_agrees(judgement, sub, want_score)
     fail = judgement.first_failure
     why = "" if agree else (fail.message if fail else judgement.compile_output[:80]).replace("\n", " ")[:100]
