@@ -21,7 +21,7 @@ import sys
 import tempfile
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Literal, Self
 
@@ -37,7 +37,7 @@ from aiflows.judge._models import Judgement, Limits, TestResult, Verdict
 from aiflows.judge._package import answer_program, is_submit_answer, validator_args, validator_cache_dir, with_includes
 from aiflows.judge._programs import KeyedLocks, build_program, normalize_language
 from aiflows.judge._sandbox import SandboxView, outermost
-from aiflows.judge._scoring import GroupRules, grade, max_score
+from aiflows.judge._scoring import GroupRules, grade, group_flags, max_score
 from aiflows.judge._testrun import ScratchPool, TestContext, run_test
 from aiflows.judge._timelimit import WALL_EXTRA_S, WALL_FACTOR, TimeLimits, wall_limit
 from aiflows.judge._validator_sandbox import ValidatorSandbox
@@ -259,9 +259,10 @@ class Judge:
         )
         if problem.metadata.get("scoring") and not samples_only:
             return self._scored(problem, ctx, tests, lang)
+        pick = self._group_context(problem, ctx)
         results: list[TestResult] = []
         for test in tests:
-            result = run_test(ctx, test)
+            result = run_test(pick(test), test)
             results.append(result)
             if result.verdict != Verdict.AC and self.config.stop_on_failure and not samples_only:
                 break
@@ -277,13 +278,10 @@ class Judge:
 
     def _scored(self, problem: Problem, ctx: TestContext, tests: list[TestCase], lang: str) -> Judgement:
         """A scoring problem: every group run as its `on_reject` says, the score aggregated."""
-        contexts: dict[tuple[str, ...] | None, TestContext] = {None: ctx}
+        pick = self._group_context(problem, ctx)
 
-        def run(test: TestCase, rule: GroupRules) -> TestResult:
-            key = rule.validator_flags
-            if key not in contexts:
-                contexts[key] = dataclasses.replace(ctx, validator_args=validator_args(problem, key))
-            return run_test(contexts[key], test)
+        def run(test: TestCase, _rule: GroupRules) -> TestResult:
+            return run_test(pick(test), test)
 
         top, results = grade(problem, tests, run)
         return Judgement(
@@ -306,6 +304,31 @@ class Judge:
         if not chosen and not samples_only:
             raise PackageError(problem.id, "the problem has no test data", file=problem.root)
         return chosen
+
+    def _group_context(self, problem: Problem, ctx: TestContext) -> Callable[[TestCase], TestContext]:
+        """The context of a test: its group's validator flags (test_group.yaml / testdata.yaml)
+        where they differ from problem.yaml's."""
+        by_group = group_flags(problem)
+        if not by_group:
+            return lambda _test: ctx
+        contexts: dict[tuple[str, ...], TestContext] = {}
+
+        def pick(test: TestCase) -> TestContext:
+            flags = by_group.get(test.name.rpartition("/")[0])
+            if flags is None:
+                return ctx
+            if flags not in contexts:
+                if problem.validation == "default":
+                    try:
+                        compare = CompareFlags.parse(list(flags))
+                    except ValueError as exc:
+                        raise PackageError(problem.id, f"output_validator_args: {exc}", file=problem.root) from None
+                    contexts[flags] = dataclasses.replace(ctx, flags=compare)
+                else:
+                    contexts[flags] = dataclasses.replace(ctx, validator_args=validator_args(problem, flags))
+            return contexts[flags]
+
+        return pick
 
     def _flags(self, problem: Problem) -> CompareFlags:
         if problem.validation != "default":

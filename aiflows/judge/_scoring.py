@@ -17,6 +17,7 @@ worst, or AC when `accept_if_any_accepted` and one part is accepted), as problem
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -27,7 +28,7 @@ from aiflows.judge._errors import PackageError
 from aiflows.judge._models import TestResult, Verdict
 from aiflows.problems.model import Problem, TestCase
 
-__all__ = ["GroupResult", "GroupRules", "grade", "group_rules", "max_score"]
+__all__ = ["GroupResult", "GroupRules", "grade", "group_flags", "group_rules", "max_score"]
 
 _SEVERITY = [Verdict.AC, Verdict.WA, Verdict.OLE, Verdict.TLE, Verdict.MLE, Verdict.RTE, Verdict.JE]
 
@@ -62,14 +63,50 @@ def group_rules(problem: Problem) -> dict[str, GroupRules]:
     root = problem.root
     if root is None or not (root / "data").is_dir():
         return {"": GroupRules()}
+    return dict(_group_rules(problem.id, root, (root / "data").stat().st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=256)
+def _group_rules(problem_id: str, root: Path, _mtime: int) -> tuple[tuple[str, GroupRules], ...]:
+    """Read once per package (and folder change): the judge asks on every judgement."""
     rules: dict[str, GroupRules] = {}
     data = root / "data"
     folders = [data, *sorted(p for p in data.rglob("*") if p.is_dir())]
     for folder in folders:
         name = "" if folder == data else folder.relative_to(data).as_posix()
-        parent = rules.get(name.rpartition("/")[0], GroupRules()) if name else GroupRules()
-        rules[name] = _read(problem.id, folder, parent)
-    return rules
+        parent = rules.get(name.rpartition("/")[0], GroupRules()) if name else _generated_root(problem_id, root)
+        rules[name] = _read(problem_id, folder, parent)
+    return tuple(rules.items())
+
+
+def _generated_root(problem_id: str, root: Path) -> GroupRules:
+    """BAPCtools writes `data/test_group.yaml` from generators.yaml's top-level `test_group.yaml`
+    (or `testdata.yaml`) key; a package whose data is committed without it still means it."""
+    import yaml
+
+    path = root / "generators" / "generators.yaml"
+    if (root / "data" / "test_group.yaml").is_file() or (root / "data" / "testdata.yaml").is_file():
+        return GroupRules()
+    if not path.is_file():
+        return GroupRules()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise PackageError(problem_id, f"cannot read generators.yaml: {exc}", file=path) from None
+    if not isinstance(raw, dict):
+        return GroupRules()
+    try:
+        for key, parse in (("test_group.yaml", _modern), ("testdata.yaml", _legacy)):
+            if isinstance(raw.get(key), dict):
+                return GroupRules().model_copy(update=parse(raw[key]))
+    except (TypeError, ValueError) as exc:
+        raise PackageError(problem_id, f"generators.yaml: {exc}", file=path) from None
+    return GroupRules()
+
+
+def group_flags(problem: Problem) -> dict[str, tuple[str, ...]]:
+    """Each group's output validator flags, for the groups that give their own."""
+    return {g: r.validator_flags for g, r in group_rules(problem).items() if r.validator_flags is not None}
 
 
 def _read(problem_id: str, folder: Path, parent: GroupRules) -> GroupRules:

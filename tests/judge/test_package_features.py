@@ -231,3 +231,26 @@ def test_output_validators_are_built_once_across_processes(tmp_path: Path, monke
         assert j.validator_cache == cache
         assert j.judge(load_package(root), "print(input())", "python").verdict == Verdict.AC
     assert len([p for p in cache.iterdir() if p.is_dir()]) == 2
+
+
+@pytest.mark.parametrize("where", ["data/secret/test_group.yaml", "generators/generators.yaml"])
+def test_group_validator_args_apply_to_their_group(judger: Judge, tmp_path: Path, where: str) -> None:
+    args = "output_validator_args: [case_sensitive]\n"
+    text = args if where.startswith("data") else "test_group.yaml:\n  " + args
+    root = write(
+        tmp_path / "groups",
+        {
+            "problem.yaml": "problem_format_version: 2023-07-draft\nname: Groups\n",
+            "data/sample/1.in": "x\n",
+            "data/sample/1.ans": "Hello\n",
+            "data/secret/2.in": "x\n",
+            "data/secret/2.ans": "Hello\n",
+            where: text,
+        },
+    )
+    judgement = judger.judge(load_package(root), "print('hello')", "python")
+    verdicts = {t.name: t.verdict for t in judgement.tests}
+    # problem.yaml's default comparison ignores case; the group's case_sensitive does not
+    expected_sample = Verdict.AC if where.startswith("data") else Verdict.WA  # generators.yaml: all of data/
+    assert verdicts["sample/1"] == expected_sample
+    assert judgement.verdict == Verdict.WA
