@@ -52,6 +52,7 @@ MAX_SYNTAX_CHECK = 4 << 20  # characters: larger Python sources are left for the
 # file_mb: a build writes programs with large initialised static arrays (a 512 MiB table is a
 # 512 MiB binary); processes: javac, go build and kotlinc run many threads
 COMPILE_LIMITS = Limits(cpu_s=60, wall_s=90, memory_mb=2048, processes=256, output_mb=64, file_mb=4096)
+COMPILE_TMP_MB = 4096  # the build's /tmp: an assembler writes a 512 MiB static array's object there
 COMPILE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "TMPDIR": "/tmp", "LANG": "C.UTF-8", "HOME": "/tmp"}
 COMPILE_ENV |= {"GOCACHE": "/tmp/go-cache", "GOPATH": "/tmp/go", "GO111MODULE": "off"}
 JVM_MAX_STACK_MB = 1024  # the JVM refuses a larger -Xss
@@ -179,8 +180,12 @@ def _fill(arg: str, values: Mapping[str, str]) -> str:
 
 
 def _default_name(lang: Language, code: str) -> str:
-    if lang.entry == "java":  # javac wants the public class's name
-        found = re.search(r"\bpublic\s+(?:final\s+)?class\s+(\w+)", code)
+    if lang.entry == "java":  # javac wants the public class's name; java, the class holding main
+        found = re.search(r"\bpublic\s+(?:final\s+|abstract\s+)*class\s+(\w+)", code)
+        if found is None:  # no public class: the last class declared before main
+            main = re.search(r"\bstatic\s+(?:public\s+)?void\s+main\s*\(", code)
+            before = code[: main.start()] if main else code
+            found = next(reversed(list(re.finditer(r"\bclass\s+(\w+)", before))), None)
         return f"{found.group(1) if found else 'Main'}.java"
     if lang.entry == "python":
         return "main.py"
@@ -238,9 +243,8 @@ def _compile(
         os.chown(out, uid, uid)
     src_in, out_in = ("/judge/src", "/judge/out") if view is not None else (str(folder), str(out))
     if view is not None:
-        view = view.model_copy(
-            update={"ro_binds": (*view.ro_binds, (str(folder), src_in)), "rw_binds": ((str(out), out_in),)}
-        )
+        binds = {"ro_binds": (*view.ro_binds, (str(folder), src_in)), "rw_binds": ((str(out), out_in),)}
+        view = view.model_copy(update=binds | {"tmp_size_mb": max(view.tmp_size_mb, COMPILE_TMP_MB)})
     values = {"src": src_in, "out": out_in, "main": main, "entry": entry}
     argv: list[str] = []
     for arg in lang.compile:

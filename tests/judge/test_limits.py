@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from aiflows.judge import Judge, JudgeConfig, Verdict
+from aiflows.judge._languages import toolchain
 from aiflows.judge._sandbox import bwrap_works
 
 pytestmark = [pytest.mark.skipif(not bwrap_works(), reason="bubblewrap cannot create namespaces here")]
@@ -17,9 +18,10 @@ int main() { long s = 0; for (long i = 0; i < (512L << 20); i += 4096) { table[i
 """
 STATIC_FILLED = """
 #include <cstdio>
-static int table[80 << 20] = {1, 2, 3};
-int main() { std::printf("%d\\n", table[0] + table[(80 << 20) - 1]); }
+char table[512 << 20] = {1};  // stored in the binary: a 512 MiB object file and program
+int main() { int i; if (std::scanf("%d", &i) != 1) return 1; table[i] = 5; std::printf("%d\\n", table[0] + table[i]); }
 """
+JAVA_NOT_PUBLIC = "class Hello {\n    public static void main(String[] a) { System.out.println(6); }\n}\n"
 DEEP = """
 #include <cstdio>
 long depth(long n) { volatile char pad[64]; pad[0] = (char)n; return n == 0 ? 0 : 1 + depth(n - 1) + pad[0] * 0; }
@@ -62,9 +64,16 @@ def test_a_512_mib_static_array_compiles_and_runs_under_a_higher_memory_limit(an
 
 
 @pytest.mark.slow
-def test_a_320_mib_initialised_array_compiles(any_judge: Judge, make_problem) -> None:  # type: ignore[no-untyped-def]
-    problem = make_problem([("\n", "1\n")], memory_limit_mb=1024)
+def test_a_512_mib_initialised_array_compiles(any_judge: Judge, make_problem) -> None:  # type: ignore[no-untyped-def]
+    problem = make_problem([("300000000\n", "6\n")], memory_limit_mb=2048)
     judgement = any_judge.judge(problem, STATIC_FILLED, "cpp")
+    assert judgement.verdict == Verdict.AC, judgement.feedback()
+
+
+def test_a_java_class_that_is_not_public_runs(any_judge: Judge, make_problem) -> None:  # type: ignore[no-untyped-def]
+    if toolchain("java") is None:
+        pytest.skip("no JDK installed")
+    judgement = any_judge.judge(make_problem([("\n", "6\n")]), JAVA_NOT_PUBLIC, "java")
     assert judgement.verdict == Verdict.AC, judgement.feedback()
 
 
