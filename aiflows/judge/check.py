@@ -30,25 +30,14 @@ from aiflows.judge._validator_sandbox import ValidatorSandbox, run_limits
 from aiflows.judge._validators import ACCEPT, build_validator
 from aiflows.problems.constants import substitute
 from aiflows.problems.errors import ProblemError
-from aiflows.problems.kattis import load_package
+from aiflows.problems.kattis import load_package, unknown_keys
 from aiflows.problems.model import Problem
 from aiflows.problems.submissions import Submission, list_submissions
 
-__all__ = ["Issue", "PackageReport", "Row", "check_package", "expected_of", "known_keys"]
+__all__ = ["Issue", "PackageReport", "Row", "check_package", "expected_of", "follow_text_link"]
 
 Outcome = Literal["agree", "disagree", "unsupported", "judge-error", "no-expectation"]
 
-_KEYS = {
-    "problem_format_version", "type", "name", "uuid", "version", "credits", "source", "license",
-    "rights_owner", "embargo_until", "limits", "keywords", "languages", "allow_file_writing",
-    "constants", "author", "source_url", "validation", "validator_flags", "grading", "scoring",
-    "output_validator_args", "input_validator_args", "time_limit",
-}  # fmt: skip
-_LIMIT_KEYS = {
-    "time_multiplier", "time_safety_margin", "time_multipliers", "time_limit", "time_resolution", "memory",
-    "output", "code", "compilation_time", "compilation_memory", "validation_time", "validation_memory",
-    "validation_output", "validation_passes",
-}  # fmt: skip
 _MARKER = re.compile(r"@EXPECTED_(RESULTS|SCORE)@\s*:?\s*([^\n]*)")
 _NAMES = {
     "ACCEPTED": "AC", "WRONG_ANSWER": "WA", "TIME_LIMIT_EXCEEDED": "TLE", "RUN_TIME_ERROR": "RTE",
@@ -57,11 +46,6 @@ _NAMES = {
     "CORRECT": "AC", "WRONG-ANSWER": "WA", "NO-OUTPUT": "WA", "TIMELIMIT": "TLE", "RUN-ERROR": "RTE",
     "COMPILER-ERROR": "CE", "OUTPUT-LIMIT": "OLE", "MEMORY-LIMIT": "MLE",
 }  # fmt: skip
-
-
-def known_keys() -> tuple[set[str], set[str]]:
-    """The problem.yaml keys (top level, under `limits`) of the legacy, 2023-07 and 2025-09 formats."""
-    return set(_KEYS), set(_LIMIT_KEYS)
 
 
 class Issue(BaseModel):
@@ -151,19 +135,11 @@ def _yaml_issues(root: Path) -> list[Issue]:
     except ProblemError as exc:
         return [Issue(level="error", file=str(path), message=str(exc))]
     issues = [
-        Issue(level="warning", file=str(path), key=str(key), message="unknown key (not in the problem package format)")
-        for key in raw
-        if str(key) not in _KEYS
+        Issue(level="warning", file=str(path), key=key, message="unknown key (not in the problem package format)")
+        for key in unknown_keys(raw)
     ]
-    limits = raw.get("limits")
-    if limits is not None and not isinstance(limits, dict):
+    if raw.get("limits") is not None and not isinstance(raw.get("limits"), dict):
         issues.append(Issue(level="error", file=str(path), key="limits", message="expected a mapping"))
-    elif isinstance(limits, dict):
-        issues += [
-            Issue(level="warning", file=str(path), key=f"limits.{k}", message="unknown key")
-            for k in limits
-            if str(k) not in _LIMIT_KEYS
-        ]
     return issues
 
 

@@ -14,17 +14,47 @@ Example:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from aiflows.problems._files import read_yaml_mapping
 from aiflows.problems.config import PackageConfig, read_package_config
 from aiflows.problems.errors import ProblemError, ProblemSet
 from aiflows.problems.model import Problem
 from aiflows.problems.statement import build_statement
 from aiflows.problems.testdata import TestData, collect_tests
 
-__all__ = ["is_package", "load_package", "load_packages"]
+__all__ = ["LIMIT_KEYS", "PROBLEM_YAML_KEYS", "is_package", "load_package", "load_packages", "unknown_keys"]
+
+log = logging.getLogger("aiflows.problems")
+
+# problem.yaml's keys in the legacy, 2023-07 and 2025-09 formats (and BAPCtools' own)
+PROBLEM_YAML_KEYS = frozenset(
+    {
+        "problem_format_version", "type", "name", "uuid", "version", "credits", "source", "license",
+        "rights_owner", "embargo_until", "limits", "keywords", "languages", "allow_file_writing",
+        "constants", "author", "source_url", "validation", "validator_flags", "grading", "scoring",
+        "output_validator_args", "input_validator_args", "time_limit",
+    }
+)  # fmt: skip
+LIMIT_KEYS = frozenset(
+    {
+        "time_multiplier", "time_safety_margin", "time_multipliers", "time_limit", "time_resolution", "memory",
+        "output", "code", "compilation_time", "compilation_memory", "validation_time", "validation_memory",
+        "validation_output", "validation_passes",
+    }
+)  # fmt: skip
+
+
+def unknown_keys(raw: dict[str, Any]) -> list[str]:
+    """The keys of a parsed problem.yaml the format does not have (`limits.x` for those under limits)."""
+    found = [str(k) for k in raw if str(k) not in PROBLEM_YAML_KEYS]
+    limits = raw.get("limits")
+    if isinstance(limits, dict):
+        found += [f"limits.{k}" for k in limits if str(k) not in LIMIT_KEYS]
+    return found
 
 
 def is_package(path: Path) -> bool:
@@ -95,6 +125,7 @@ def load_package(
         interactions=data.interaction_samples,
         problem=pid,
         interactive=config.validation == "custom-interactive",
+        constants=config.constants,
     )
     return Problem(
         id=pid,
@@ -144,9 +175,14 @@ def _package_metadata(
     notes: list[str] = []
     if config.constants:
         meta["constants"] = dict(config.constants)
-        notes.append("sources use {{name}} constants from problem.yaml; they must be substituted before building")
+        notes.append("{{name}} constants from problem.yaml are substituted in the statement, validators and include/")
     if config.repaired_yaml:
         notes.append("problem.yaml was repaired: a value containing ': ' was quoted")
+    unknown = _unknown_keys(root)
+    if unknown:
+        meta["unknown_keys"] = unknown
+        notes.append(f"problem.yaml has keys the format does not know: {', '.join(unknown)}")
+        log.warning("%s: unknown keys %s", root / "problem.yaml", ", ".join(unknown))
     if not data.has_secret:
         notes.append(
             "no secret test data is committed"
@@ -167,6 +203,13 @@ def _package_metadata(
     if notes:
         meta["notes"] = notes
     return meta
+
+
+def _unknown_keys(root: Path) -> list[str]:
+    try:
+        return unknown_keys(read_yaml_mapping(root / "problem.yaml"))
+    except ProblemError:  # already parsed once by read_package_config (repaired YAML lands here)
+        return []
 
 
 def load_packages(

@@ -10,10 +10,12 @@ title and samples are still a usable prompt.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from aiflows.problems._files import read_text
+from aiflows.problems.constants import substitute
 from aiflows.problems.html_text import html_to_markdown
 from aiflows.problems.latex_text import latex_to_markdown
 from aiflows.problems.model import TestCase
@@ -56,17 +58,19 @@ def build_statement(
     interactions: Sequence[Path],
     problem: str,
     interactive: bool = False,
+    constants: Mapping[str, Any] | None = None,
 ) -> tuple[str, str | None]:
     """Return (markdown statement, statement file relative to `root` or None).
 
     For an interactive problem the sample `.in`/`.ans` files feed the interactor, not the
     program, so the transcripts are shown instead; without transcripts the files are shown
-    under a heading that says whose they are.
+    under a heading that says whose they are. problem.yaml's `{{constants}}` are substituted in
+    the statement's source, before it is converted.
     """
     path = find_statement(root)
     body = ""
     if path is not None:
-        raw = read_text(path, problem=problem)
+        raw = substitute(read_text(path, problem=problem), constants or {})
         if path.suffix == ".tex":
             body = latex_to_markdown(raw)
         elif path.suffix == ".html":
