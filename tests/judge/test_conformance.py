@@ -6,8 +6,9 @@ tmp dir. Exceptions, each explained where it is made:
 
 - packages without test data (divsort, testproblemconfig: BAPCtools generates their data
   from generators.yaml, which needs BAPCtools itself) are listed as skipped;
-- `constants` uses BAPCtools' `{{constant}}` substitution in its validator's header, so the
-  validator does not compile without BAPCtools: the judge must say so (ValidatorError naming
+- `constants`: the judge substitutes its `{{constants}}`, but its validators include BAPCtools'
+  `validation.h`, which this copy of the data holds only as a link into BAPCtools' own tree
+  (absent), so the validator does not compile: the judge must say so (ValidatorError naming
   the file) instead of judging;
 - `alternativeencryption` states its `output_validator_args: [case_sensitive]` only in
   generators.yaml (read by BAPCtools alone), so the test passes them to the validator;
