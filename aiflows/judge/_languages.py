@@ -110,6 +110,7 @@ def language_table() -> dict[str, Language]:
     return load_languages()
 
 
+@cache
 def _by_name() -> dict[str, str]:
     return {name.lower(): lang.id for lang in language_table().values() for name in (lang.id, *lang.aliases)}
 

@@ -92,6 +92,7 @@ class TimeLimits:
         self._run = run
         self.cache_dir = cache_dir or aiflows_home() / "judge" / "time-limits"
         self._memo: dict[str, MeasuredLimit | None] = {}
+        self._hashes: dict[Path, str] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self.measurements = 0  # packages measured by running their submissions (not read from cache)
@@ -110,13 +111,23 @@ class TimeLimits:
     def get(self, problem: Problem) -> MeasuredLimit | None:
         """The computed limit, or None when no accepted submission could run (then the default holds)."""
         assert problem.root is not None
-        key = package_hash(problem.root)
+        key = self._hash(problem.root)
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
             if key not in self._memo:
                 self._memo[key] = self._cached(key) or self._measure(problem, key)
             return self._memo[key]
+
+    def _hash(self, root: Path) -> str:
+        """The package's hash, worked out once per Judge (hashing the data costs more than a test)."""
+        with self._guard:
+            known = self._hashes.get(root)
+        if known is None:
+            known = package_hash(root)
+            with self._guard:
+                self._hashes[root] = known
+        return known
 
     def _cached(self, key: str) -> MeasuredLimit | None:
         path = self.cache_dir / f"{key}.json"
