@@ -26,7 +26,8 @@ def _exact_end(path, x0, end):
 
 
 @pytest.mark.parametrize(
-    ("method", "order", "stages"), [("euler", 1, 1), ("midpoint", 2, 2), ("heun", 2, 2), ("rk4", 4, 4)]
+    ("method", "order", "stages"),
+    [("euler", 1, 1), ("midpoint", 2, 2), ("heun", 2, 2), ("rk4", 4, 4), ("rk4_38", 4, 4)],
 )
 @pytest.mark.parametrize("path", [CosinePath(), VPPath()], ids=["cosine", "vp"])
 def test_order_of_accuracy_on_step_halving(method, order, stages, path):
@@ -104,3 +105,61 @@ def test_nan_in_the_velocity_stops_at_its_step():
     with pytest.raises(NonFiniteVelocity, match="at step 2 .t=0.5") as info:
         ODESolver(model).sample(torch.zeros(3, 2), method="euler", steps=4)
     assert info.value.step == 2
+
+
+FIXED = ("euler", "midpoint", "heun", "rk4", "rk4_38")
+
+
+@pytest.mark.parametrize("method", FIXED)
+def test_in_place_sampling_equals_the_autograd_path_and_leaves_the_start_alone(method):
+    field = gaussian_velocity(CosinePath(), MEAN, STD)
+    x0 = torch.randn(32, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    start = x0.clone()
+    plain = ODESolver(field).sample(x0, method=method, steps=8, enable_grad=True, return_trajectory=True)
+    fast = ODESolver(field).sample(x0, method=method, steps=8, return_trajectory=True)
+    assert torch.equal(x0, start)
+    assert fast.nfe == plain.nfe
+    torch.testing.assert_close(fast.x, plain.x, rtol=0, atol=1e-12)
+    assert len(fast.trajectory) == 9 and fast.trajectory[0] is x0
+    for a, b in zip(fast.trajectory, plain.trajectory, strict=True):  # each state its own tensor, not the buffer
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("method", FIXED)
+def test_a_model_that_returns_its_input_or_a_kept_tensor_is_not_overwritten(method):
+    """dx/dt = x (the model hands back the solver's own buffer) and dx/dt = c (the same tensor every call)."""
+    x0 = torch.ones(4, 2, dtype=torch.float64)
+    grown = ODESolver(lambda x, t: x).sample(x0, method=method, steps=64)
+    reference = ODESolver(lambda x, t: x.clone()).sample(x0, method=method, steps=64, enable_grad=True)
+    torch.testing.assert_close(grown.x, reference.x, rtol=1e-12, atol=0)
+    assert abs(float(grown.x[0, 0]) - math.e) < 0.05
+    const = torch.full((4, 2), 2.0, dtype=torch.float64)
+    moved = ODESolver(lambda x, t: const).sample(x0, method=method, steps=4)
+    assert torch.equal(const, torch.full((4, 2), 2.0, dtype=torch.float64))
+    torch.testing.assert_close(moved.x, x0 + 2.0)
+
+
+@pytest.mark.parametrize(("ours", "theirs"), [("euler", "euler"), ("midpoint", "midpoint"), ("rk4_38", "rk4")])
+def test_fixed_grid_solvers_match_torchdiffeq_on_the_same_method(ours, theirs):
+    from torchdiffeq import odeint
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 64), torch.nn.Tanh(), torch.nn.Linear(64, 2))
+
+    def model(x, t):
+        return net(torch.cat([x, t[:, None]], dim=1))
+
+    x0 = torch.randn(128, 2)
+    with torch.no_grad():
+        mine = ODESolver(model).sample(x0, method=ours, steps=16).x
+        other = odeint(lambda t, x: model(x, t.expand(len(x))), x0, torch.tensor([0.0, 1.0]), method=theirs,
+                       options={"step_size": 1 / 16})[-1]  # fmt: skip
+    assert float((mine - other).abs().max()) < 1e-5
+
+
+def test_time_tensor_with_autograd_is_fresh_per_call():
+    """With autograd the graph may keep t: refilling one tensor would break backward."""
+    w = torch.tensor(1.5, requires_grad=True)
+    out = ODESolver(lambda x, t: w * x * t[:, None]).sample(torch.ones(3, 2), method="rk4", steps=4, enable_grad=True)
+    (grad,) = torch.autograd.grad(out.x.sum(), w)
+    assert torch.isfinite(grad) and float(grad) > 0
