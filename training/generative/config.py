@@ -49,6 +49,11 @@ class GenTrainConfig(BaseModel):
     # average-velocity objectives
     jump_fraction: float = 0.25  # fraction of rows with s != t (the rest learn u(x, s, s) = v)
     adaptive_power: float = 0.0  # MeanFlow's adaptive loss weight power p (0: plain squared error; 1 on ImageNet)
+    time_sampler: Literal["uniform", "logit_normal"] = "uniform"  # how the interval's two ends are drawn
+    time_mean: float = (
+        0.0  # logit-normal: sigmoid(N(time_mean, time_std)); MeanFlow's (-0.4, 1.0) is 0.4 here (t = 0 noise)
+    )
+    time_std: float = 1.0
     # evaluation, checkpoints, logs
     eval_every: int = 500  # steps between sample PNGs and a sliced-W2 check (and at the end)
     eval_samples: int = 2000

@@ -128,7 +128,7 @@ def train(config: GenTrainConfig) -> TrainResult:
             rows = ((net(point.x_t, t, **extras) - point.dx_t) ** 2).reshape(len(x1), -1).mean(1)
             loss = rows.mean()
         else:
-            a, b = torch.rand(len(x1), generator=gen).to(device), torch.rand(len(x1), generator=gen).to(device)
+            a, b = _times(config, len(x1), gen).to(device), _times(config, len(x1), gen).to(device)
             s, t = torch.minimum(a, b), torch.maximum(a, b)
             instant = torch.rand(len(x1), generator=gen).to(device) >= config.jump_fraction
             point = path.sample(x0, x1, s)  # the known point sits at s, the jump goes to t
@@ -202,6 +202,13 @@ def sample(
             model = ClassifierFreeGuidance(net, cfg_scale, null_label=net_config.num_classes)
         out = ODESolver(model).sample(x0, method=method, steps=steps, **extras)
     return out.x, out.nfe
+
+
+def _times(config: GenTrainConfig, n: int, gen: torch.Generator) -> Tensor:
+    """n times in (0, 1): uniform, or logit-normal (MeanFlow's choice, denser in the middle)."""
+    if config.time_sampler == "uniform":
+        return torch.rand(n, generator=gen)
+    return torch.sigmoid(config.time_mean + config.time_std * torch.randn(n, generator=gen))
 
 
 def _evaluate(

@@ -66,6 +66,28 @@ def test_average_velocity_objectives_train_and_sample_in_one_step(tmp_path, obje
 
 
 @pytest.mark.slow
+def test_logit_normal_times_are_meanflows_and_change_the_run(tmp_path):
+    """MeanFlow's time sampler: sigmoid(N(mean, std)), inside (0, 1), centred at sigmoid(mean)."""
+    from training.generative.train import _times
+
+    config = GenTrainConfig(time_sampler="logit_normal", time_mean=0.4, time_std=1.0)
+    t = _times(config, 20000, torch.Generator().manual_seed(0))
+    assert bool(((t > 0) & (t < 1)).all())
+    assert abs(float(t.median()) - torch.sigmoid(torch.tensor(0.4)).item()) < 0.02
+    assert float(_times(GenTrainConfig(), 20000, torch.Generator().manual_seed(0)).std()) > float(t.std())
+    small = {**TINY, "hidden": 32, "depth": 2, "batch_size": 64, "eval_samples": 100, "eval_every": 5}
+    runs = [
+        train(
+            GenTrainConfig(out_dir=str(tmp_path / name), data="moons", objective="meanflow", steps=5, **small, **extra)
+        )  # fmt: skip
+        for name, extra in (("uniform", {}), ("logit", {"time_sampler": "logit_normal", "adaptive_power": 1.0}))
+    ]
+    assert runs[0].losses != runs[1].losses and all(map(torch.isfinite, torch.tensor(runs[1].losses)))
+    with pytest.raises(ConfigError, match="time_sampler"):
+        load_config(None, ["time_sampler=beta"])
+
+
+@pytest.mark.slow
 def test_resumed_run_equals_an_uninterrupted_one(tmp_path):
     common = {**TINY, "data": "checkerboard", "eval_every": 1000, "checkpoint_every": 5, "eval_samples": 200}
     whole = train(GenTrainConfig(out_dir=str(tmp_path / "a"), steps=12, **common))
