@@ -327,6 +327,9 @@ def main() -> None:
     parser.add_argument(
         "--speed-only", action="store_true", help="reuse --out's quality table; measure only speed and overhead"
     )
+    parser.add_argument(
+        "--quality-only", action="store_true", help="only train and measure quality (write --out's table and plot)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
     names = args.datasets.split(",")
@@ -341,6 +344,11 @@ def main() -> None:
         if i == 0 and (peer := train_torchcfm(name, args)) is not None:
             nets["torchcfm"] = peer
         rows += quality(name, nets, args)
+    if args.quality_only:
+        plot(rows, out / "samplers.png")
+        (out / "samplers.json").write_text(json.dumps({"quality": rows}, indent=1))
+        print(f"plot: {out / 'samplers.png'}; table: {out / 'samplers.json'}")
+        return
     print("solvers against their peers (first dataset's flow-matching network):", flush=True)
     first = names[0]
     first_ckpt = Path(train_config(first, "cfm", args).out_dir) / "ckpt.pt"

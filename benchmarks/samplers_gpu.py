@@ -1,7 +1,10 @@
 """Samplers and generative training steps on a GPU: one prepared script, under 8 minutes.
 
-    python benchmarks/samplers_gpu.py                 # on a machine with CUDA
-    python benchmarks/samplers_gpu.py --tiny          # a small CPU run that checks the script itself
+    python benchmarks/samplers_gpu.py                        # on a machine with CUDA
+    python benchmarks/samplers_gpu.py --tiny --device cpu    # a small CPU run that checks the script itself
+
+Without CUDA it stops at once with a message (exit 2) unless --device cpu is given. Any mode that
+fails is printed and the others go on; the exit status is then 1, after the RESULT line.
 
 A DiT-shaped network (patchify, adaLN-zero transformer blocks, two time inputs so the same
 network serves flow matching and MeanFlow) with random weights on 32x32x3 images:
@@ -150,18 +153,25 @@ def train_step_ms(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tiny", action="store_true", help="small CPU run that checks the script")
+    parser.add_argument("--tiny", action="store_true", help="a small network and batch: checks the script quickly")
+    parser.add_argument("--device", choices=("cuda", "cpu"), default="cuda", help="cpu: check the script without a GPU")
     parser.add_argument("--batch", type=int, default=256, help="images per sampling batch")
     parser.add_argument("--train-batch", type=int, default=64, help="images per training step")
     parser.add_argument("--nfe", type=int, default=16, help="Euler steps per sample")
     parser.add_argument("--repeat", type=int, default=5, help="timed repeats (best taken)")
     args = parser.parse_args()
-    cuda = torch.cuda.is_available()
-    if args.tiny or not cuda:
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.exit(
+            2,
+            "samplers_gpu.py measures a CUDA device and this machine has none (torch.cuda.is_available() is False); "
+            "run it on a GPU machine, or check the script here with --tiny --device cpu\n",
+        )
+    cuda = args.device == "cuda"
+    if args.tiny:
         args.batch, args.train_batch, args.nfe, args.repeat = 8, 4, 2, 1
-    device = torch.device("cuda" if cuda else "cpu")
+    device = torch.device(args.device)
     torch.manual_seed(0)
-    width, depth = (384, 8) if not args.tiny and cuda else (64, 2)
+    width, depth = (64, 2) if args.tiny else (384, 8)
     net = DiT(width=width, depth=depth, heads=6 if width == 384 else 4).to(device).eval()
     params = sum(p.numel() for p in net.parameters()) / 1e6
     name = torch.cuda.get_device_name() if cuda else "cpu"
@@ -169,9 +179,11 @@ def main() -> None:
 
     base = "cuda" if cuda else "cpu"
     rates: dict[str, float] = {}
+    failed: list[str] = []
     ref = None
     for label, setting in (("fp32", base), ("bf16", f"{base}:bf16"), ("compile", f"{base}:bf16:compile")):
         if label == "compile" and not cuda:
+            print(f"  {label:8} skipped on CPU (torch.compile's CPU backend needs a C++ toolchain and minutes)")
             rates[label] = math.nan
             continue
         start = time.perf_counter()
@@ -179,6 +191,7 @@ def main() -> None:
             rate, x = images_per_s(net, DeviceSettings.parse(setting), args)
         except Exception as exc:  # report and go on: one failing mode must not hide the others
             print(f"  {label:8} failed: {type(exc).__name__}: {exc}", flush=True)
+            failed.append(label)
             rates[label] = math.nan
             continue
         ref = x if ref is None else ref
@@ -197,6 +210,7 @@ def main() -> None:
                 ms = train_step_ms(net, objective, dtype, device, args)
             except Exception as exc:
                 print(f"  train {objective:8} {dtype_name}: failed: {type(exc).__name__}: {exc}", flush=True)
+                failed.append(f"train {objective} {dtype_name}")
                 ms = math.nan
             steps[f"{objective}_{dtype_name}"] = ms
             print(f"  train {objective:8} {dtype_name}: {ms:8.1f} ms/step (batch {args.train_batch})", flush=True)
@@ -208,6 +222,8 @@ def main() -> None:
         f"meanflow_step_ms={steps['meanflow_fp32']:.1f} meanflow_vs_fm={steps['meanflow_fp32'] / steps['fm_fp32']:.2f} "
         f"meanflow_vs_fm_bf16={steps['meanflow_bf16'] / steps['fm_bf16']:.2f}"
     )
+    if failed:
+        sys.exit(f"failed: {', '.join(failed)}")
 
 
 if __name__ == "__main__":
