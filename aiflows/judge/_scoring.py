@@ -110,8 +110,8 @@ def group_flags(problem: Problem) -> dict[str, tuple[str, ...]]:
 
 
 def _read(problem_id: str, folder: Path, parent: GroupRules) -> GroupRules:
-    from aiflows.problems._files import read_yaml_mapping
     from aiflows.problems.errors import ProblemError
+    from aiflows.problems.yaml_files import read_yaml_mapping
 
     update: dict[str, Any] = {}
     for file_name in ("testdata.yaml", "test_group.yaml"):

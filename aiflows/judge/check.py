@@ -127,7 +127,7 @@ def expected_of(sub: Submission, scoring: bool) -> tuple[list[str], float | None
 
 
 def _yaml_issues(root: Path) -> list[Issue]:
-    from aiflows.problems._files import read_yaml_mapping
+    from aiflows.problems.yaml_files import read_yaml_mapping
 
     path = root / "problem.yaml"
     try:
@@ -186,7 +186,7 @@ def _input_validators(problem: Problem, judger: Judge) -> list[Issue]:
 
 def _group_flags(folder: Path) -> str:
     """`input_validator_flags` of the nearest testdata.yaml (legacy), as one string."""
-    from aiflows.problems._files import read_yaml_mapping
+    from aiflows.problems.yaml_files import read_yaml_mapping
 
     for here in (folder, *folder.parents):
         path = here / "testdata.yaml"
@@ -310,7 +310,7 @@ def _source(problem: Problem, sub: Submission) -> str | dict[str, str]:
 
 
 def _entrypoint(problem: Problem, sub: Submission) -> str | None:
-    from aiflows.problems._files import read_yaml_mapping
+    from aiflows.problems.yaml_files import read_yaml_mapping
 
     path = (problem.root or Path()) / "submissions" / "submissions.yaml"
     if not path.is_file():
