@@ -2,7 +2,7 @@
 PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
 
-.PHONY: system-deps sandbox-deps torch setup setup-test setup-lint lint test test-fast test-latest test-py313 demo bench-overhead
+.PHONY: system-deps sandbox-deps torch setup setup-test setup-lint lint test test-fast test-latest test-py313 demo demo-train bench-overhead
 
 # System packages the tests use (Redis server, sandbox, compilers and runtimes the judge tests run
 # for real: JDK, PyPy; terminal, browser); skipped when present.
@@ -85,6 +85,10 @@ test-py313:
 # local model (Qwen/Qwen2.5-Coder-0.5B-Instruct, or whatever AIFLOWS_MODEL names).
 demo: setup
 	$(PYTHON) -m aiflows.bench.demo
+
+# Flow-GRPO reproduction on CPU: arms, seeds, held-out table and curves in runs/demo-train.
+demo-train:
+	$(PYTHON) -m training.flow_grpo.demo.run --out runs/demo-train
 
 bench-overhead:
 	$(PIP) install -q -e ".[bench]"
