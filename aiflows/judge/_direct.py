@@ -31,7 +31,7 @@ def _preexec(
     """In the child, before exec: only plain system calls (the parent has threads)."""
     if libc is not None:  # no bubblewrap: as root, at least take the network away
         libc.unshare(CLONE_NEWNET)
-    cpu = max(1, math.ceil(limits.cpu_s))
+    cpu = max(1, math.ceil(max(limits.cpu_s, limits.cpu_kill_s or 0.0)))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     if address_space:  # off for the JVM, which reserves far more than it uses (memory is then RSS)
         mem = limits.memory_mb << 20

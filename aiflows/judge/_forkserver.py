@@ -228,7 +228,7 @@ class ForkServer:
                 "path": path,
                 "argv": argv,
                 "env": env,
-                "cpu": limits.cpu_s,
+                "cpu": max(limits.cpu_s, limits.cpu_kill_s or 0.0),
                 "wall": limits.wall_s,
                 "mem": limits.memory_mb << 20 if program.address_space else 0,
                 "procs": limits.processes,

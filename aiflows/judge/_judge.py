@@ -67,6 +67,9 @@ class JudgeConfig(BaseModel):
     wall_extra_s: float = Field(default=WALL_EXTRA_S, ge=0)  # (why these: see aiflows.judge._timelimit)
     # computed time limits (packages that state none) are cached here; default $AIFLOWS_HOME/judge/time-limits
     time_limit_cache: Path | None = None
+    # run each program on to the time limit x the package's time_limit_to_tle (legacy time_safety_margin)
+    # so a TLE says whether it was beyond that margin, as problemtools' verification needs; costs time
+    run_to_tle_margin: bool = False
     processes: int = Field(default=64, ge=1)  # processes + threads per run
     stop_on_failure: bool = True  # judge(): stop at the first failing test, as Kattis does
     uid_base: int = Field(default=61000, ge=1000)  # runs use uids uid_base .. uid_base + 100 + 64 per fork server
@@ -153,11 +156,13 @@ class Judge:
         if self.config.time_limit_cap is not None:
             cpu = min(cpu, self.config.time_limit_cap)
         cpu *= time_factor
-        wall = wall_limit(cpu, self.config.wall_factor, self.config.wall_extra_s)
+        kill = cpu * self.time_limits.tle_margin(problem) if self.config.run_to_tle_margin else None
+        wall = wall_limit(kill or cpu, self.config.wall_factor, self.config.wall_extra_s)
         if problem.interactive:
             wall *= 2  # the interactor's own work passes on the program's wall clock
         return Limits(
             cpu_s=cpu,
+            cpu_kill_s=kill,
             wall_s=wall,
             memory_mb=problem.memory_limit_mb,
             processes=self.config.processes,

@@ -46,6 +46,9 @@ class Limits(BaseModel):
 
     cpu_s: float = Field(default=2.0, gt=0)  # CPU time (user + system), the problem's time limit
     wall_s: float = Field(default=5.0, gt=0)  # wall-clock time: catches sleeping and blocked programs
+    # a run may go on to this much CPU (the limit x the package's time_limit_to_tle) so that a TLE's
+    # time is measured past the limit, as problemtools runs them; the verdict stays at cpu_s. None: cpu_s
+    cpu_kill_s: float | None = Field(default=None, gt=0)
     memory_mb: int = Field(default=1024, gt=0)  # address space (RLIMIT_AS)
     processes: int = Field(default=64, gt=0)  # processes + threads of the run's uid (RLIMIT_NPROC)
     output_mb: float = Field(default=8, gt=0)  # stdout size

@@ -135,7 +135,11 @@ def early_failure(
         # before OLE: a program that floods stdout forever gets TLE (writes past the file size
         # limit fail with EFBIG, as if truncated), as DOMjudge and BAPCtools judge it
         used = f"{run.cpu_s:.2f} s CPU, {run.wall_s:.2f} s wall"
-        return Verdict.TLE, f"the program used {used}; the limit is {limits.cpu_s:g} s CPU ({limits.wall_s:g} s wall)"
+        why = f"the program used {used}; the limit is {limits.cpu_s:g} s CPU ({limits.wall_s:g} s wall)"
+        if limits.cpu_kill_s is not None and limits.cpu_kill_s > limits.cpu_s:
+            beyond = run.timed_out or run.cpu_s >= limits.cpu_kill_s or run.signal == signal.SIGXCPU
+            why += f"; {'beyond' if beyond else 'within'} the TLE margin ({limits.cpu_kill_s:g} s)"
+        return Verdict.TLE, why
     if out_size > output_limit:
         return Verdict.OLE, f"the program wrote more than the {output_limit / (1 << 20):g} MiB output limit"
     if run.ok:

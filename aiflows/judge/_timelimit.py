@@ -93,6 +93,7 @@ class TimeLimits:
         self.cache_dir = cache_dir or aiflows_home() / "judge" / "time-limits"
         self._memo: dict[str, MeasuredLimit | None] = {}
         self._hashes: dict[Path, str] = {}
+        self._margins: dict[Path, float] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self.measurements = 0  # packages measured by running their submissions (not read from cache)
@@ -118,6 +119,20 @@ class TimeLimits:
             if key not in self._memo:
                 self._memo[key] = self._cached(key) or self._measure(problem, key)
             return self._memo[key]
+
+    def tle_margin(self, problem: Problem) -> float:
+        """The package's time_limit_to_tle (legacy time_safety_margin); 1.5, the 2023-07 default,
+        for problems that are not packages."""
+        root = problem.root
+        if root is None or not (root / "problem.yaml").is_file():
+            return 1.5
+        with self._guard:
+            known = self._margins.get(root)
+        if known is None:
+            known = read_package_config(root, problem=problem.id).time_limit_to_tle
+            with self._guard:
+                self._margins[root] = known
+        return known
 
     def _hash(self, root: Path) -> str:
         """The package's hash, worked out once per Judge (hashing the data costs more than a test)."""

@@ -84,3 +84,24 @@ def test_a_stated_limit_is_used_without_measuring(tmp_path: Path) -> None:
     with Judge(JudgeConfig(jobs=1, time_limit_cache=tmp_path / "cache")) as judger:
         assert judger.time_limit_for(load_package(root)) == 3.0
         assert judger.time_limits.measurements == 0
+
+
+SPIN = """
+#include <time.h>
+int main(void) { while (clock() < (clock_t)(%s * CLOCKS_PER_SEC)) {} return 0; }
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not bwrap_works(), reason="bubblewrap cannot create namespaces here")
+def test_runs_go_on_to_the_tle_margin_when_asked(tmp_path: Path) -> None:
+    yaml_text = "name: M\nlimits:\n  time_limit: 1\n  time_safety_margin: 2\n"
+    root = _package(tmp_path / "margin", yaml_text, {})
+    problem = load_package(root)
+    with Judge(JudgeConfig(jobs=2, run_to_tle_margin=True, time_limit_cache=tmp_path / "c")) as judger:
+        assert judger.limits_for(problem).cpu_kill_s == 2.0 and judger.limits_for(problem).cpu_s == 1.0
+        within = judger.judge(problem, SPIN % "1.4", "c")
+        beyond = judger.judge(problem, "int main(void) { for (;;) {} }\n", "c")
+    assert within.verdict == Verdict.TLE and "within the TLE margin (2 s)" in within.first_failure.message  # type: ignore[union-attr]
+    assert within.max_time_s > 1.2  # measured past the limit, not cut at it
+    assert beyond.verdict == Verdict.TLE and "beyond the TLE margin" in beyond.first_failure.message  # type: ignore[union-attr]
