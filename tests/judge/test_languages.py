@@ -180,3 +180,35 @@ def test_without_pypy_auto_runs_cpython_with_the_time_factor_and_says_so(
         assert "limit is 0.6 s CPU" in judgement.first_failure.message  # type: ignore[union-attr]
     finally:
         languages.toolchain.cache_clear()
+
+
+SUM_PROGRAMS = {
+    "c": '#include <stdio.h>\nint main(void) { long a, b; scanf("%ld %ld", &a, &b); printf("%ld\\n", a + b); }\n',
+    "cpp": "#include <iostream>\nint main() { long a, b; std::cin >> a >> b; std::cout << a + b << '\\n'; }\n",
+    "python": "a, b = map(int, input().split())\nprint(a + b)\n",
+    "pypy3": "a, b = map(int, input().split())\nprint(a + b)\n",
+    "java": SUM_JAVA % "a + b",
+    "kotlin": "fun main() { val (a, b) = readLine()!!.split(' ').map { it.toLong() }; println(a + b) }\n",
+    "haskell": 'main = interact $ \\s -> let [a, b] = map read (words s) :: [Integer] in show (a + b) ++ "\\n"\n',
+    "rust": (
+        "use std::io::Read;\nfn main() { let mut s = String::new(); std::io::stdin().read_to_string(&mut s).unwrap();"
+        ' let v: Vec<i64> = s.split_whitespace().map(|x| x.parse().unwrap()).collect(); println!("{}", v[0] + v[1]); }\n'
+    ),
+    "go": 'package main\nimport "fmt"\nfunc main() { var a, b int64; fmt.Scan(&a, &b); fmt.Println(a + b) }\n',
+    "javascript": (
+        "const [a, b] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/).map(Number);\nconsole.log(a + b);\n"
+    ),
+}
+
+
+@needs_bwrap
+@pytest.mark.parametrize("lang", sorted(SUM_PROGRAMS))
+def test_every_installed_language_of_the_table_runs_for_real(judger: Judge, make_problem, lang: str) -> None:  # type: ignore[no-untyped-def]
+    assert set(SUM_PROGRAMS) == set(language_table())  # a new table entry gets a program here
+    if toolchain(lang) is None:
+        pytest.skip(f"{lang} is not installed here")
+    problem = make_problem([("3 4\n", "7\n"), ("10 -2\n", "8\n")], memory_limit_mb=256, time_limit=2.0)
+    judgement = judger.judge(problem, SUM_PROGRAMS[lang], lang)
+    assert judgement.verdict == Verdict.AC, judgement.feedback()
+    named = "CPython" if lang == "python" else language_table()[lang].name  # python: the judge's own CPython
+    assert judgement.runtime.startswith(named), judgement.runtime
