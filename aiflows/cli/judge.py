@@ -83,6 +83,10 @@ def handle(args: argparse.Namespace) -> int:
         for test in judgement.tests:
             print(f"{test.verdict:>4}  {test.name:30} {test.time_s:6.2f} s  {test.message}")
         print(judgement.feedback())
+        if judgement.score is not None:
+            top = f" of {judgement.max_score:g}" if judgement.max_score is not None else ""
+            groups = ", ".join(f"{g}: {v:g}" for g, v in judgement.group_scores.items() if g)
+            print(f"Score: {judgement.score:g}{top}" + (f" ({groups})" if groups else ""))
         if getattr(judgement, "sandbox", "bwrap") == "none":
             print("Judged WITHOUT a sandbox (--sandbox none): the program could read and write any file.")
     return 0 if judgement.verdict == Verdict.AC else 1

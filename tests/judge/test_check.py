@@ -65,6 +65,8 @@ def test_check_on_a_real_scoring_package(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "agree       oddecho                partially_accepted/sol.py" in done.stdout
     assert "score=50" in done.stdout and "3 agree, 0 disagree" in done.stdout
+    one = cli(str(package), str(package / "submissions/partially_accepted/sol.py"))
+    assert one.returncode == 0 and "Score: 50 of 100 (" in one.stdout and "secret/subtask2: 0" in one.stdout
 
 
 @needs_data
