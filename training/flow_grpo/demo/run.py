@@ -38,17 +38,17 @@ class DemoConfig(BaseModel):
     """Sizes of the reproduction; the defaults are what `make demo-train` runs."""
 
     seeds: list[int] = [0, 1, 2]
-    per_kind: int = 10  # questions per kind in each split (train: 4 kinds; unseen entities: 4; composition: 1)
+    per_kind: int = 6  # questions per kind in each split (train: 4 kinds; unseen entities: 4; composition: 1)
     hidden: int = 64
     layers: int = 2
     p_early: float = 0.55  # how often the demonstrator finishes too early
     demo_passes: int = 3
     sft_epochs: int = 6
     sft_lr: float = 3e-3
-    steps: int = 12
+    steps: int = 8
     batch: int = 4  # queries per step
     group: int = 8  # G trajectories per query
-    lr: float = 5e-4
+    lr: float = 1e-3
     temperature: float = 0.7
     kl_coef: float = 0.001
     threads: int = 2
