@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from aiflows.generative.average import (
@@ -11,6 +12,7 @@ from aiflows.generative.average import (
     meanflow_loss,
     splitmeanflow_loss,
 )
+from aiflows.generative.errors import NonFiniteVelocity, ShapeMismatch, StepsError
 from aiflows.generative.nets import NetConfig, build_net
 from aiflows.generative.paths import CondOTPath, CosinePath, gaussian_flow_map, gaussian_velocity
 from aiflows.generative.solvers import ODESolver
@@ -69,3 +71,16 @@ def test_one_two_and_k_step_samplers_land_on_the_flow_map():
     # the same network as an instantaneous velocity: the ODE solvers run it too
     ode = ODESolver(AverageAsVelocity(u)).sample(x0, method="rk4", steps=64)
     assert float((ode.x - exact).abs().max()) < 1e-5
+
+
+def test_average_sampler_bad_models_name_the_step_and_the_shape():
+    def nan_late(x, s, t):
+        return torch.where(s[:, None] >= 0.5, torch.nan, 1.0) * torch.ones_like(x)
+
+    with pytest.raises(NonFiniteVelocity, match="at step 2 .t=0.5") as info:
+        AverageSampler(nan_late).sample(torch.zeros(3, 2), steps=4)
+    assert info.value.step == 2
+    with pytest.raises(ShapeMismatch, match=r"shape \(3, 1\), expected \(3, 2\)"):
+        AverageSampler(lambda x, s, t: torch.zeros(3, 1)).sample(torch.zeros(3, 2), steps=1)
+    with pytest.raises(StepsError):
+        AverageSampler(nan_late).sample(torch.zeros(3, 2), steps=0)

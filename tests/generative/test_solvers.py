@@ -163,3 +163,17 @@ def test_time_tensor_with_autograd_is_fresh_per_call():
     out = ODESolver(lambda x, t: w * x * t[:, None]).sample(torch.ones(3, 2), method="rk4", steps=4, enable_grad=True)
     (grad,) = torch.autograd.grad(out.x.sum(), w)
     assert torch.isfinite(grad) and float(grad) > 0
+
+
+@pytest.mark.parametrize("method", [*FIXED, "dopri5"])
+def test_nan_stops_every_solver_and_names_where(method):
+    def model(x, t):
+        return torch.where(t[:, None] >= 0.5, torch.nan, 1.0) * torch.ones_like(x)
+
+    steps = None if method == "dopri5" else 4
+    with pytest.raises(NonFiniteVelocity, match=r"at step \d+ \(t=") as info:
+        ODESolver(model).sample(torch.zeros(3, 2), method=method, steps=steps)
+    if method == "dopri5":  # the step is the evaluation, t its time
+        assert info.value.t >= 0.5 and "dopri5 evaluation" in str(info.value)
+    else:  # the step whose interval reaches t = 0.5, where the velocity turns NaN
+        assert info.value.t <= 0.5 <= info.value.t + 0.25 and info.value.step == round(info.value.t * 4)

@@ -37,12 +37,18 @@ async def test_sampler_served_over_redis_returns_artifacts_another_process_reads
     ns = f"g{uuid.uuid4().hex[:10]}"
     config = NetConfig(kind="velocity", shape=[1, 8, 8], hidden=16, depth=1, num_classes=10)
     ckpt = save_checkpoint(tmp_path / "digits.pt", build_net(config), config)
+    wider = config.model_copy(update={"hidden": 32})  # says hidden 32, holds hidden 16 weights
+    other = save_checkpoint(tmp_path / "other.pt", build_net(config), wider)
     (tmp_path / "serve.yaml").write_text(
         json.dumps(
             {
                 "name": "sampler",
                 "class": "flows_hub.generative.flow:SamplerFlow",
-                "config": {"models": {"digits": str(ckpt)}, "artifacts": redis_url, "device": "cpu"},
+                "config": {
+                    "models": {"digits": str(ckpt), "other": str(other)},
+                    "artifacts": redis_url,
+                    "device": "cpu",
+                },
             }
         )
     )
@@ -57,6 +63,15 @@ async def test_sampler_served_over_redis_returns_artifacts_another_process_reads
             with pytest.raises(FlowError) as info:
                 await rt.call("gen/sampler", {"model": "digits", "steps": 0})
             assert "steps" in info.value.message
+            with pytest.raises(FlowError) as info:
+                await rt.call("gen/sampler", {"model": "digits", "solver": "rk45", "steps": 4})
+            assert info.value.type == "UnknownSolver" and "rk45" in info.value.message
+            with pytest.raises(FlowError) as info:  # a checkpoint from another architecture
+                await rt.call("gen/sampler", {"model": "other", "steps": 4})
+            assert info.value.type == "CheckpointMismatch" and "other.pt" in info.value.message
+            with pytest.raises(FlowError) as info:
+                await rt.call("gen/sampler", {"model": "digits", "label": 10, "steps": 4})
+            assert "label 10" in info.value.message
             again = await rt.call("gen/sampler", {"model": "digits", "num_samples": 9, "steps": 4, "label": 3})
             assert again["samples"]["sha256"] == out["samples"]["sha256"]
     read = subprocess.run(
