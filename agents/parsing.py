@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import json
 import re
 from typing import Any
@@ -49,8 +50,14 @@ class ParseFailure(ValueError):
 
 
 def _json_objects(text: str) -> list[Any]:
-    """JSON values found in `text`: fenced blocks, then the outermost {...}."""
-    candidates = [m.group(1) for m in _FENCE.finditer(text)]
+    """JSON values found in `text`: fenced blocks, then the outermost {...}.
+
+    Only objects are ever used, so text without a `{` has none (the common labelled-text answer
+    skips the fence scan and the decoder).
+    """
+    if "{" not in text:
+        return []
+    candidates = [m.group(1) for m in _FENCE.finditer(text)] if "```" in text else []
     start, end = text.find("{"), text.rfind("}")
     if 0 <= start < end:
         candidates.append(text[start : end + 1])
@@ -73,19 +80,26 @@ def _model_from_json(text: str, model: type[BaseModel]) -> BaseModel | None:
     return None
 
 
+@functools.lru_cache(maxsize=64)
+def _label_pattern(pattern: str, stops: str) -> re.Pattern[str]:
+    """The compiled regex for `_label`, built once per (label, stops): parsing runs on every module answer."""
+    return re.compile(
+        rf"(?im)^[\s#*>-]*(?:{pattern})\s*[:：]\s*(.*?)(?=^[\s#*>-]*(?:{stops})\s*[:：]|\n\s*\n|\Z)",
+        re.DOTALL,
+    )
+
+
 def _label(text: str, pattern: str, stops: str) -> str | None:
     """The text after the last `Label:`, up to the next known label, a blank line or the end."""
-    found = list(
-        re.finditer(
-            rf"(?im)^[\s#*>-]*(?:{pattern})\s*[:：]\s*(.*?)(?=^[\s#*>-]*(?:{stops})\s*[:：]|\n\s*\n|\Z)",
-            text,
-            re.DOTALL,
-        )
-    )
-    if not found:
+    if ":" not in text and "：" not in text:
+        return None
+    last = None
+    for found in _label_pattern(pattern, stops).finditer(text):
+        last = found
+    if last is None:
         return None
     # The last one: a small model often echoes the prompt's format before its own answer.
-    return found[-1].group(1).strip().strip("*").strip()
+    return last.group(1).strip().strip("*").strip()
 
 
 def match_tool(name: str, tools: list[str]) -> str | None:
@@ -115,7 +129,8 @@ def parse_action(text: str, tools: list[str]) -> PlannerAction:
         parsed = PlannerAction.model_validate({k: v or "" for k, v in values.items()})
     assert isinstance(parsed, PlannerAction)
     name = parsed.tool_name.strip().strip("`'\"").splitlines()[0].strip() if parsed.tool_name.strip() else ""
-    return parsed.model_copy(update={"tool_name": match_tool(name, tools) or name})
+    chosen = match_tool(name, tools) or name
+    return parsed if chosen == parsed.tool_name else parsed.model_copy(update={"tool_name": chosen})
 
 
 def parse_analysis(text: str) -> QueryAnalysis:
