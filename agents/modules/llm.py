@@ -35,16 +35,23 @@ __all__ = ["LLMModule", "PlannerFlow", "parse_phase"]
 
 
 def parse_phase(phase: str, text: str, tool_names: list[str]) -> dict[str, Any]:
-    """The structured fields of `text` for `phase` (raises `ParseFailure`)."""
+    """The structured fields of `text` for `phase` (raises `ParseFailure`).
+
+    The parsed models are flat (strings, a bool, a freshly parsed command dict), so their fields are
+    their dump: read from the instance dict, at a fraction of `model_dump`'s cost on every module call.
+    """
+    parsed: BaseModel
     if phase == "analysis":
-        return parse_analysis(text).model_dump()
-    if phase == "next_step":
-        return parse_action(text, tool_names).model_dump()
-    if phase == "command":
-        return parse_command(text).model_dump()
-    if phase == "verify":
-        return parse_decision(text).model_dump()
-    return parse_answer(text).model_dump()
+        parsed = parse_analysis(text)
+    elif phase == "next_step":
+        parsed = parse_action(text, tool_names)
+    elif phase == "command":
+        parsed = parse_command(text)
+    elif phase == "verify":
+        parsed = parse_decision(text)
+    else:
+        parsed = parse_answer(text)
+    return dict(parsed.__dict__)
 
 
 class LLMModule(AtomicFlow):
@@ -74,6 +81,7 @@ class LLMModule(AtomicFlow):
         given = dict(prompts or {})
         self.templates = {phase: PromptTemplate(text, name=f"{self.name}.{phase}") for phase, text in given.items()}
         self.system = self.config.system_prompt or SYSTEM
+        self._system_message: ChatMessage | None = None
 
     @property
     def model(self) -> str:
@@ -98,9 +106,12 @@ class LLMModule(AtomicFlow):
             values["tool_list"] = ", ".join(data.tool_names)
             prompt = PROMPTS[data.phase].format_map(values)
         cfg = self.config
+        system = self._system_message
+        if system is None or system.content != self.system:  # built once; rebuilt if `system` is reassigned
+            system = self._system_message = ChatMessage(role="system", content=self.system)
         return Request(
             model=self.model,
-            messages=(ChatMessage(role="system", content=self.system), ChatMessage(role="user", content=prompt)),
+            messages=(system, ChatMessage(role="user", content=prompt)),
             temperature=cfg.temperature,
             top_p=cfg.top_p,
             max_tokens=cfg.max_tokens,
@@ -111,8 +122,8 @@ class LLMModule(AtomicFlow):
     async def handle(self, ctx: Context, data: ModuleInput) -> dict[str, Any]:
         request = self.request(data)
         text, usage = await self.generate(ctx, data, request)
-        ctx.emit(USAGE_EVENT, usage_event(flow=ctx.address, model=self.model, usage=usage, cached=False, attempt=0))
-        out: dict[str, Any] = {"content": text, "usage": usage.model_dump()}
+        ctx.emit(USAGE_EVENT, usage_event(flow=ctx.address, model=request.model, usage=usage, cached=False, attempt=0))
+        out: dict[str, Any] = {"content": text, "usage": dict(usage.__dict__)}  # flat numbers: its dump
         try:
             out.update(parse_phase(data.phase, text, data.tool_names))
         except ParseFailure as bad:
