@@ -386,7 +386,9 @@ def _interactive(ctx: TestContext, test: TestCase, input_path: Path, tmp: Path, 
         hung = reap(validator, ctx.limits)
     reader.join(timeout=5)
     base = _base(test, run, err_path)
-    if hung:  # the interactor's fault, whatever the program did: a judge error naming it
+    if hung and run.cpu_s < ctx.limits.cpu_s:
+        # the interactor's fault: the program ended, or sat waiting for it (a program that used up
+        # its CPU time is TLE whatever the interactor does next, as a flood of queries may keep it busy)
         err = ValidatorError(
             ctx.problem_id,
             f"the interactor did not exit within {reap_wait_s(ctx.limits):g} s of the program's end "

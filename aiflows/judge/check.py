@@ -34,7 +34,7 @@ from aiflows.problems.kattis import load_package, unknown_keys
 from aiflows.problems.model import Problem
 from aiflows.problems.submissions import Submission, list_submissions
 
-__all__ = ["Issue", "PackageReport", "Row", "check_package", "expected_of", "follow_text_link"]
+__all__ = ["Issue", "PackageReport", "Row", "check_package", "expected_of", "follow_text_link", "submission_source"]
 
 Outcome = Literal["agree", "disagree", "unsupported", "judge-error", "no-expectation"]
 
@@ -251,7 +251,7 @@ def _judge_one(judger: Judge, problem: Problem, sub: Submission, scoring: bool) 
         return row.model_copy(update={"outcome": "no-expectation", "detail": "the folder promises no verdict"})
     code: str | dict[str, str]
     try:
-        code = _source(problem, sub)
+        code = submission_source(problem, sub)
         start = time.perf_counter()
         judgement = judger.judge(problem, code, sub.language)
         seconds = time.perf_counter() - start
@@ -295,7 +295,7 @@ def follow_text_link(path: Path) -> Path:
     return follow_text_link(target) if target.is_file() else path
 
 
-def _source(problem: Problem, sub: Submission) -> str | dict[str, str]:
+def submission_source(problem: Problem, sub: Submission) -> str | dict[str, str]:
     """The submission's files (links stored as text followed); submissions.yaml's `entrypoint`
     of a Python folder becomes its main.py."""
     if len(sub.files) == 1 and sub.path.is_file():
