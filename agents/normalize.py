@@ -55,7 +55,8 @@ def read_action(output: dict[str, Any], tools: list[str]) -> PlannerAction:
     """Raises `ParseFailure` when neither fields nor text give a sub-goal and a tool."""
     found = _fields(output, PlannerAction, ("sub_goal", "tool_name"))
     if isinstance(found, PlannerAction) and found.tool_name:
-        return found.model_copy(update={"tool_name": match_tool(found.tool_name.strip(), tools) or found.tool_name})
+        chosen = match_tool(found.tool_name.strip(), tools) or found.tool_name
+        return found if chosen == found.tool_name else found.model_copy(update={"tool_name": chosen})
     return parse_action(text_of(output), tools)
 
 
