@@ -10,24 +10,60 @@ The pieces, usable alone::
     loss, clip_fraction = clipped_loss(logp, old, torch.tensor([r.advantage for r in rows]), mask)
     loss = loss + 0.001 * aggregate(kl_k3(logp, ref_logp), mask)
 
+The loop (one call; a killed run resumes from its last checkpoint in `out`)::
+
+    from training.flow_grpo import FlowGRPOConfig, train
+
+    config = FlowGRPOConfig(agent="kbqa-scripted", task="kbqa", policy="path/to/hf-model", group=8, queries=4,
+                            steps=100, lr=1e-6, credit="broadcast", loss_agg="token_mean", out="runs/x")
+    result = train(config, on_step=print)            # result.history: one dict per step (the JSONL lines)
+    # replace what the config names: agent_factory=lambda planner: my_agent(planner),
+    # task=agents.eval.Task(...), policy=(model, tokenizer), reward=lambda answer, example: 1.0 or 0.0
+
+    trajectories = collect_rollouts(agent_factory, InProcessPolicy(model, tok), task, examples, group=8,
+                                    temperature=0.7, max_new_tokens=32)
+
+`aiflows train flow-grpo config.yaml [key=value ...]` runs the same from a YAML file.
+
 Trajectories hold one `Row` per planner turn (query id = the group, rollout id, turn index, prompt and
 response ids, old log-probabilities, truncated flag) and the trajectory's reward.
 """
 
 from .advantages import AdvantageStats, Credit, compute_advantages
+from .checkpoint import latest, load_checkpoint, save_checkpoint
+from .config import FlowGRPOConfig, load_config
 from .loss import LossAgg, aggregate, clipped_loss, entropy_from_logits, kl_k3, token_logprobs
+from .policy import InProcessPolicy, build_tiny_policy, load_policy
+from .rollouts import AgentFactory, collect_rollouts, make_planner
 from .rows import Row, Trajectory
+from .train import TrainError, TrainResult, batch_for, train, update
 
 __all__ = [
     "AdvantageStats",
+    "AgentFactory",
     "Credit",
+    "FlowGRPOConfig",
+    "InProcessPolicy",
     "LossAgg",
     "Row",
+    "TrainError",
+    "TrainResult",
     "Trajectory",
     "aggregate",
+    "batch_for",
+    "build_tiny_policy",
     "clipped_loss",
+    "collect_rollouts",
     "compute_advantages",
     "entropy_from_logits",
     "kl_k3",
+    "latest",
+    "load_checkpoint",
+    "load_config",
+    "load_policy",
+    "make_planner",
+    "save_checkpoint",
     "token_logprobs",
+    "train",
+    "update",
 ]

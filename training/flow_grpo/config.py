@@ -1,0 +1,111 @@
+"""`FlowGRPOConfig`: everything a Flow-GRPO run needs, from a YAML file or Python, checked up front.
+
+    agent: kbqa-scripted       # a registered agent, or module:function(planner, task, max_turns) -> Flow
+    task: kbqa                 # an eval-harness task (kbqa, gsm8k, game24): examples and exact scorer
+    policy: tiny               # a transformers folder, or `tiny` (a random model built in the run folder)
+    group: 8                   # G rollouts per query
+    queries: 4                 # queries per step
+    steps: 20
+    out: runs/flow-grpo
+
+Unknown keys and bad values stop the run before anything starts, with the key named.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from aiflows.exceptions import ConfigError
+
+from .advantages import Credit
+from .loss import LossAgg
+
+__all__ = ["FlowGRPOConfig", "load_config"]
+
+AGENTS = ("kbqa-scripted",)
+TASKS = ("kbqa", "gsm8k", "game24")
+
+
+class FlowGRPOConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    agent: str = "kbqa-scripted"
+    task: str = "kbqa"
+    split: str | None = "train"
+    task_kinds: list[str] = Field(default_factory=list)  # kbqa: keep only these question kinds
+    task_limit: int | None = Field(default=None, ge=1)
+    data_dir: str | None = None
+    policy: str = "tiny"
+    tiny_actions: list[str] = Field(default_factory=list)  # the tiny policy's action words (empty: the agent's)
+    lora_r: int = Field(default=0, ge=0)  # > 0: train LoRA adapters (peft); the reference = adapters disabled
+    group: int = Field(default=8, ge=1)
+    queries: int = Field(default=4, ge=1)
+    max_turns: int = Field(default=3, ge=1)
+    max_new_tokens: int = Field(default=16, ge=1)
+    temperature: float = Field(default=0.7, gt=0)
+    lr: float = Field(default=1e-6, gt=0)
+    weight_decay: float = Field(default=0.0, ge=0)
+    clip_low: float = Field(default=0.2, ge=0, lt=1)
+    clip_high: float = Field(default=0.3, ge=0)
+    kl_coef: float = Field(default=0.001, ge=0)
+    entropy_coef: float = Field(default=0.0, ge=0)
+    credit: Credit = "broadcast"
+    loss_agg: LossAgg = "token_mean"
+    minibatch: int = Field(default=32, ge=1)  # rows per backward pass (gradient accumulation over a step)
+    grad_clip: float = Field(default=1.0, gt=0)
+    steps: int = Field(default=20, ge=1)
+    checkpoint_every: int = Field(default=10, ge=1)
+    seed: int = 0
+    out: str = "runs/flow-grpo"
+    progress: bool = True
+    plot: bool = True
+
+    @field_validator("agent")
+    @classmethod
+    def _agent(cls, value: str) -> str:
+        if value not in AGENTS and ":" not in value:
+            raise ValueError(f"unknown agent {value!r}: one of {', '.join(AGENTS)} or module:function")
+        return value
+
+    @field_validator("task")
+    @classmethod
+    def _task(cls, value: str) -> str:
+        if value not in TASKS:
+            raise ValueError(f"unknown task {value!r}: one of {', '.join(TASKS)}")
+        return value
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.out)
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> FlowGRPOConfig:
+    """The config of a YAML file (optional) with `key=value` overrides (values read as YAML).
+
+    Raises:
+        ConfigError: the file is missing or not a mapping, or a key is unknown or its value bad.
+    """
+    data: dict[str, Any] = {}
+    if path is not None:
+        file = Path(path)
+        if not file.is_file():
+            raise ConfigError(f"no config file at {file}", key="config")
+        loaded = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{file}: the config must be a mapping of keys to values", key="config")
+        data.update(loaded)
+    for item in overrides or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"override {item!r} is not key=value", key=item)
+        data[key.strip()] = yaml.safe_load(value)
+    try:
+        return FlowGRPOConfig(**data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"]) or "config"
+        raise ConfigError(f"{path or 'config'}: {key}: {first['msg']}", key=key) from exc

@@ -1,0 +1,265 @@
+"""The Flow-GRPO loop, top to bottom: roll the agent out, score, group advantages, clipped update, log.
+
+    result = train(FlowGRPOConfig(steps=20, group=8, queries=4, out="runs/x"))
+
+One step: pick `queries` examples (a function of seed and step, so a resumed run sees the same data),
+run the real agent `group` times on each with the policy as the planner (sampling reseeded from seed
+and step), score each trajectory with the task's exact scorer, normalise rewards within each query's
+group, give the advantage to the planner turns (`credit`), and take one AdamW step on the token-level
+clipped objective plus `kl_coef` x k3 KL to the frozen initial policy. A NaN loss stops the run and
+leaves the last good checkpoint as it was.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from agents.eval import Example, Task
+
+from .advantages import compute_advantages
+from .checkpoint import latest, load_checkpoint, load_weights, save_checkpoint, save_weights
+from .config import FlowGRPOConfig
+from .loss import aggregate, clipped_loss, kl_k3, token_logprobs
+from .policy import InProcessPolicy
+from .rollouts import AgentFactory, collect_rollouts
+from .rows import Row, Trajectory
+from .setup import resolve_agent, resolve_policy, resolve_task
+
+__all__ = ["TrainError", "TrainResult", "train", "update"]
+
+
+class TrainError(RuntimeError):
+    """A run that cannot go on (NaN loss, every trajectory failed); the last good checkpoint is kept."""
+
+
+class TrainResult(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    run_dir: Path
+    step: int
+    history: list[dict[str, Any]]
+    checkpoint: Path | None
+    model: Any = None
+    tokenizer: Any = None
+
+
+def batch_for(examples: list[Example], seed: int, step: int, queries: int) -> list[Example]:
+    """The step's queries: a seeded sample, the same in a resumed run."""
+    rng = random.Random(seed * 1_000_003 + step)
+    return rng.sample(examples, min(queries, len(examples)))
+
+
+def update(
+    model: Any, reference: Any, optimizer: Any, rows: list[Row], trajectories: list[Trajectory], config: FlowGRPOConfig
+) -> dict[str, float]:
+    """One optimizer step over `rows`, in minibatches whose gradients add up to the whole batch's."""
+    import torch
+
+    if not rows:
+        return {"loss": 0.0, "clip_fraction": 0.0, "kl": 0.0, "entropy": 0.0}
+    pad = int(getattr(model.config, "pad_token_id", None) or 0)
+    turns = {t.rollout_id: max(1, len(t.rows)) for t in trajectories}
+    weight = [1.0 / turns.get(r.rollout_id, 1) for r in rows]
+    total_tokens = sum(len(r.response_ids) for r in rows)
+    total_weight = sum(weight)
+    model.train()
+    optimizer.zero_grad()
+    sums = {"loss": 0.0, "clip_fraction": 0.0, "kl": 0.0, "entropy": 0.0}
+    for start in range(0, len(rows), config.minibatch):
+        chunk = rows[start : start + config.minibatch]
+        w = torch.tensor(weight[start : start + config.minibatch])
+        logp, mask, entropy = token_logprobs(model, chunk, pad=pad, temperature=config.temperature, with_entropy=True)
+        with torch.no_grad():
+            if reference is None:  # LoRA: the reference is the model with its adapters off
+                with model.disable_adapter():
+                    ref, _, _ = token_logprobs(model, chunk, pad=pad, temperature=config.temperature)
+            else:
+                ref, _, _ = token_logprobs(reference, chunk, pad=pad, temperature=config.temperature)
+        old = torch.zeros_like(logp)
+        for i, r in enumerate(chunk):
+            old[i, : len(r.old_logprobs)] = torch.tensor(r.old_logprobs)
+        adv = torch.tensor([r.advantage for r in chunk])
+        agg = config.loss_agg
+        policy_loss, clip = clipped_loss(
+            logp, old, adv, mask, clip_low=config.clip_low, clip_high=config.clip_high, loss_agg=agg, weights=w
+        )
+        kl = aggregate(kl_k3(logp, ref), mask, agg, w)
+        assert entropy is not None
+        ent = aggregate(entropy, mask, agg, w)
+        loss = policy_loss + config.kl_coef * kl - config.entropy_coef * ent
+        share = float(mask.sum()) / total_tokens if agg == "token_mean" else float(w.sum()) / total_weight
+        (loss * share).backward()  # type: ignore[no-untyped-call]
+        for key, value in (("loss", loss), ("clip_fraction", clip), ("kl", kl), ("entropy", ent)):
+            sums[key] += float(value.detach()) * share
+    if not math.isfinite(sums["loss"]):
+        optimizer.zero_grad()
+        model.eval()
+        return sums
+    torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], config.grad_clip)
+    optimizer.step()
+    model.eval()
+    return sums
+
+
+def train(
+    config: FlowGRPOConfig,
+    *,
+    agent_factory: AgentFactory | None = None,
+    task: Task | None = None,
+    policy: tuple[Any, Any] | None = None,
+    reward: Callable[[str, Example], float] | None = None,
+    on_step: Callable[[dict[str, Any]], None] | None = None,
+) -> TrainResult:
+    """Run (or resume) Flow-GRPO as `config` says; `agent_factory`, `task`, `policy` (model, tokenizer)
+    and `reward` replace what the config names; `on_step` gets each step's log line."""
+    import torch
+
+    run = config.run_dir
+    run.mkdir(parents=True, exist_ok=True)
+    random.seed(config.seed)
+    torch.manual_seed(config.seed)
+    task = task if task is not None else resolve_task(config)
+    if reward is not None:
+        task = task.model_copy(update={"scorer": reward})
+    if not task.examples:
+        raise TrainError(f"task {task.name!r} has no examples to train on")
+    agent_factory = agent_factory if agent_factory is not None else resolve_agent(config, task, run)
+    model, tokenizer = policy if policy is not None else resolve_policy(config, run)
+
+    # the frozen reference: the initial weights (saved once, so a resumed run keeps the same one)
+    if (run / "reference").is_dir():
+        load_weights(model, run / "reference")
+    else:
+        save_weights(model, run / "reference")
+    reference: Any = None
+    if config.lora_r > 0:
+        from peft import LoraConfig, get_peft_model
+
+        model = get_peft_model(
+            model, LoraConfig(r=config.lora_r, lora_alpha=2 * config.lora_r, target_modules="all-linear")
+        )
+    else:
+        reference = copy.deepcopy(model).eval().requires_grad_(False)
+    model.eval()
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=config.lr, weight_decay=config.weight_decay)
+
+    step, history = 0, list[dict[str, Any]]()
+    checkpoint = latest(run)
+    if checkpoint is not None:
+        step, history = load_checkpoint(checkpoint, model, optimizer)
+    backend = InProcessPolicy(model, tokenizer, max_new_tokens=config.max_new_tokens)
+    log_file = (run / "log.jsonl").open("a", encoding="utf-8")
+    progress = _Progress(config.steps, step, enabled=config.progress)
+    try:
+        while step < config.steps:
+            started = time.perf_counter()
+            examples = batch_for(task.examples, config.seed, step, config.queries)
+            backend.reseed(config.seed * 1_000_003 + step)
+            trajectories = collect_rollouts(
+                agent_factory,
+                backend,
+                task,
+                examples,
+                group=config.group,
+                temperature=config.temperature,
+                max_new_tokens=config.max_new_tokens,
+                tag=f"s{step}",
+            )
+            failed = sum(1 for t in trajectories if t.failed)
+            if failed == len(trajectories):
+                raise TrainError(f"step {step + 1}: every trajectory failed; first: {trajectories[0].failed}")
+            rows, stats = compute_advantages(
+                trajectories, credit=config.credit, rng=random.Random(config.seed * 7_919 + step)
+            )
+            sums = update(model, reference, optimizer, rows, trajectories, config)
+            if not math.isfinite(sums["loss"]):
+                kept = latest(run)
+                raise TrainError(
+                    f"step {step + 1}: the loss is {sums['loss']} (not finite); stopped without updating. "
+                    f"Last good checkpoint: {kept if kept is not None else 'none yet'}"
+                )
+            step += 1
+            seconds = max(time.perf_counter() - started, 1e-9)
+            turns = sum(t.turns for t in trajectories)
+            line = {
+                "step": step,
+                "reward_mean": sum(t.reward for t in trajectories) / len(trajectories),
+                "success": sum(1 for t in trajectories if t.reward >= 1.0) / len(trajectories),
+                "zero_variance_fraction": stats.zero_variance_fraction,
+                **sums,
+                "mean_turns": turns / len(trajectories),
+                "invalid_action_rate": sum(t.invalid_actions for t in trajectories) / max(1, turns),
+                "failed_trajectories": failed,
+                "truncated_rows": stats.truncated_rows,
+                "rows": len(rows),
+                "rows_per_s": len(rows) / seconds,
+                "tokens_per_s": sum(len(r.response_ids) for r in rows) / seconds,
+                "queries": [e.id for e in examples],
+            }
+            history.append(line)
+            log_file.write(json.dumps(line) + "\n")
+            log_file.flush()
+            progress.advance(line)
+            if on_step is not None:
+                on_step(line)
+            if step % config.checkpoint_every == 0 or step == config.steps:
+                save_checkpoint(run / "checkpoints" / f"step-{step}", model, optimizer, step, history)
+    finally:
+        log_file.close()
+        progress.close()
+    if config.plot and history:
+        _plot(history, run / "curve.png")
+    return TrainResult(
+        run_dir=run, step=step, history=history, checkpoint=latest(run), model=model, tokenizer=tokenizer
+    )
+
+
+class _Progress:
+    """A rich progress bar with the step's reward and success (nothing when disabled)."""
+
+    def __init__(self, total: int, done: int, *, enabled: bool) -> None:
+        self.bar: Any = None
+        if enabled:
+            from rich.progress import Progress
+
+            self.bar = Progress(transient=False)
+            self.bar.start()
+            self.task = self.bar.add_task("flow-grpo", total=total, completed=done)
+
+    def advance(self, line: dict[str, Any]) -> None:
+        if self.bar is not None:
+            text = f"flow-grpo reward {line['reward_mean']:.2f} success {line['success']:.2f} kl {line['kl']:.4f}"
+            self.bar.update(self.task, advance=1, description=text)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _plot(history: list[dict[str, Any]], path: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:  # the plot extra is not installed: the JSONL log has the same numbers
+        return
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    steps = [h["step"] for h in history]
+    for key in ("reward_mean", "success", "zero_variance_fraction"):
+        ax.plot(steps, [h[key] for h in history], label=key)
+    ax.set_xlabel("step")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
