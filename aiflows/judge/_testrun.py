@@ -137,8 +137,12 @@ def early_failure(
         used = f"{run.cpu_s:.2f} s CPU, {run.wall_s:.2f} s wall"
         why = f"the program used {used}; the limit is {limits.cpu_s:g} s CPU ({limits.wall_s:g} s wall)"
         if limits.cpu_kill_s is not None and limits.cpu_kill_s > limits.cpu_s:
-            beyond = run.timed_out or run.cpu_s >= limits.cpu_kill_s or run.signal == signal.SIGXCPU
-            why += f"; {'beyond' if beyond else 'within'} the TLE margin ({limits.cpu_kill_s:g} s)"
+            if run.cpu_s >= limits.cpu_kill_s or run.signal == signal.SIGXCPU:
+                why += f"; beyond the TLE margin ({limits.cpu_kill_s:g} s)"
+            elif run.timed_out:  # stopped by the wall clock first: how far it would have gone is unknown
+                why += f"; stopped by the wall clock before the TLE margin ({limits.cpu_kill_s:g} s)"
+            else:
+                why += f"; within the TLE margin ({limits.cpu_kill_s:g} s)"
         return Verdict.TLE, why
     if out_size > output_limit:
         return Verdict.OLE, f"the program wrote more than the {output_limit / (1 << 20):g} MiB output limit"

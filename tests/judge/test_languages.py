@@ -107,13 +107,14 @@ def test_java_gets_each_verdict(judger: Judge, make_problem) -> None:  # type: i
 @needs_bwrap
 @needs_java
 @pytest.mark.slow
-def test_java_heap_is_the_memory_limit_and_runs_are_rte_when_it_is_exhausted(judger: Judge, make_problem) -> None:  # type: ignore[no-untyped-def]
-    problem = make_problem([("1\n", "1\n")], memory_limit_mb=256)
+def test_java_heap_is_the_memory_limit_and_runs_are_rte_when_it_is_exhausted(make_problem) -> None:  # type: ignore[no-untyped-def]
+    problem = make_problem([("1\n", "1\n")], memory_limit_mb=256, time_limit=5.0)
     hog = (
         "import java.util.*;\npublic class Hog { public static void main(String[] a) {"
         " List<long[]> keep = new ArrayList<>(); while (true) keep.add(new long[1 << 20]); } }\n"
     )
-    judgement = judger.judge(problem, hog, "java")
+    with Judge(JudgeConfig(jobs=1, wall_factor=20)) as judger:  # a loaded machine must not make it a wall TLE
+        judgement = judger.judge(problem, hog, "java")
     assert judgement.verdict == Verdict.RTE and judgement.memory_limit_hit, judgement.feedback()
 
 

@@ -58,7 +58,8 @@ def test_a_slow_accepted_solution_sets_the_limit_once_and_is_accepted(tmp_path: 
     problem = load_package(root)
     assert problem.metadata["time_limit_source"] == "default" and problem.time_limit == 2.0
     cache = tmp_path / "cache"
-    with Judge(JudgeConfig(jobs=2, time_limit_cache=cache)) as judger:
+    # a wide wall clock: this checks CPU limits, which a loaded machine must not turn into wall TLEs
+    with Judge(JudgeConfig(jobs=2, time_limit_cache=cache, wall_factor=20)) as judger:
         judgement = judger.judge(problem, SLOW_AC, "c")
         assert judgement.verdict == Verdict.AC, judgement.feedback()  # with the 2 s default it was TLE
         assert judger.time_limits.measurements == 1
@@ -98,7 +99,8 @@ def test_runs_go_on_to_the_tle_margin_when_asked(tmp_path: Path) -> None:
     yaml_text = "name: M\nlimits:\n  time_limit: 1\n  time_safety_margin: 2\n"
     root = _package(tmp_path / "margin", yaml_text, {})
     problem = load_package(root)
-    with Judge(JudgeConfig(jobs=2, run_to_tle_margin=True, time_limit_cache=tmp_path / "c")) as judger:
+    config = JudgeConfig(jobs=2, run_to_tle_margin=True, time_limit_cache=tmp_path / "c", wall_factor=20)
+    with Judge(config) as judger:
         assert judger.limits_for(problem).cpu_kill_s == 2.0 and judger.limits_for(problem).cpu_s == 1.0
         within = judger.judge(problem, SPIN % "1.4", "c")
         beyond = judger.judge(problem, "int main(void) { for (;;) {} }\n", "c")
