@@ -102,6 +102,53 @@ def _label(text: str, pattern: str, stops: str) -> str | None:
     return last.group(1).strip().strip("*").strip()
 
 
+# One regex classifies a line by the planner label it starts with (the labels are distinct words, so a
+# line starts with at most one); `_planner_labels` reads all four in one pass over the lines.
+_PLANNER_LINE = re.compile(
+    r"[\s#*>-]*(?:" + "|".join(f"(?P<{key}>{pattern})" for key, pattern in _LABELS.items()) + r")\s*[:：]",
+    re.IGNORECASE,
+)
+_PREFIX_CHARS = str.maketrans("", "", "#*>-")
+
+
+def _planner_labels(text: str) -> dict[str, str | None]:
+    """`_label(text, pattern, <all planner labels>)` for each planner label, in one pass over the lines.
+
+    Every planner label also ends the others' values, so a value is the rest of its label's line and
+    the lines up to the next label line, and the last label line of each kind wins, as the regex
+    reads it. Text the regex could read across lines differently takes the regex path: a blank or
+    prefix-only line (a blank line ends a value; a prefix may cross lines), or an empty value
+    followed by an indented line.
+    """
+    values: dict[str, list[str]] = {}
+    parts: list[str] | None = None
+    lines = text.split("\n")
+    if len(lines) > 1 and not lines[-1]:  # one closing newline: the regex's value ends at `\Z` all the same
+        lines.pop()
+    classify = _PLANNER_LINE.match
+    for i, line in enumerate(lines):
+        found = classify(line)
+        if found is None:
+            if not line.translate(_PREFIX_CHARS).strip():
+                return _planner_labels_by_regex(text)
+            if parts is not None:
+                parts.append(line)
+            continue
+        rest = line[found.end() :]
+        if not rest.strip() and i + 1 < len(lines) and lines[i + 1][:1].isspace():
+            return _planner_labels_by_regex(text)
+        parts = values[found.lastgroup or ""] = [rest]
+    return {
+        key: "\n".join(found_parts).strip().strip("*").strip() if (found_parts := values.get(key)) is not None else None
+        for key in _LABELS
+    }
+
+
+def _planner_labels_by_regex(text: str) -> dict[str, str | None]:
+    stops = "|".join(_LABELS.values())
+    return {key: _label(text, pattern, stops) for key, pattern in _LABELS.items()}
+
+
 def match_tool(name: str, tools: list[str]) -> str | None:
     """The tool `name` means: exact, then case and punctuation blind, then a close spelling; else None."""
     if name in tools:
@@ -121,8 +168,7 @@ def parse_action(text: str, tools: list[str]) -> PlannerAction:
     """
     parsed = _model_from_json(text, PlannerAction)
     if parsed is None:
-        stops = "|".join(_LABELS.values())
-        values = {key: _label(text, pattern, stops) for key, pattern in _LABELS.items()}
+        values = _planner_labels(text) if ":" in text or "：" in text else dict.fromkeys(_LABELS)
         if not values["sub_goal"] or not values["tool_name"]:
             missing = [k for k in ("sub_goal", "tool_name") if not values[k]]
             raise ParseFailure(f"no {' and no '.join(missing)} in the planner's answer", text)
