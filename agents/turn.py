@@ -108,23 +108,28 @@ class TurnFlow(CompositeFlow):
             action = read_action(planned, names)
         except ParseFailure as bad:
             action = PlannerAction(justification=bad.reason, sub_goal="", tool_name="")
-        turn = TurnOutput(action=action)
+        # The step's fields are gathered here and the output is built once at the end: setting a
+        # pydantic model's fields one by one costs a validation hook each, on every turn.
+        step: dict[str, Any]
         if action.tool_name not in self.tools:
-            turn.ok, turn.invalid = False, True
-            turn.command = "no command: the tool was not found"
             shown = action.tool_name or "(none)"
-            turn.result = f"no result: '{shown}' is not one of the tools ({', '.join(names)})"
+            step = {
+                "ok": False,
+                "invalid": True,
+                "command": "no command: the tool was not found",
+                "result": f"no result: '{shown}' is not one of the tools ({', '.join(names)})",
+            }
         else:
-            await self.execute(ctx, base, data, action, turn)
-        decision = read_decision(
-            await self.module(ctx, "verifier", base, phase="verify", memory=self.with_step(data, turn))
-        )
-        turn.stop, turn.verdict = decision.stop, decision.analysis
-        return turn
+            step = await self.execute(ctx, base, data, action)
+        memory = self.with_step(data, action, step["command"], step["result"])
+        decision = read_decision(await self.module(ctx, "verifier", base, phase="verify", memory=memory))
+        return TurnOutput(action=action, stop=decision.stop, verdict=decision.analysis, **step)
 
     async def execute(
-        self, ctx: Context, base: dict[str, Any], data: TurnInput, action: PlannerAction, turn: TurnOutput
-    ) -> None:
+        self, ctx: Context, base: dict[str, Any], data: TurnInput, action: PlannerAction
+    ) -> dict[str, Any]:
+        """The executor's command and the tool's result, as the turn output's fields (`command`,
+        `result`, and `ok: False` with `tool_error` when the tool failed)."""
         out = await self.module(
             ctx,
             "executor",
@@ -138,32 +143,28 @@ class TurnFlow(CompositeFlow):
         try:
             command = read_command(out).command
         except ParseFailure as bad:
-            turn.ok, turn.command, turn.result = (
-                False,
-                "no command",
-                f"the executor gave no usable command: {bad.reason}",
-            )
-            return
-        turn.command = command
+            return {
+                "ok": False,
+                "command": "no command",
+                "result": f"the executor gave no usable command: {bad.reason}",
+            }
         try:
             answer = await ctx.call(action.tool_name, command)
         except Suspended:
             raise
         except FlowError as exc:
-            turn.ok, turn.tool_error = False, True
-            turn.result = f"Error: {exc.type}: {exc.message}"
-            return
+            return {"ok": False, "tool_error": True, "command": command, "result": f"Error: {exc.type}: {exc.message}"}
         result = answer.get("result") if isinstance(answer, dict) else None
-        turn.result = result if isinstance(result, str) else json.dumps(answer, ensure_ascii=False, default=str)
+        text = result if isinstance(result, str) else json.dumps(answer, ensure_ascii=False, default=str)
+        return {"command": command, "result": text}
 
     @staticmethod
-    def with_step(data: TurnInput, turn: TurnOutput) -> str:
+    def with_step(data: TurnInput, action: PlannerAction, command: dict[str, Any] | str, result: str) -> str:
         """The memory the verifier sees: the agent's memory and this turn's step (not yet stored)."""
-        assert turn.action is not None
-        command = turn.command if isinstance(turn.command, str) else json.dumps(turn.command, ensure_ascii=False)
+        shown = command if isinstance(command, str) else json.dumps(command, ensure_ascii=False)
         block = (
-            f"Action Step {data.turn}:\n  Tool: {turn.action.tool_name}\n  Sub-goal: {turn.action.sub_goal}\n"
-            f"  Command: {command}\n  Result: {indent(truncate(turn.result, data.max_result_chars))}"
+            f"Action Step {data.turn}:\n  Tool: {action.tool_name}\n  Sub-goal: {action.sub_goal}\n"
+            f"  Command: {shown}\n  Result: {indent(truncate(result, data.max_result_chars))}"
         )
         memory = "" if data.memory == "(no steps yet)" else data.memory
         return f"{memory}\n{block}".strip()
