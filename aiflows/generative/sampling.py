@@ -35,7 +35,7 @@ class SampleRequest(BaseModel):
 
     model: str  # checkpoint path, alias, or diffusers:<folder>
     num_samples: int = Field(16, ge=1, le=100_000)
-    solver: str = "auto"  # euler, midpoint, heun, rk4, rk4_38, dopri5; average (few-step models); ddim, ddpm, flow-match-euler
+    solver: str = "auto"  # SOLVERS (euler ... dopri5); average (few-step models); ddim, ddpm, flow-match-euler
     steps: int = Field(16, ge=1, le=10_000)
     guidance: Literal["none", "cfg"] = "none"
     guidance_scale: float = 1.0

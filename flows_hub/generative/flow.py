@@ -47,7 +47,8 @@ class SamplerFlow(AtomicFlow):
         model: str = Field(description="checkpoint path, an alias from the flow's config, or diffusers:<folder>")
         num_samples: int = Field(16, ge=1, le=100_000, description="how many samples")
         solver: str = Field(
-            "auto", description="euler, midpoint, heun, rk4, rk4_38, dopri5, average (MeanFlow-style jumps), ddim, ddpm, ..."
+            "auto",
+            description="euler, midpoint, heun, rk4, rk4_38, dopri5, average (MeanFlow-style jumps), ddim, ddpm, ...",
         )
         steps: int = Field(16, ge=1, le=10_000, description="solver steps (ignored by dopri5)")
         guidance: Literal["none", "cfg"] = Field("none", description="classifier-free guidance for class models")
