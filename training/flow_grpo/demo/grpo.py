@@ -1,4 +1,4 @@
-"""One Flow-GRPO step for the demo's arms: rows from recorded planner turns, group advantages, clipped update.
+"""One Flow-GRPO step for the demo's arms, on the library's advantages, clipped loss and k3 KL.
 
 Credit modes (the arms): `broadcast` gives the trajectory's reward to every planner turn (Flow-GRPO);
 `last_turn` gives it to the final turn only (AgentFlow's ablation); `shuffled` permutes rewards across
@@ -11,21 +11,15 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
+
+from training.flow_grpo.advantages import Credit, compute_advantages
+from training.flow_grpo.loss import aggregate, clipped_loss, kl_k3
+from training.flow_grpo.rows import Row, Trajectory
 
 from .rollouts import Rollout
 
 __all__ = ["Credit", "Row", "StepStats", "grpo_step", "make_rows"]
-
-Credit = Literal["broadcast", "last_turn", "shuffled"]
-
-
-@dataclass
-class Row:
-    prompt_ids: list[int]
-    response_ids: list[int]
-    old_logprobs: list[float]
-    advantage: float
 
 
 @dataclass
@@ -39,29 +33,30 @@ class StepStats:
 
 
 def make_rows(rollouts: list[Rollout], credit: Credit, rng: random.Random) -> tuple[list[Row], float]:
-    """Training rows of a batch and the fraction of groups with zero reward variance."""
-    rewards = [r.reward for r in rollouts]
-    if credit == "shuffled":
-        rng.shuffle(rewards)
-    groups: dict[str, list[int]] = {}
-    for i, r in enumerate(rollouts):
-        groups.setdefault(r.question.id, []).append(i)
-    rows: list[Row] = []
-    flat = 0
-    for members in groups.values():
-        values = [rewards[i] for i in members]
-        mean = sum(values) / len(values)
-        std = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
-        if std < 1e-8:
-            flat += 1
-            continue
-        for i in members:
-            advantage = (rewards[i] - mean) / (std + 1e-6)
-            calls = [c for c in rollouts[i].calls if c.response_ids]
-            for k, call in enumerate(calls):
-                given = advantage if credit != "last_turn" or k == len(calls) - 1 else 0.0
-                rows.append(Row(call.prompt_ids, call.response_ids, call.logprobs, given))
-    return rows, flat / max(1, len(groups))
+    """Training rows of a batch (the library's `compute_advantages`) and the zero-variance group fraction."""
+    trajectories = [
+        Trajectory(
+            query_id=r.question.id,
+            rollout_id=f"{r.question.id}-{i}",
+            reward=r.reward,
+            turns=r.turns,
+            invalid_actions=r.invalid,
+            rows=[
+                Row(
+                    query_id=r.question.id,
+                    rollout_id=f"{r.question.id}-{i}",
+                    turn=c.turn,
+                    prompt_ids=c.prompt_ids,
+                    response_ids=c.response_ids,
+                    old_logprobs=c.logprobs,
+                )
+                for c in r.calls
+            ],
+        )
+        for i, r in enumerate(rollouts)
+    ]
+    rows, stats = compute_advantages(trajectories, credit=credit, rng=rng)
+    return rows, stats.zero_variance_fraction
 
 
 def _token_logprobs(model: Any, rows: list[Row], pad: int) -> tuple[Any, Any]:
@@ -119,15 +114,14 @@ def grpo_step(
             adv[i, : len(r.response_ids)] = r.advantage
         with torch.no_grad():
             ref, _ = _token_logprobs(_Tempered(reference, temperature), chunk, pad)
-        ratio = torch.exp(new - old)
-        clipped = torch.clamp(ratio, 1 - clip_low, 1 + clip_high)
-        policy = -torch.minimum(ratio * adv, clipped * adv)
-        k3 = torch.exp(ref - new) - (ref - new) - 1
-        loss = ((policy + kl_coef * k3) * valid).sum() / tokens
-        loss.backward()
+        policy, clip = clipped_loss(new, old, adv, valid, clip_low=clip_low, clip_high=clip_high)
+        kl = aggregate(kl_k3(new, ref), valid)
+        share = float(valid.sum()) / tokens  # token mean over the whole batch, minibatch by minibatch
+        loss = (policy + kl_coef * kl) * share
+        loss.backward()  # type: ignore[no-untyped-call]
         losses.append(float(loss.detach()))
-        clips.append(float((((ratio - clipped).abs() > 1e-6).float() * valid).sum() / valid.sum()))
-        kls.append(float((k3.detach() * valid).sum() / valid.sum()))
+        clips.append(float(clip))
+        kls.append(float(kl.detach()))
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     optimizer.step()
     model.eval()
