@@ -66,7 +66,10 @@ class Memory(BaseModel):
         """The memory as prompts show it: one block per step, oldest first (each block rendered once)."""
         if not self.steps:
             return "(no steps yet)"
-        blocks = self._blocks
+        # Read from the private attributes' dict: `self._blocks` goes through BaseModel.__getattr__,
+        # about 2 us, and this runs before every turn.
+        private = self.__pydantic_private__
+        blocks = private.get("_blocks") if private is not None else None
         if blocks is None:
             blocks = self._blocks = []
         for step in self.steps[len(blocks) :]:
