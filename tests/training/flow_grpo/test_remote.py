@@ -102,3 +102,23 @@ async def test_no_worker_the_trajectories_are_dropped_and_counted(redis_url: str
     assert stats.dropped == 2 and stats.retried == 2
     assert [t.failed.startswith("remote: ") for t in done] == [True, True]
     assert [t.rollout_id for t in done] == ["s0-q1-0", "s0-q1-1"]
+
+
+async def test_a_worker_killed_mid_rollout_loses_no_trajectory(
+    redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = _config(tmp_path)
+    example = Example(id="q1", query="What is 1 plus 1?", answer="2")
+    ns = f"g{uuid.uuid4().hex[:10]}"
+    monkeypatch.setenv("AIFLOWS_GRPO_WORKER_DIR", str(tmp_path / "worker"))
+    args = ("training.flow_grpo.remote:worker", redis_url, ns, "--visibility-timeout", "3", "--heartbeat", "0.5")
+    first = WorkerProcess(*args)
+    async with _runtime(redis_url, ns) as rt:
+        job = asyncio.ensure_future(collect_remote(rt, config, [example], tag="s0", timeout_s=60, retries=2))
+        await asyncio.sleep(2.0)  # the first worker has the requests: it is loading torch and the policy
+        first.kill()
+        with WorkerProcess(*args):
+            done, stats = await job
+    assert stats.dropped == 0, stats.errors
+    assert [t.rollout_id for t in done] == ["s0-q1-0", "s0-q1-1"]
+    assert all(not t.failed for t in done)
