@@ -142,3 +142,20 @@ async def test_runs_recorded_one_row_per_call_still_resume(tmp_path: Path) -> No
         result = await rt.resume("old")
         assert result.output == {"done": True} and ran == ["finish"]  # prepare came from the old journal
         assert [s.path for s in await rt.store.spans("old")] == ["/0", "/1", ""]
+
+
+async def test_events_are_stored_as_the_json_pydantic_writes(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "runs.db")
+    await store.open()
+    try:
+        asked = Message.request(sender="a", recipient="a/b", data={"q": "é"}, run_id="r1", path="/0")
+        plain = asked.event("llm.usage", {"model": "m", "tokens": 3, "cost": 0.5, "cached": False, "pair": (1, 2)})
+        odd = asked.event("note", {"by_number": {1: "one"}})  # a key plain JSON cannot spell: pydantic writes it
+        for event in (plain, odd):
+            store.record_event(event)
+        await store.flush()
+        rows = [r[0] for r in store.db.execute("SELECT event FROM events ORDER BY seq").fetchall()]
+        assert rows == [plain.model_dump_json(), odd.model_dump_json()]
+        assert await store.events("r1") == [Message.model_validate_json(row) for row in rows]
+    finally:
+        await store.close()
