@@ -48,12 +48,14 @@ def collect_rollouts(
     temperature: float,
     max_new_tokens: int,
     tag: str = "r",
+    seeds: list[int] | None = None,
 ) -> list[Trajectory]:
     """`group` trajectories per example, in order (query by query), each with its planner rows.
 
-    Rollouts run one after another so the policy's sampling order, hence the run, is reproducible.
+    With `seeds` (one per example) a policy that can `reseed` is reseeded before each trajectory
+    (seed x 1000 + g), so a trajectory's samples do not depend on which process or in what order it runs.
     """
-    return asyncio.run(_collect(agent_factory, policy, task, examples, group, temperature, max_new_tokens, tag))
+    return asyncio.run(_collect(agent_factory, policy, task, examples, group, temperature, max_new_tokens, tag, seeds))
 
 
 async def _collect(
@@ -65,14 +67,17 @@ async def _collect(
     temperature: float,
     max_new_tokens: int,
     tag: str,
+    seeds: list[int] | None,
 ) -> list[Trajectory]:
     recorder = ListRecorder()
     planner = make_planner(policy, recorder, temperature=temperature, max_new_tokens=max_new_tokens)
     agent = agent_factory(planner)
     truncated: set[tuple[int, ...]] = getattr(policy, "truncated", set())
     out: list[Trajectory] = []
-    for example in examples:
+    for i, example in enumerate(examples):
         for g in range(group):
+            if seeds is not None and hasattr(policy, "reseed"):
+                policy.reseed(seeds[i] * 1000 + g)
             rollout_id = f"{tag}-{example.id}-{g}"
             before = len(recorder.calls)
             failed = ""

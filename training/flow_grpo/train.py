@@ -58,19 +58,51 @@ def batch_for(examples: list[Example], seed: int, step: int, queries: int) -> li
     return rng.sample(examples, min(queries, len(examples)))
 
 
+def _distributed() -> tuple[int, int]:
+    """(rank, world size) under torchrun (gloo on CPU), (0, 1) otherwise."""
+    import os
+
+    import torch.distributed as dist
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("gloo")
+    return (dist.get_rank(), dist.get_world_size()) if world > 1 else (0, 1)
+
+
+def _all_sum(values: list[float], world: int) -> list[float]:
+    if world == 1:
+        return values
+    import torch
+    import torch.distributed as dist
+
+    t = torch.tensor(values, dtype=torch.float64)
+    dist.all_reduce(t)
+    return [float(v) for v in t]
+
+
 def update(
-    model: Any, reference: Any, optimizer: Any, rows: list[Row], trajectories: list[Trajectory], config: FlowGRPOConfig
+    model: Any,
+    reference: Any,
+    optimizer: Any,
+    rows: list[Row],
+    trajectories: list[Trajectory],
+    config: FlowGRPOConfig,
+    world: int = 1,
 ) -> dict[str, float]:
-    """One optimizer step over `rows`, in minibatches whose gradients add up to the whole batch's."""
+    """One optimizer step over `rows`, in minibatches whose gradients add up to the whole batch's.
+
+    Under torch.distributed each rank brings its own rows; the loss is normalised by the totals of
+    all ranks and the gradients are summed across ranks, so the step equals one process's on all rows.
+    """
     import torch
 
-    if not rows:
-        return {"loss": 0.0, "clip_fraction": 0.0, "kl": 0.0, "entropy": 0.0}
     pad = int(getattr(model.config, "pad_token_id", None) or 0)
     turns = {t.rollout_id: max(1, len(t.rows)) for t in trajectories}
     weight = [1.0 / turns.get(r.rollout_id, 1) for r in rows]
-    total_tokens = sum(len(r.response_ids) for r in rows)
-    total_weight = sum(weight)
+    total_tokens, total_weight = _all_sum([float(sum(len(r.response_ids) for r in rows)), sum(weight)], world)
+    if total_tokens == 0:
+        return {"loss": 0.0, "clip_fraction": 0.0, "kl": 0.0, "entropy": 0.0}
     model.train()
     optimizer.zero_grad()
     sums = {"loss": 0.0, "clip_fraction": 0.0, "kl": 0.0, "entropy": 0.0}
@@ -100,11 +132,20 @@ def update(
         (loss * share).backward()  # type: ignore[no-untyped-call]
         for key, value in (("loss", loss), ("clip_fraction", clip), ("kl", kl), ("entropy", ent)):
             sums[key] += float(value.detach()) * share
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    if world > 1:
+        import torch.distributed as dist
+
+        for p in trainable:
+            if p.grad is None:
+                p.grad = torch.zeros_like(p)
+            dist.all_reduce(p.grad)
+        sums = dict(zip(sums, _all_sum(list(sums.values()), world), strict=True))
     if not math.isfinite(sums["loss"]):
         optimizer.zero_grad()
         model.eval()
         return sums
-    torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], config.grad_clip)
+    torch.nn.utils.clip_grad_norm_(trainable, config.grad_clip)
     optimizer.step()
     model.eval()
     return sums
@@ -124,6 +165,7 @@ def train(
     import torch
 
     run = config.run_dir
+    rank, world = _distributed()
     run.mkdir(parents=True, exist_ok=True)
     random.seed(config.seed)
     torch.manual_seed(config.seed)
@@ -136,9 +178,9 @@ def train(
     model, tokenizer = policy if policy is not None else resolve_policy(config, run)
 
     # the frozen reference: the initial weights (saved once, so a resumed run keeps the same one)
-    if (run / "reference").is_dir():
+    if (run / "reference").is_dir() and latest(run) is not None:  # a resumed run: back to the start
         load_weights(model, run / "reference")
-    else:
+    elif rank == 0:
         save_weights(model, run / "reference")
     reference: Any = None
     if config.lora_r > 0:
@@ -159,12 +201,13 @@ def train(
         step, history = load_checkpoint(checkpoint, model, optimizer)
     backend = InProcessPolicy(model, tokenizer, max_new_tokens=config.max_new_tokens)
     log_file = (run / "log.jsonl").open("a", encoding="utf-8")
-    progress = _Progress(config.steps, step, enabled=config.progress)
+    progress = _Progress(config.steps, step, enabled=config.progress and rank == 0)
     try:
         while step < config.steps:
             started = time.perf_counter()
             examples = batch_for(task.examples, config.seed, step, config.queries)
-            backend.reseed(config.seed * 1_000_003 + step)
+            seeds = [(config.seed * 1_000_003 + step) * 1_000 + i for i in range(len(examples))]
+            examples, seeds = examples[rank::world], seeds[rank::world]  # this rank's share of the queries
             trajectories = collect_rollouts(
                 agent_factory,
                 backend,
@@ -174,14 +217,15 @@ def train(
                 temperature=config.temperature,
                 max_new_tokens=config.max_new_tokens,
                 tag=f"s{step}",
+                seeds=seeds,
             )
             failed = sum(1 for t in trajectories if t.failed)
-            if failed == len(trajectories):
+            if failed == len(trajectories) and world == 1:
                 raise TrainError(f"step {step + 1}: every trajectory failed; first: {trajectories[0].failed}")
             rows, stats = compute_advantages(
                 trajectories, credit=config.credit, rng=random.Random(config.seed * 7_919 + step)
             )
-            sums = update(model, reference, optimizer, rows, trajectories, config)
+            sums = update(model, reference, optimizer, rows, trajectories, config, world)
             if not math.isfinite(sums["loss"]):
                 kept = latest(run)
                 raise TrainError(
@@ -207,17 +251,18 @@ def train(
                 "queries": [e.id for e in examples],
             }
             history.append(line)
-            log_file.write(json.dumps(line) + "\n")
-            log_file.flush()
+            if rank == 0:
+                log_file.write(json.dumps(line) + "\n")
+                log_file.flush()
             progress.advance(line)
             if on_step is not None:
                 on_step(line)
-            if step % config.checkpoint_every == 0 or step == config.steps:
+            if rank == 0 and (step % config.checkpoint_every == 0 or step == config.steps):
                 save_checkpoint(run / "checkpoints" / f"step-{step}", model, optimizer, step, history)
     finally:
         log_file.close()
         progress.close()
-    if config.plot and history:
+    if config.plot and history and rank == 0:
         _plot(history, run / "curve.png")
     return TrainResult(
         run_dir=run, step=step, history=history, checkpoint=latest(run), model=model, tokenizer=tokenizer
