@@ -74,50 +74,72 @@ async def _collect(
     agent = agent_factory(planner)
     truncated: set[tuple[int, ...]] = getattr(policy, "truncated", set())
     out: list[Trajectory] = []
-    for i, example in enumerate(examples):
-        for g in range(group):
-            if seeds is not None and hasattr(policy, "reseed"):
-                policy.reseed(seeds[i] * 1000 + g)
-            rollout_id = f"{tag}-{example.id}-{g}"
-            before = len(recorder.calls)
-            failed = ""
-            output: dict[str, Any] = {}
-            try:
-                result = await agent.run({"query": example.query, "query_id": example.id, "rollout_id": rollout_id})
-                output = dict(result) if isinstance(result, dict) else dict(getattr(result, "output", {}) or {})
-            except Exception as exc:  # noqa: BLE001 - one failed run is recorded; the batch goes on
-                failed = f"agent: {type(exc).__name__}: {exc}"
-            reward = 0.0
-            if not failed:
-                try:
-                    reward = float(task.scorer(str(output.get("answer", "")), example))
-                except Exception as exc:  # noqa: BLE001 - a reward that raises fails this trajectory only
-                    failed = f"reward: {type(exc).__name__}: {exc}"
-            calls = [c for c in recorder.calls[before:] if c.phase == "next_step" and c.response_ids]
-            rows = [
-                Row(
-                    query_id=example.id,
-                    rollout_id=rollout_id,
-                    turn=k,
-                    prompt_ids=c.prompt_ids,
-                    response_ids=c.response_ids,
-                    old_logprobs=c.logprobs,
-                    truncated=tuple(c.prompt_ids) in truncated,
-                )
-                for k, c in enumerate(calls)
-            ]
-            out.append(
-                Trajectory(
-                    query_id=example.id,
-                    rollout_id=rollout_id,
-                    reward=reward,
-                    rows=rows,
-                    turns=int(output.get("steps", len(rows))),
-                    invalid_actions=int(output.get("invalid_actions", 0)),
-                    failed=failed,
-                )
-            )
+    from aiflows.runtime import MemoryStore, Runtime
+
+    # a fresh in-memory runtime without a journal: every rollout really calls the policy (a journal
+    # or a shared store would answer a repeated request from an earlier run, and nothing would be recorded)
+    async with Runtime(store=MemoryStore(), journal=False, trace=False) as rt:
+        for i, example in enumerate(examples):
+            for g in range(group):
+                out.append(await _one(rt, agent, task, example, g, recorder, truncated, policy, seeds, i, tag))
     return out
+
+
+async def _one(
+    rt: Any,
+    agent: Flow,
+    task: Task,
+    example: Example,
+    g: int,
+    recorder: ListRecorder,
+    truncated: set[tuple[int, ...]],
+    policy: Any,
+    seeds: list[int] | None,
+    i: int,
+    tag: str,
+) -> Trajectory:
+    if seeds is not None and hasattr(policy, "reseed"):
+        policy.reseed(seeds[i] * 1000 + g)
+    rollout_id = f"{tag}-{example.id}-{g}"
+    before = len(recorder.calls)
+    failed = ""
+    output: dict[str, Any] = {}
+    try:
+        data = {"query": example.query, "query_id": example.id, "rollout_id": rollout_id}
+        result = await rt.run(agent, data, session=rollout_id)
+        if result.error is not None:
+            raise RuntimeError(f"{result.error.type}: {result.error.message}")
+        output = dict(result.output or {})
+    except Exception as exc:  # noqa: BLE001 - one failed run is recorded; the batch goes on
+        failed = f"agent: {type(exc).__name__}: {exc}"
+    reward = 0.0
+    if not failed:
+        try:
+            reward = float(task.scorer(str(output.get("answer", "")), example))
+        except Exception as exc:  # noqa: BLE001 - a reward that raises fails this trajectory only
+            failed = f"reward: {type(exc).__name__}: {exc}"
+    calls = [c for c in recorder.calls[before:] if c.phase == "next_step" and c.response_ids]
+    rows = [
+        Row(
+            query_id=example.id,
+            rollout_id=rollout_id,
+            turn=k,
+            prompt_ids=c.prompt_ids,
+            response_ids=c.response_ids,
+            old_logprobs=c.logprobs,
+            truncated=tuple(c.prompt_ids) in truncated,
+        )
+        for k, c in enumerate(calls)
+    ]
+    return Trajectory(
+        query_id=example.id,
+        rollout_id=rollout_id,
+        reward=reward,
+        rows=rows,
+        turns=int(output.get("steps", len(rows))),
+        invalid_actions=int(output.get("invalid_actions", 0)),
+        failed=failed,
+    )
 
 
 def kbqa_scripted(task: Task, folder: Path, max_turns: int) -> AgentFactory:
