@@ -46,13 +46,9 @@ def test_two_gloo_ranks_end_equal_to_one_process(tmp_path: Path) -> None:
     assert logs[1][0]["rows"] > 0
     assert logs[2][0]["loss"] == pytest.approx(logs[1][0]["loss"], abs=1e-6)
     assert logs[2][0]["kl"] == pytest.approx(logs[1][0]["kl"], abs=1e-6)
-    moved = close = total = 0
+    moved = False
     for name, value in single.items():
         assert torch.equal(a[name], b[name]), name  # the ranks agree exactly
-        # summing in another order changes a gradient's last bits, which Adam's first steps (about lr x sign)
-        # can magnify on a near-zero gradient: nearly all weights agree, none by more than the steps' reach
-        assert float((a[name] - value).abs().max()) <= 2 * 0.03 * 2 + 1e-6, name
-        close += int(torch.isclose(a[name], value, atol=1e-5).sum())
-        total += value.numel()
-        moved += int(not torch.allclose(value, start.state_dict()[name]))
-    assert close / total > 0.95 and moved  # the steps did update the policy
+        assert torch.allclose(a[name], value, atol=1e-5), name  # and match one process on all the queries
+        moved = moved or not torch.allclose(value, start.state_dict()[name])
+    assert moved  # the steps did update the policy
