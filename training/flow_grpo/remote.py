@@ -1,212 +1,151 @@
-"""Rollouts on other machines: `aiflows serve` workers over Redis, the policy's weights published by version.
+"""Rollouts by Redis workers: the policy's weights published by version, jobs and results on Redis lists.
 
-The trainer publishes each step's weights as `<folder>/v<version>/model.safetensors` (written, then
-renamed into place) and the version number under a Redis key; every request names the newest version
-and a worker loads it before rolling out. A worker runs
+The trainer saves the weights as safetensors in a shared folder (`folder/v{version}`) and sets
+`{key}:version`; each job names the version it needs and a worker loads it before rolling out.
+A job is one query's G trajectories with its seed, so a worker's rows equal the in-process rows.
+A worker moves the job it takes to its own `working` list; a job whose result does not come back in
+time (the worker died) is pushed again once, then dropped and counted: never silently lost, and a
+late duplicate result is ignored (each job id counts once).
 
-    aiflows serve training.flow_grpo.remote:worker --redis redis://host:6379 --namespace grpo
-
-and the trainer asks it for trajectories with `collect_remote`. Each trajectory has its own sampling
-seed (`rollout_seed`), so where it runs does not change its rows: `rollout_local` gives the same rows in
-this process. A worker that dies mid-rollout: the request is retried (`retries` times, after
-`timeout_s`), then the trajectory is kept as failed and counted (`RemoteStats.dropped`), never lost.
+    python -m training.flow_grpo.remote --redis redis://host:6379/0 --key run1 --config config.yaml
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-import zlib
+import argparse
+import json
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
-
 from agents.eval import Example
-from aiflows.context import Context
-from aiflows.flow import AtomicFlow, Data
 
-from .config import FlowGRPOConfig
 from .rows import Trajectory
 
-__all__ = [
-    "ADDRESS",
-    "RemoteStats",
-    "RolloutRequest",
-    "RolloutWorker",
-    "collect_remote",
-    "publish_weights",
-    "rollout_local",
-    "rollout_seed",
-    "worker",
-]
-
-ADDRESS = "flow-grpo-rollout"
+__all__ = ["RemoteStats", "publish_weights", "remote_rollouts", "serve"]
 
 
-def rollout_seed(seed: int, rollout_id: str) -> int:
-    """The sampling seed of one trajectory: a function of the run's seed and the trajectory's id."""
-    return (seed * 1_000_003 + zlib.crc32(rollout_id.encode())) % (1 << 62)
+class RemoteStats:
+    def __init__(self) -> None:
+        self.retried = 0
+        self.dropped = 0
 
 
-class RolloutRequest(BaseModel):
-    """One trajectory to run: the config (agent, task, policy, sampling), the weights and the query."""
+def publish_weights(client: Any, key: str, model: Any, tokenizer: Any, folder: Path, version: int) -> None:
+    """Save the policy as `folder/v{version}` (safetensors and tokenizer), then announce the version."""
+    from .checkpoint import save_weights
 
-    config: dict[str, Any]
-    weights: str = ""  # the folder `publish_weights` writes to ("" = the config's initial policy)
-    version: int = 0
-    example: dict[str, Any]
-    rollout_id: str
-
-
-class RemoteStats(BaseModel):
-    retried: int = 0
-    dropped: int = 0
-    errors: list[str] = Field(default_factory=list)  # why each retried or dropped attempt failed
+    save_weights(model, folder / f"v{version}")
+    tokenizer.save_pretrained(folder / f"v{version}")
+    client.set(f"{key}:folder", str(folder))
+    client.set(f"{key}:version", version)
 
 
-def publish_weights(model: Any, folder: str | Path, version: int, *, redis_url: str = "", namespace: str = "") -> Path:
-    """Write `model`'s weights as version `version` (atomically) and announce it in Redis."""
-    from safetensors.torch import save_file
-
-    target = Path(folder) / f"v{version}"
-    target.mkdir(parents=True, exist_ok=True)
-    state = {
-        k: v.detach().cpu().clone().contiguous() for k, v in model.state_dict().items()
-    }  # tied weights: own copies
-    tmp = target / "model.safetensors.tmp"
-    save_file(state, str(tmp))
-    os.replace(tmp, target / "model.safetensors")
-    if redis_url:
-        import redis
-
-        client = redis.Redis.from_url(redis_url)
-        try:
-            client.set(f"{namespace}:flow-grpo:version", version)
-        finally:
-            client.close()
-    return target
-
-
-class _Loaded:
-    """What a worker keeps between requests: the resolved agent, task and policy, and its weights' version."""
-
-    def __init__(self, config: FlowGRPOConfig, folder: Path) -> None:
-        from .policy import InProcessPolicy
-        from .setup import resolve_agent, resolve_policy, resolve_task
-
-        self.task = resolve_task(config)
-        self.factory = resolve_agent(config, self.task, folder)
-        model, tokenizer = resolve_policy(config, folder)
-        self.model = model.eval()
-        self.backend = InProcessPolicy(model, tokenizer, max_new_tokens=config.max_new_tokens)
-        self.initial = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        self.loaded = ("", 0)
-
-    def load(self, weights: str, version: int) -> None:
-        """Hold version `version` of `weights` (no folder: the initial weights)."""
-        if (weights, version) == self.loaded:
-            return
-        if weights:
-            from safetensors.torch import load_file
-
-            state = load_file(str(Path(weights) / f"v{version}" / "model.safetensors"))
-        else:
-            state = self.initial
-        self.model.load_state_dict(state, strict=False)
-        self.loaded = (weights, version)
-
-
-_cache: dict[str, _Loaded] = {}
-
-
-def _loaded(config: FlowGRPOConfig, folder: Path) -> _Loaded:
-    key = config.model_dump_json()
-    if key not in _cache:
-        _cache.clear()
-        _cache[key] = _Loaded(config, folder)
-    return _cache[key]
-
-
-def rollout_local(request: RolloutRequest, *, folder: str | Path | None = None) -> Trajectory:
-    """One trajectory in this process, exactly as a worker runs it (blocking)."""
-    from .rollouts import collect_rollouts
-
-    config = FlowGRPOConfig(**request.config)
-    where = Path(folder) if folder is not None else config.run_dir
-    loaded = _loaded(config, where)
-    loaded.load(request.weights, request.version)
-    loaded.backend.reseed(rollout_seed(config.seed, request.rollout_id))
-    example = Example(**request.example)
-    [done] = collect_rollouts(
-        loaded.factory,
-        loaded.backend,
-        loaded.task,
-        [example],
-        group=1,
-        temperature=config.temperature,
-        max_new_tokens=config.max_new_tokens,
-        tag="remote",
-    )
-    rid = request.rollout_id
-    return done.model_copy(
-        update={"rollout_id": rid, "rows": [r.model_copy(update={"rollout_id": rid}) for r in done.rows]}
-    )
-
-
-class RolloutWorker(AtomicFlow):
-    """The flow a worker serves: a `RolloutRequest` in, a `Trajectory` (as a dict) out."""
-
-    Input = RolloutRequest
-    Output = Data
-
-    def __init__(self, *, name: str = ADDRESS, folder: str | None = None, **kwargs: Any) -> None:
-        super().__init__(name=name, **kwargs)
-        self.folder = folder or os.environ.get("AIFLOWS_GRPO_WORKER_DIR") or str(Path.cwd() / "flow-grpo-worker")
-        self._lock = asyncio.Lock()
-
-    async def handle(self, ctx: Context, data: RolloutRequest) -> dict[str, Any]:
-        async with self._lock:  # one model per worker: requests take turns
-            done = await asyncio.to_thread(rollout_local, data, folder=self.folder)
-        return {"trajectory": done.model_dump(mode="json")}
-
-
-worker = RolloutWorker()
-
-
-async def collect_remote(
-    runtime: Any,
-    config: FlowGRPOConfig,
+def remote_rollouts(
+    client: Any,
+    key: str,
     examples: list[Example],
+    seeds: list[int],
     *,
+    version: int,
+    group: int,
+    temperature: float,
+    max_new_tokens: int,
     tag: str,
-    weights: str = "",
-    version: int = 0,
-    timeout_s: float = 120.0,
-    retries: int = 2,
-    address: str = ADDRESS,
+    timeout: float = 60.0,
+    retries: int = 1,
 ) -> tuple[list[Trajectory], RemoteStats]:
-    """`config.group` trajectories per example from the workers behind `address`, in query order."""
+    """The trajectories of `examples` from workers, in example order; lost jobs retried, then dropped."""
     stats = RemoteStats()
-    cfg = config.model_dump(mode="json")
+    jobs: dict[str, dict[str, Any]] = {}
+    for i, (example, seed) in enumerate(zip(examples, seeds, strict=True)):
+        job_id = f"{tag}-{i}-{uuid.uuid4().hex[:8]}"
+        jobs[job_id] = {
+            "id": job_id,
+            "example": example.model_dump(),
+            "seed": seed,
+            "group": group,
+            "temperature": temperature,
+            "max_new_tokens": max_new_tokens,
+            "tag": tag,
+            "version": version,
+        }
+    order = list(jobs)
+    done: dict[str, list[Trajectory]] = {}
+    for attempt in range(retries + 1):
+        waiting = [j for j in order if j not in done]
+        if not waiting:
+            break
+        if attempt:
+            stats.retried += len(waiting)
+        for j in waiting:
+            client.rpush(f"{key}:jobs", json.dumps(jobs[j]))
+        deadline = time.monotonic() + timeout
+        while any(j not in done for j in waiting) and time.monotonic() < deadline:
+            got = client.blpop([f"{key}:results"], timeout=1)
+            if got is None:
+                continue
+            answer = json.loads(got[1])
+            if answer["id"] in jobs and answer["id"] not in done:  # a late duplicate counts once
+                done[answer["id"]] = [Trajectory.model_validate(t) for t in answer["trajectories"]]
+    stats.dropped = sum(1 for j in order if j not in done)
+    empty: list[Trajectory] = []
+    return [t for j in order for t in done.get(j, empty)], stats
 
-    async def one(example: Example, g: int) -> Trajectory:
-        rid = f"{tag}-{example.id}-{g}"
-        request = RolloutRequest(
-            config=cfg, weights=weights, version=version, example=example.model_dump(mode="json"), rollout_id=rid
+
+def serve(client: Any, key: str, config_path: str, *, worker: str = "", max_jobs: int | None = None) -> int:
+    """A worker: take jobs, load the weights version each names, roll out, send the trajectories back."""
+    from .config import load_config
+    from .policy import InProcessPolicy, load_policy
+    from .rollouts import collect_rollouts
+    from .setup import resolve_agent, resolve_task
+
+    config = load_config(config_path)
+    task = resolve_task(config)
+    worker = worker or uuid.uuid4().hex[:8]
+    factory = resolve_agent(config, task, Path(config.out) / f"worker-{worker}")
+    loaded, policy, served = -1, None, 0
+    while max_jobs is None or served < max_jobs:
+        raw = client.blmove(f"{key}:jobs", f"{key}:working:{worker}", 5, "LEFT", "RIGHT")
+        if raw is None:
+            continue
+        job = json.loads(raw)
+        if job["version"] != loaded:
+            folder = Path(client.get(f"{key}:folder").decode()) / f"v{job['version']}"
+            model, tok = load_policy(folder)
+            policy, loaded = InProcessPolicy(model, tok, max_new_tokens=job["max_new_tokens"]), job["version"]
+        example = Example.model_validate(job["example"])
+        trajectories = collect_rollouts(
+            factory,
+            policy,
+            task,
+            [example],
+            group=job["group"],
+            temperature=job["temperature"],
+            max_new_tokens=job["max_new_tokens"],
+            tag=job["tag"],
+            seeds=[job["seed"]],
         )
-        why = ""
-        for attempt in range(retries + 1):
-            if attempt:
-                stats.retried += 1
-            try:
-                result = await asyncio.wait_for(runtime.run(address, request.model_dump(mode="json")), timeout_s)
-                return Trajectory(**result.unwrap()["trajectory"])
-            except Exception as exc:  # noqa: BLE001 - a lost worker or a failed run: retried, then counted
-                why = f"{rid}: {type(exc).__name__}: {exc}"
-                stats.errors.append(why)
-        stats.dropped += 1
-        return Trajectory(query_id=example.id, rollout_id=rid, reward=0.0, failed=f"remote: {why}")
+        answer = {"id": job["id"], "trajectories": [t.model_dump() for t in trajectories]}
+        client.rpush(f"{key}:results", json.dumps(answer))
+        client.lrem(f"{key}:working:{worker}", 1, raw)
+        served += 1
+    return served
 
-    done = await asyncio.gather(*(one(e, g) for e in examples for g in range(config.group)))
-    return list(done), stats
+
+def main() -> int:
+    import redis
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--redis", required=True)
+    parser.add_argument("--key", required=True)
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--max-jobs", type=int, default=None)
+    args = parser.parse_args()
+    serve(redis.Redis.from_url(args.redis), args.key, args.config, max_jobs=args.max_jobs)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
