@@ -23,7 +23,15 @@ The loop (one call; a killed run resumes from its last checkpoint in `out`)::
     trajectories = collect_rollouts(agent_factory, InProcessPolicy(model, tok), task, examples, group=8,
                                     temperature=0.7, max_new_tokens=32)
 
-`aiflows train flow-grpo config.yaml [key=value ...]` runs the same from a YAML file.
+`aiflows train flow-grpo config.yaml [key=value ...]` runs the same from a YAML file;
+`torchrun --nproc_per_node N` around a script calling `train` splits each step's queries over ranks (gloo on CPU).
+
+Rollouts by Redis workers (`python -m training.flow_grpo.remote --redis URL --key K --config config.yaml`)::
+
+    publish_weights(client, "K", model, tokenizer, Path("shared/weights"), version=step)
+    trajectories, stats = remote_rollouts(client, "K", examples, seeds, version=step, group=8,
+                                          temperature=0.7, max_new_tokens=32, tag=f"s{step}")
+    # stats.retried / stats.dropped: jobs whose worker died, retried once then dropped (counted)
 
 Trajectories hold one `Row` per planner turn (query id = the group, rollout id, turn index, prompt and
 response ids, old log-probabilities, truncated flag) and the trajectory's reward.
@@ -34,6 +42,7 @@ from .checkpoint import latest, load_checkpoint, save_checkpoint
 from .config import FlowGRPOConfig, load_config
 from .loss import LossAgg, aggregate, clipped_loss, entropy_from_logits, kl_k3, token_logprobs
 from .policy import InProcessPolicy, build_tiny_policy, load_policy
+from .remote import RemoteStats, publish_weights, remote_rollouts
 from .rollouts import AgentFactory, collect_rollouts, make_planner
 from .rows import Row, Trajectory
 from .train import TrainError, TrainResult, batch_for, train, update
@@ -45,6 +54,7 @@ __all__ = [
     "FlowGRPOConfig",
     "InProcessPolicy",
     "LossAgg",
+    "RemoteStats",
     "Row",
     "TrainError",
     "TrainResult",
@@ -62,6 +72,8 @@ __all__ = [
     "load_config",
     "load_policy",
     "make_planner",
+    "publish_weights",
+    "remote_rollouts",
     "save_checkpoint",
     "token_logprobs",
     "train",
