@@ -150,3 +150,14 @@ def test_the_example_config_through_the_command(tmp_path: Path) -> None:
     last = json.loads(out.stdout.strip().splitlines()[-1])
     assert last["step"] == 2 and 0.0 <= last["reward_mean"] <= 1.0
     assert (tmp_path / "curve.png").is_file() and (tmp_path / "log.jsonl").is_file()
+
+
+def test_lora_adapters_train_against_the_disabled_adapters(tmp_path: Path) -> None:
+    def run(steps: int) -> Any:
+        config = _config(tmp_path, steps=steps, group=4, queries=2, lora_r=4, checkpoint_every=1)
+        return train(config, reward=_answered)
+
+    first = run(2)
+    assert (tmp_path / "checkpoints" / "step-2" / "adapter_model.safetensors").is_file()
+    assert first.history[0]["kl"] == 0.0 and first.history[1]["kl"] > 0  # the reference: adapters off
+    assert len(run(3).history) == 3  # a LoRA run resumes from its adapters too
