@@ -9,8 +9,9 @@ its journal and trace in a SQLite store, as a user gets by default), and a no-op
 plan, execute the tool, verify. LangGraph: `create_react_agent` with a fake chat model that asks for
 one no-op tool call per step. Per-turn cost is the slope between a run of `--turns` turns and a run
 of one turn (what is spent once per query, analysis and answer, cancels out), each the fastest of
-`--rounds` interleaved runs. Also reports the
-planner's prompt size at turns 1, 5 and 10 with a tool that returns 5000 characters each turn
+`--rounds` interleaved runs. Each framework runs in a process of its own (the parent asks each in
+turn for one timed run), so neither is timed among the other's leftovers: threads, caches, heap.
+Also reports the planner's prompt size at turns 1, 5 and 10 with a tool that returns 5000 characters each turn
 (tokens counted as words and punctuation marks): memory truncation keeps the growth per turn bounded.
 Ends with one RESULT line.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -152,23 +154,72 @@ async def prompt_growth(home: Path) -> dict[int, int]:
     return {turn: backend.planner_prompts[turn - 1] for turn in (1, 5, 10)}
 
 
+async def serve_side(side: str, turns: int) -> None:
+    """Child process: build one side, warm it up, then time one run per line read ("many" or "one")."""
+    with tempfile.TemporaryDirectory() as tmp:
+        rt = None
+        if side == "ours":
+            many, one, rt = await ours(turns, Path(tmp))
+        else:
+            many, one = langgraph(turns)
+        runs = {"many": many, "one": one}
+        for fn in runs.values():  # warm up: imports, first builds
+            await fn()
+        print("ready", flush=True)
+        for line in sys.stdin:
+            print(await timed(runs[line.strip()]), flush=True)
+        if rt is not None:
+            await rt.close()
+
+
+class Side:
+    """A child process running one framework; `run(kind)` returns the seconds of one timed run."""
+
+    def __init__(self, side: str, turns: int) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--side", side, "--turns", str(turns)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
+        if self.stdout.readline().strip() != "ready":
+            raise SystemExit(f"the {side} side did not start (exit {self.proc.wait()})")
+
+    def run(self, kind: str) -> float:
+        self.stdin.write(kind + "\n")
+        self.stdin.flush()
+        return float(self.stdout.readline())
+
+    def close(self) -> None:
+        self.stdin.close()
+        self.proc.wait()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description="per-turn agent overhead: aiflows vs LangGraph")
     parser.add_argument("--turns", type=int, default=10, help="turns of the long run")
     parser.add_argument("--rounds", type=int, default=15, help="timed rounds (the fastest run of each kind counts)")
+    parser.add_argument("--side", choices=("ours", "langgraph"), help=argparse.SUPPRESS)  # a child process
     args = parser.parse_args()
+    if args.side:
+        await serve_side(args.side, args.turns)
+        return
+    sides = {"ours": Side("ours", args.turns), "langgraph": Side("langgraph", args.turns)}
+    runs: dict[str, list[float]] = {"many": [], "one": [], "lg_many": [], "lg_one": []}
+    for _ in range(args.rounds):  # interleaved, so a burst of load on a shared machine hits both
+        for key, side, kind in (
+            ("many", "ours", "many"),
+            ("one", "ours", "one"),
+            ("lg_many", "langgraph", "many"),
+            ("lg_one", "langgraph", "one"),
+        ):
+            runs[key].append(sides[side].run(kind))
+    for child in sides.values():
+        child.close()
     with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp)
-        many, one, rt = await ours(args.turns, home)
-        lg_many, lg_one = langgraph(args.turns)
-        for fn in (many, one, lg_many, lg_one):  # warm up: imports, first builds
-            await fn()
-        runs: dict[str, list[float]] = {"many": [], "one": [], "lg_many": [], "lg_one": []}
-        for _ in range(args.rounds):  # interleaved, so a burst of load on a shared machine hits both
-            for key, fn in (("many", many), ("one", one), ("lg_many", lg_many), ("lg_one", lg_one)):
-                runs[key].append(await timed(fn))
-        await rt.close()
-        growth = await prompt_growth(home)
+        growth = await prompt_growth(Path(tmp))
     best = {key: min(times) for key, times in runs.items()}  # the least disturbed run of each
     turn_us = (best["many"] - best["one"]) / (args.turns - 1) * 1e6
     langgraph_us = (best["lg_many"] - best["lg_one"]) / (args.turns - 1) * 1e6
