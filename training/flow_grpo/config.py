@@ -60,6 +60,9 @@ class FlowGRPOConfig(BaseModel):
     steps: int = Field(default=20, ge=1)
     checkpoint_every: int = Field(default=10, ge=1)
     seed: int = 0
+    redis_url: str | None = None  # rollouts by workers (python -m training.flow_grpo.remote) instead of in-process
+    redis_key: str = "flow-grpo"
+    redis_timeout: float = Field(default=300.0, gt=0)  # seconds a job may take before it is pushed again
     out: str = "runs/flow-grpo"
     progress: bool = True
     plot: bool = True

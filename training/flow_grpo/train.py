@@ -208,17 +208,23 @@ def train(
             examples = batch_for(task.examples, config.seed, step, config.queries)
             seeds = [(config.seed * 1_000_003 + step) * 1_000 + i for i in range(len(examples))]
             examples, seeds = examples[rank::world], seeds[rank::world]  # this rank's share of the queries
-            trajectories = collect_rollouts(
-                agent_factory,
-                backend,
-                task,
-                examples,
-                group=config.group,
-                temperature=config.temperature,
-                max_new_tokens=config.max_new_tokens,
-                tag=f"s{step}",
-                seeds=seeds,
-            )
+            remote_stats = None
+            if config.redis_url is not None:  # workers roll out with the weights published for this step
+                trajectories, remote_stats = _remote(config, model, tokenizer, examples, seeds, step)
+            else:
+                trajectories = collect_rollouts(
+                    agent_factory,
+                    backend,
+                    task,
+                    examples,
+                    group=config.group,
+                    temperature=config.temperature,
+                    max_new_tokens=config.max_new_tokens,
+                    tag=f"s{step}",
+                    seeds=seeds,
+                )
+            if not trajectories:
+                raise TrainError(f"step {step + 1}: no trajectory came back (every rollout job was dropped)")
             failed = sum(1 for t in trajectories if t.failed)
             if failed == len(trajectories) and world == 1:
                 raise TrainError(f"step {step + 1}: every trajectory failed; first: {trajectories[0].failed}")
@@ -245,6 +251,8 @@ def train(
                 "invalid_action_rate": sum(t.invalid_actions for t in trajectories) / max(1, turns),
                 "failed_trajectories": failed,
                 "truncated_rows": stats.truncated_rows,
+                "jobs_retried": remote_stats.retried if remote_stats else 0,
+                "jobs_dropped": remote_stats.dropped if remote_stats else 0,
                 "rows": len(rows),
                 "rows_per_s": len(rows) / seconds,
                 "tokens_per_s": sum(len(r.response_ids) for r in rows) / seconds,
@@ -266,6 +274,29 @@ def train(
         _plot(history, run / "curve.png")
     return TrainResult(
         run_dir=run, step=step, history=history, checkpoint=latest(run), model=model, tokenizer=tokenizer
+    )
+
+
+def _remote(
+    config: FlowGRPOConfig, model: Any, tokenizer: Any, examples: list[Example], seeds: list[int], step: int
+) -> tuple[list[Trajectory], Any]:
+    import redis
+
+    from .remote import publish_weights, remote_rollouts
+
+    client = redis.Redis.from_url(config.redis_url or "")
+    publish_weights(client, config.redis_key, model, tokenizer, config.run_dir / "weights", step)
+    return remote_rollouts(
+        client,
+        config.redis_key,
+        examples,
+        seeds,
+        version=step,
+        group=config.group,
+        temperature=config.temperature,
+        max_new_tokens=config.max_new_tokens,
+        tag=f"s{step}",
+        timeout=config.redis_timeout,
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 import redis
 import yaml
 
-from training.flow_grpo import FlowGRPOConfig, InProcessPolicy, collect_rollouts
+from training.flow_grpo import FlowGRPOConfig, InProcessPolicy, collect_rollouts, train
 from training.flow_grpo.remote import publish_weights, remote_rollouts
 from training.flow_grpo.setup import resolve_agent, resolve_policy, resolve_task
 
@@ -67,3 +67,26 @@ def test_a_job_no_worker_answers_is_retried_then_dropped_and_counted(tmp_path: P
     )
     assert out == [] and stats.retried == 1 and stats.dropped == 1
     assert client.llen("nobody:jobs") == 2  # both tries are still there for a worker to see, none lost silently
+
+
+def test_training_through_a_worker_matches_in_process_training(tmp_path: Path, redis_url: str) -> None:
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data.update({"progress": False, "plot": False, "steps": 2, "group": 4, "queries": 2})
+    local = train(FlowGRPOConfig(**{**data, "out": str(tmp_path / "local")}))
+    key = f"fgt-{tmp_path.name}"
+    remote_config = {**data, "out": str(tmp_path / "remote"), "redis_url": redis_url, "redis_key": key}
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(yaml.safe_dump({**remote_config, "out": str(tmp_path / "worker")}))
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "training.flow_grpo.remote", "--redis", redis_url, "--key", key]
+        + ["--config", str(config_file), "--max-jobs", "4"],
+        cwd=ROOT,
+    )
+    try:
+        remote = train(FlowGRPOConfig(**remote_config))
+    finally:
+        worker.wait(timeout=120)
+    for a, b in zip(local.history, remote.history, strict=True):
+        assert b["jobs_dropped"] == 0
+        assert (a["reward_mean"], a["rows"]) == (b["reward_mean"], b["rows"])
+        assert a["loss"] == pytest.approx(b["loss"], abs=1e-6)
