@@ -44,6 +44,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="sandbox to use (default auto: bubblewrap, or an error saying how to install it; "
         "none: no isolation at all)",
     )
+    parser.add_argument(
+        "--python",
+        choices=("auto", "pypy", "cpython"),
+        default="auto",
+        help="Python submissions: auto (default) runs PyPy when installed, as contest judges do, else CPython"
+        " with the language table's time factor; pypy or cpython force one",
+    )
     parser.add_argument("--json", action="store_true", help="print the Judgement as JSON")
     parser.add_argument(
         "--show-secret",
@@ -69,7 +76,7 @@ def handle(args: argparse.Namespace) -> int:
         print(f"ValueError: cannot tell the language of {source}; pass --language", file=sys.stderr)
         return 2
     problem = load_package(args.problem)
-    config = JudgeConfig(jobs=args.jobs, time_limit_cap=args.time_limit_cap, sandbox=args.sandbox)
+    config = JudgeConfig(jobs=args.jobs, time_limit_cap=args.time_limit_cap, sandbox=args.sandbox, python=args.python)
     with Judge(config) as judger:
         code = source.read_text()
         judgement = (
@@ -83,6 +90,8 @@ def handle(args: argparse.Namespace) -> int:
         for test in judgement.tests:
             print(f"{test.verdict:>4}  {test.name:30} {test.time_s:6.2f} s  {test.message}")
         print(judgement.feedback())
+        if judgement.runtime:
+            print(f"Runtime: {judgement.runtime}")
         if judgement.score is not None:
             top = f" of {judgement.max_score:g}" if judgement.max_score is not None else ""
             groups = ", ".join(f"{g}: {v:g}" for g, v in judgement.group_scores.items() if g)
@@ -100,7 +109,7 @@ def _check(args: argparse.Namespace) -> int:
     if not (package / "problem.yaml").is_file():
         print(f"error: {package}: not a problem package (no problem.yaml)", file=sys.stderr)
         return 2
-    config = JudgeConfig(jobs=args.jobs, time_limit_cap=args.time_limit_cap, sandbox=args.sandbox)
+    config = JudgeConfig(jobs=args.jobs, time_limit_cap=args.time_limit_cap, sandbox=args.sandbox, python=args.python)
     with Judge(config) as judger:
         report = check_package(package, judger)
     if args.json:
