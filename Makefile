@@ -34,7 +34,7 @@ setup: sandbox-deps torch
 	$(PIP) install -q -e ".[llm,local,redis,plot,ui]"
 
 setup-test: system-deps torch
-	$(PIP) install -q -e ".[llm,local,redis,plot,ui,gen,agents,dev]"
+	$(PIP) install -q -e ".[llm,local,redis,plot,ui,gen,agents,train,dev]"
 
 setup-lint:
 	$(PIP) install -q -e ".[lint]"
