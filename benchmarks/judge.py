@@ -175,7 +175,8 @@ def package_pass(data: Path, jobs: int, cap: float, sandbox: str) -> tuple[list[
         for p in sorted((data / name).iterdir())
         if (p / "problem.yaml").is_file()
     ]
-    config = JudgeConfig(jobs=jobs, time_limit_cap=cap, sandbox=sandbox)  # type: ignore[arg-type]
+    # Python as the reference judges run it (PyPy when installed); the throughput rounds keep CPython
+    config = JudgeConfig(jobs=jobs, time_limit_cap=cap, sandbox=sandbox, python="auto")  # type: ignore[arg-type]
     start = time.perf_counter()
     with Judge(config) as judger, ThreadPoolExecutor(max_workers=jobs) as pool:
         reports = list(pool.map(lambda p: check_package(p, judger, run_input_validators=False), folders))
