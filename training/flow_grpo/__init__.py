@@ -37,15 +37,54 @@ Trajectories hold one `Row` per planner turn (query id = the group, rollout id, 
 response ids, old log-probabilities, truncated flag) and the trajectory's reward.
 """
 
-from .advantages import AdvantageStats, Credit, compute_advantages
-from .checkpoint import latest, load_checkpoint, save_checkpoint
-from .config import FlowGRPOConfig, load_config
-from .loss import LossAgg, aggregate, clipped_loss, entropy_from_logits, kl_k3, token_logprobs
-from .policy import InProcessPolicy, build_tiny_policy, load_policy
-from .remote import RemoteStats, publish_weights, remote_rollouts
-from .rollouts import AgentFactory, collect_rollouts, make_planner
-from .rows import Row, Trajectory
-from .train import TrainError, TrainResult, batch_for, train, update
+# Names load on first use: `aiflows --help` registers `aiflows train flow-grpo` through this package,
+# and must not pay for pydantic, torch or the agents to do so.
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .advantages import AdvantageStats, Credit, compute_advantages
+    from .checkpoint import latest, load_checkpoint, save_checkpoint
+    from .config import FlowGRPOConfig, load_config
+    from .loss import LossAgg, aggregate, clipped_loss, entropy_from_logits, kl_k3, token_logprobs
+    from .policy import InProcessPolicy, build_tiny_policy, load_policy
+    from .remote import RemoteStats, publish_weights, remote_rollouts
+    from .rollouts import AgentFactory, collect_rollouts, make_planner
+    from .rows import Row, Trajectory
+    from .train import TrainError, TrainResult, batch_for, train, update
+
+_EXPORTS: dict[str, str] = {
+    "AdvantageStats": ".advantages",
+    "AgentFactory": ".rollouts",
+    "Credit": ".advantages",
+    "FlowGRPOConfig": ".config",
+    "InProcessPolicy": ".policy",
+    "LossAgg": ".loss",
+    "RemoteStats": ".remote",
+    "Row": ".rows",
+    "TrainError": ".train",
+    "TrainResult": ".train",
+    "Trajectory": ".rows",
+    "aggregate": ".loss",
+    "batch_for": ".train",
+    "build_tiny_policy": ".policy",
+    "clipped_loss": ".loss",
+    "collect_rollouts": ".rollouts",
+    "compute_advantages": ".advantages",
+    "entropy_from_logits": ".loss",
+    "kl_k3": ".loss",
+    "latest": ".checkpoint",
+    "load_checkpoint": ".checkpoint",
+    "load_config": ".config",
+    "load_policy": ".policy",
+    "make_planner": ".rollouts",
+    "publish_weights": ".remote",
+    "remote_rollouts": ".remote",
+    "save_checkpoint": ".checkpoint",
+    "token_logprobs": ".loss",
+    "train": ".train",
+    "update": ".train",
+}
 
 __all__ = [
     "AdvantageStats",
@@ -79,3 +118,12 @@ __all__ = [
     "train",
     "update",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
