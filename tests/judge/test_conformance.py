@@ -36,6 +36,7 @@ import pytest
 import yaml
 
 from aiflows.judge import Judge, JudgeConfig, ValidatorError, Verdict
+from aiflows.judge.check import follow_text_link
 from aiflows.problems import list_submissions, load_package
 from aiflows.problems.errors import ProblemError
 from aiflows.problems.model import Problem
@@ -61,23 +62,14 @@ TIME_LIMIT_CAP = 2.0
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not CC_DATA.is_dir(), reason=f"no shared data at {CC_DATA}")]
 
 
-def _follow(path: Path) -> Path:
-    """A one-line text file naming an existing relative path is a git symlink stored as text."""
-    try:
-        if path.stat().st_size > 300:
-            return path
-        text = path.read_text().strip()
-    except (OSError, UnicodeDecodeError):
-        return path
-    if "\n" in text or not text.startswith(("../", "./")):
-        return path
-    target = (path.parent / text).resolve()
-    return _follow(target) if target.is_file() else path
-
-
 def _fix_problem(problem: Problem) -> Problem:
     tests = [
-        Case(name=t.name, input_path=_follow(t.input_path), answer_path=_follow(t.answer_path), is_sample=t.is_sample)
+        Case(
+            name=t.name,
+            input_path=follow_text_link(t.input_path),
+            answer_path=follow_text_link(t.answer_path),
+            is_sample=t.is_sample,
+        )
         for t in problem.tests
     ]
     flags = [*problem.validator_flags, *EXTRA_VALIDATOR_ARGS.get(problem.id, [])]
@@ -99,7 +91,7 @@ def _expected(root: Path, sub: Submission) -> set[str]:
 
 
 def _code(sub: Submission) -> str | dict[str, str]:
-    files = [_follow(f) for f in sub.files]
+    files = [follow_text_link(f) for f in sub.files]
     if len(files) == 1:
         return files[0].read_text()
     return {f.name: f.read_text() for f in files}
