@@ -1,7 +1,9 @@
-"""Fixtures for the judge tests: one warm sandboxed Judge per module, and problem builders."""
+"""Fixtures for the judge tests: one warm sandboxed Judge per module, problem builders, and the
+shared problem packages."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -41,3 +43,30 @@ def make_problem(tmp_path: Path) -> MakeProblem:
         return Problem(root=root, tests=cases, **fields)  # type: ignore[arg-type]
 
     return make
+
+
+CC_DATA = Path(os.environ.get("AIFLOWS_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data")) / "cc"
+
+WritePackage = Callable[[Path, dict[str, str]], Path]
+
+
+def _write_package(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+@pytest.fixture
+def write_package() -> WritePackage:
+    """Write a package from {relative path: text} and return its root."""
+    return _write_package
+
+
+@pytest.fixture
+def cc_data() -> Path:
+    """The shared competitive-coding packages; tests that need them skip where they are absent."""
+    if not CC_DATA.is_dir():
+        pytest.skip(f"no shared data at {CC_DATA}")
+    return CC_DATA

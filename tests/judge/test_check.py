@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,9 @@ from aiflows.judge.check import check_package
 
 pytestmark = pytest.mark.slow
 
+WritePackage = Callable[[Path, dict[str, str]], Path]  # the fixture in conftest.py
+
 REPO = Path(__file__).resolve().parents[2]
-CC_DATA = Path(os.environ.get("AIFLOWS_SHARED_DATA", REPO.parent / "shared" / "data")) / "cc"
-needs_data = pytest.mark.skipif(not CC_DATA.is_dir(), reason=f"no shared data at {CC_DATA}")
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -29,38 +30,27 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
+def good_package() -> dict[str, str]:
+    """An echo problem with submissions that agree, disagree and cannot be judged."""
+    return {
+        "problem.yaml": "name: Echo\n",
+        "input_validators/validate.py": "import sys\nline = sys.stdin.read()\nsys.exit(42 if line.strip().isdigit() else 43)\n",
+        "data/sample/1.in": "1\n",
+        "data/sample/1.ans": "1\n",
+        "data/secret/2.in": "2\n",
+        "data/secret/2.ans": "2\n",
+        "submissions/accepted/echo.py": "print(input())\n",
+        "submissions/wrong_answer/zero.py": "print(0)\n",
+        "submissions/wrong_answer/marked.py": "# @EXPECTED_RESULTS@: ACCEPTED\nprint(input())\n",
+        "submissions/run_time_error/boom.py": "raise SystemExit(3)\n",
+        "submissions/accepted/noentry/a.py": "print(1)\n",
+        "submissions/accepted/noentry/b.py": "print(2)\n",
+        "submissions/accepted/echo.scala": "object Main extends App { println(1) }\n",
+    }
 
 
-def good_package(root: Path) -> Path:
-    return write(
-        root,
-        {
-            "problem.yaml": "name: Echo\n",
-            "input_validators/validate.py": "import sys\nline = sys.stdin.read()\nsys.exit(42 if line.strip().isdigit() else 43)\n",
-            "data/sample/1.in": "1\n",
-            "data/sample/1.ans": "1\n",
-            "data/secret/2.in": "2\n",
-            "data/secret/2.ans": "2\n",
-            "submissions/accepted/echo.py": "print(input())\n",
-            "submissions/wrong_answer/zero.py": "print(0)\n",
-            "submissions/wrong_answer/marked.py": "# @EXPECTED_RESULTS@: ACCEPTED\nprint(input())\n",
-            "submissions/run_time_error/boom.py": "raise SystemExit(3)\n",
-            "submissions/accepted/noentry/a.py": "print(1)\n",
-            "submissions/accepted/noentry/b.py": "print(2)\n",
-            "submissions/accepted/echo.scala": "object Main extends App { println(1) }\n",
-        },
-    )
-
-
-@needs_data
-def test_check_on_a_real_scoring_package(tmp_path: Path) -> None:
-    package = shutil.copytree(CC_DATA / "kattis-examples" / "oddecho", tmp_path / "oddecho")
+def test_check_on_a_real_scoring_package(tmp_path: Path, cc_data: Path) -> None:
+    package = shutil.copytree(cc_data / "kattis-examples" / "oddecho", tmp_path / "oddecho")
     done = cli("check", str(package))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "agree       oddecho                partially_accepted/sol.py" in done.stdout
@@ -69,15 +59,14 @@ def test_check_on_a_real_scoring_package(tmp_path: Path) -> None:
     assert one.returncode == 0 and "Score: 50 of 100 (" in one.stdout and "secret/subtask2: 0" in one.stdout
 
 
-@needs_data
-def test_check_on_a_real_multi_pass_interactive_package(judger: Judge, tmp_path: Path) -> None:
-    package = shutil.copytree(CC_DATA / "bapctools" / "interactivemultipass", tmp_path / "imp")
+def test_check_on_a_real_multi_pass_interactive_package(judger: Judge, tmp_path: Path, cc_data: Path) -> None:
+    package = shutil.copytree(cc_data / "bapctools" / "interactivemultipass", tmp_path / "imp")
     report = check_package(package, judger)
     assert {r.outcome for r in report.rows} == {"agree"} and len(report.rows) == 5
 
 
-def test_rows_say_agree_disagree_unsupported(judger: Judge, tmp_path: Path) -> None:
-    report = check_package(good_package(tmp_path / "echo"), judger)
+def test_rows_say_agree_disagree_unsupported(judger: Judge, tmp_path: Path, write_package: WritePackage) -> None:
+    report = check_package(write_package(tmp_path / "echo", good_package()), judger)
     rows = {r.submission: r for r in report.rows}
     assert rows["accepted/echo.py"].outcome == "agree"
     assert rows["wrong_answer/zero.py"].outcome == "agree"
@@ -93,8 +82,8 @@ def test_rows_say_agree_disagree_unsupported(judger: Judge, tmp_path: Path) -> N
     assert done.returncode == 1 and "judge-error echo" in done.stdout and "1 judge errors" in done.stdout
 
 
-def test_bad_problem_yaml_is_listed_by_file_and_key(tmp_path: Path) -> None:
-    package = write(
+def test_bad_problem_yaml_is_listed_by_file_and_key(tmp_path: Path, write_package: WritePackage) -> None:
+    package = write_package(
         tmp_path / "bad",
         {
             "problem.yaml": "name: Bad\ncolour: blue\nlimits:\n  time_limit: fast\n  speed: 3\n",
@@ -111,8 +100,10 @@ def test_bad_problem_yaml_is_listed_by_file_and_key(tmp_path: Path) -> None:
     assert f"error: {yaml} [limits.time_limit]" in done.stdout and "fast" in done.stdout
 
 
-def test_validators_that_are_missing_crash_or_hang_are_judge_errors(judger: Judge, tmp_path: Path) -> None:
-    missing = write(
+def test_validators_that_are_missing_crash_or_hang_are_judge_errors(
+    judger: Judge, tmp_path: Path, write_package: WritePackage
+) -> None:
+    missing = write_package(
         tmp_path / "missing",
         {
             "problem.yaml": "name: Missing\nvalidation: custom\n",
@@ -123,7 +114,7 @@ def test_validators_that_are_missing_crash_or_hang_are_judge_errors(judger: Judg
     )
     report = check_package(missing, judger)
     assert any(i.level == "error" and "validator" in i.message for i in report.issues), report.issues
-    nonsense = write(
+    nonsense = write_package(
         tmp_path / "nonsense",
         {
             "problem.yaml": "name: Nonsense\nvalidation: custom\n",
@@ -137,7 +128,7 @@ def test_validators_that_are_missing_crash_or_hang_are_judge_errors(judger: Judg
     report = check_package(nonsense, judger)
     assert [r.outcome for r in report.rows] == ["judge-error", "judge-error"]  # both judged, both named
     assert all("validate.py" in r.detail and "'nonsense'" in r.detail for r in report.rows)
-    hang = write(
+    hang = write_package(
         tmp_path / "hang",
         {
             "problem.yaml": "name: Hang\nvalidation: custom interactive\nlimits:\n  time_limit: 1\n",

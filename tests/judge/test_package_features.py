@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,8 @@ from aiflows.problems import load_package
 
 pytestmark = pytest.mark.slow
 
-CC_DATA = Path(os.environ.get("AIFLOWS_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data")) / "cc"
-needs_data = pytest.mark.skipif(not CC_DATA.is_dir(), reason=f"no shared data at {CC_DATA}")
+WritePackage = Callable[[Path, dict[str, str]], Path]  # the fixture in conftest.py
+
 
 # answers "k" correctly on tests whose input is below k; scores are written by the validator
 SCORING_VALIDATOR = textwrap.dedent(
@@ -35,15 +36,7 @@ SCORING_VALIDATOR = textwrap.dedent(
 )
 
 
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
-
-
-def scoring_package(root: Path) -> Path:
+def scoring_package() -> dict[str, str]:
     """Two subtasks: g1 (min of 10 per test, break), g2 (sum of validator scores, continue)."""
     files = {
         "problem.yaml": "name: Scored\nvalidation: custom scoring\n",
@@ -61,15 +54,17 @@ def scoring_package(root: Path) -> Path:
     for i, n in enumerate((1, 5, 2, 7)):
         files[f"data/secret/g2/{i}.in"] = f"{n}\n"
         files[f"data/secret/g2/{i}.ans"] = f"{n}\n"
-    return write(root, files)
+    return files
 
 
 ECHO = "print(input())\n"
 SMALL_ONLY = "n = int(input())\nprint(n if n < 3 else 0)\n"
 
 
-def test_scoring_groups_aggregate_as_their_testdata_says(judger: Judge, tmp_path: Path) -> None:
-    problem = load_package(scoring_package(tmp_path / "scored"))
+def test_scoring_groups_aggregate_as_their_testdata_says(
+    judger: Judge, tmp_path: Path, write_package: WritePackage
+) -> None:
+    problem = load_package(write_package(tmp_path / "scored", scoring_package()))
     full = judger.judge(problem, ECHO, "python")
     assert full.verdict == Verdict.AC
     # g1: min of 10s; g2: sum of 2 per test (score.txt), 4 tests
@@ -82,9 +77,8 @@ def test_scoring_groups_aggregate_as_their_testdata_says(judger: Judge, tmp_path
     assert len([t for t in part.tests if t.name.startswith("secret/g2/")]) == 4  # continue: all run
 
 
-@needs_data
-def test_oddecho_partial_and_full_scores(judger: Judge) -> None:
-    root = CC_DATA / "kattis-examples" / "oddecho"
+def test_oddecho_partial_and_full_scores(judger: Judge, cc_data: Path) -> None:
+    root = cc_data / "kattis-examples" / "oddecho"
     problem = load_package(root)
     full = judger.judge(problem, (root / "submissions/accepted/js.py").read_text(), "python")
     assert (full.verdict, full.score, full.max_score) == (Verdict.AC, 100, 100)
@@ -107,9 +101,9 @@ CONSTANT_VALIDATOR = textwrap.dedent(
 
 
 def test_constants_are_substituted_in_validators_and_their_args_not_in_submissions(
-    judger: Judge, tmp_path: Path
+    judger: Judge, tmp_path: Path, write_package: WritePackage
 ) -> None:
-    root = write(
+    root = write_package(
         tmp_path / "const",
         {
             "problem.yaml": (
@@ -127,8 +121,10 @@ def test_constants_are_substituted_in_validators_and_their_args_not_in_submissio
     assert judger.judge(problem, "print('{{LIMIT}} {{LIMIT.WORD}}')", "python").verdict == Verdict.WA
 
 
-def test_include_folders_are_placed_next_to_the_submission(judger: Judge, tmp_path: Path) -> None:
-    root = write(
+def test_include_folders_are_placed_next_to_the_submission(
+    judger: Judge, tmp_path: Path, write_package: WritePackage
+) -> None:
+    root = write_package(
         tmp_path / "inc",
         {
             "problem.yaml": "name: Include\nconstants:\n  K: 7\n",
@@ -149,8 +145,10 @@ def test_include_folders_are_placed_next_to_the_submission(judger: Judge, tmp_pa
     assert judger.judge(problem, own, "python").verdict == Verdict.WA
 
 
-def test_submit_answer_problems_judge_the_submitted_answers(judger: Judge, tmp_path: Path) -> None:
-    root = write(
+def test_submit_answer_problems_judge_the_submitted_answers(
+    judger: Judge, tmp_path: Path, write_package: WritePackage
+) -> None:
+    root = write_package(
         tmp_path / "answers",
         {
             "problem.yaml": "problem_format_version: 2023-07-draft\nname: Answers\ntype: submit-answer\n",
@@ -166,7 +164,6 @@ def test_submit_answer_problems_judge_the_submitted_answers(judger: Judge, tmp_p
     assert wrong.verdict == Verdict.WA and wrong.first_failure.name == "secret/b"  # type: ignore[union-attr]
 
 
-@needs_data
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
@@ -176,8 +173,8 @@ def test_submit_answer_problems_judge_the_submitted_answers(judger: Judge, tmp_p
         ("wrong_answer/negative_second_pass.py", Verdict.WA),
     ],
 )
-def test_interactive_multi_pass_package(judger: Judge, name: str, expected: Verdict) -> None:
-    root = CC_DATA / "bapctools" / "interactivemultipass"
+def test_interactive_multi_pass_package(judger: Judge, name: str, expected: Verdict, cc_data: Path) -> None:
+    root = cc_data / "bapctools" / "interactivemultipass"
     problem = load_package(root)
     assert problem.interactive and problem.metadata.get("multi_pass")
     assert judger.judge(problem, (root / "submissions" / name).read_text(), "python").verdict == expected
@@ -194,9 +191,11 @@ BUILD_AND_JUDGE = textwrap.dedent(
 )
 
 
-def test_output_validators_are_built_once_across_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_output_validators_are_built_once_across_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, write_package: WritePackage
+) -> None:
     home = tmp_path / "home"
-    root = write(
+    root = write_package(
         tmp_path / "cached",
         {
             "problem.yaml": "name: Cached\nvalidation: custom\n",
@@ -234,10 +233,12 @@ def test_output_validators_are_built_once_across_processes(tmp_path: Path, monke
 
 
 @pytest.mark.parametrize("where", ["data/secret/test_group.yaml", "generators/generators.yaml"])
-def test_group_validator_args_apply_to_their_group(judger: Judge, tmp_path: Path, where: str) -> None:
+def test_group_validator_args_apply_to_their_group(
+    judger: Judge, tmp_path: Path, where: str, write_package: WritePackage
+) -> None:
     args = "output_validator_args: [case_sensitive]\n"
     text = args if where.startswith("data") else "test_group.yaml:\n  " + args
-    root = write(
+    root = write_package(
         tmp_path / "groups",
         {
             "problem.yaml": "problem_format_version: 2023-07-draft\nname: Groups\n",
