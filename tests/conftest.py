@@ -124,12 +124,6 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-_CHAT_TEMPLATE = (
-    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
-    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
-
-
 class TinyQwenBuilder(Protocol):
     def __call__(
         self, name: str, corpus: list[str], *, vocab_size: int, hidden: int, layers: int, max_positions: int, seed: int
@@ -139,47 +133,22 @@ class TinyQwenBuilder(Protocol):
 @pytest.fixture(scope="session")
 def make_tiny_qwen(tmp_path_factory: pytest.TempPathFactory) -> TinyQwenBuilder:
     """Builds a Qwen2 checkpoint with random weights and a byte-level BPE tokenizer trained on
-    `corpus`: a real model folder for the transformers paths, made here since nothing is downloaded."""
+    `corpus` (aiflows.llm.tiny): a real model folder for the transformers paths, since nothing is downloaded."""
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
+    from aiflows.llm.tiny import build_tiny_causal_lm
 
     def build(
         name: str, corpus: list[str], *, vocab_size: int, hidden: int, layers: int, max_positions: int, seed: int
     ) -> Path:
-        import torch
-        from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-        from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
-
-        folder = tmp_path_factory.mktemp(name)
-        bpe = Tokenizer(models.BPE(unk_token="<unk>"))
-        bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-        bpe.decoder = decoders.ByteLevel()
-        trainer = trainers.BpeTrainer(
+        return build_tiny_causal_lm(
+            tmp_path_factory.mktemp(name),
+            corpus,
             vocab_size=vocab_size,
-            special_tokens=["<unk>", "<|im_start|>", "<|im_end|>", "<|endoftext|>"],
-            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+            hidden=hidden,
+            layers=layers,
+            max_positions=max_positions,
+            seed=seed,
         )
-        bpe.train_from_iterator(corpus, trainer)
-        tokenizer = PreTrainedTokenizerFast(
-            tokenizer_object=bpe, unk_token="<unk>", eos_token="<|im_end|>", pad_token="<|endoftext|>"
-        )
-        tokenizer.chat_template = _CHAT_TEMPLATE
-        tokenizer.save_pretrained(folder)
-        heads = max(1, hidden // 16)
-        config = Qwen2Config(
-            vocab_size=len(tokenizer),
-            hidden_size=hidden,
-            intermediate_size=2 * hidden,
-            num_hidden_layers=layers,
-            num_attention_heads=heads,
-            num_key_value_heads=max(1, heads // 2),
-            max_position_embeddings=max_positions,
-            eos_token_id=tokenizer.eos_token_id,
-            pad_token_id=tokenizer.pad_token_id,
-            tie_word_embeddings=True,
-        )
-        torch.manual_seed(seed)
-        Qwen2ForCausalLM(config).save_pretrained(folder)
-        return folder
 
     return build

@@ -15,10 +15,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
-__all__ = ["main", "qwen05b_config"]
+__all__ = ["build_model", "main"]
+
+if __package__ in (None, ""):  # run as a script from a checkout: the project's packages sit one folder up
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 _TEXT = (
     "What is the population, in thousands, of the city where the company Varno has its head office?\n"
@@ -27,51 +32,27 @@ _TEXT = (
 )
 
 
-def qwen05b_config(vocab_size: int, tiny: bool) -> Any:
-    """Qwen2.5-0.5B's shape (24 layers, hidden 896, 14 heads, 2 KV heads, MLP 4864), or a tiny one."""
-    from transformers import Qwen2Config
+def build_model(folder: Path, tiny: bool) -> Path:
+    """Qwen2.5-0.5B's shape (24 layers, hidden 896, 14 heads, 2 KV heads, MLP 4864, 151936 embeddings) with
+    random bf16 weights, or a 2-layer float32 one, and a BPE tokenizer trained on planner text, in `folder`."""
+    from aiflows.llm.tiny import build_tiny_causal_lm
 
     if tiny:
-        return Qwen2Config(
-            vocab_size=vocab_size,
-            hidden_size=64,
-            intermediate_size=128,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            num_key_value_heads=2,
-            max_position_embeddings=2048,
-            tie_word_embeddings=True,
+        return build_tiny_causal_lm(
+            folder, [_TEXT] * 50, vocab_size=400, hidden=64, layers=2, heads=4, kv_heads=2, max_positions=2048
         )
-    shape: dict[str, Any] = {
-        "vocab_size": vocab_size,
-        "hidden_size": 896,
-        "intermediate_size": 4864,
-        "num_hidden_layers": 24,
-        "num_attention_heads": 14,
-        "num_key_value_heads": 2,
-        "max_position_embeddings": 32768,
-        "rope_theta": 1_000_000.0,  # how transformers reads it varies by version; only the shape matters here
-        "rms_norm_eps": 1e-6,
-        "tie_word_embeddings": True,
-    }
-    return Qwen2Config(**shape)
-
-
-def _tokenizer(vocab: int) -> Any:
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    bpe = Tokenizer(models.BPE(unk_token="<unk>"))
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab,
-        special_tokens=["<unk>", "<|im_end|>", "<|endoftext|>"],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-    )
-    bpe.train_from_iterator([_TEXT] * 50, trainer)
-    return PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
-        tokenizer_object=bpe, unk_token="<unk>", eos_token="<|im_end|>", pad_token="<|endoftext|>"
+    return build_tiny_causal_lm(
+        folder,
+        [_TEXT] * 50,
+        vocab_size=400,
+        hidden=896,
+        layers=24,
+        heads=14,
+        kv_heads=2,
+        intermediate=4864,
+        max_positions=32768,
+        embeddings=151936,
+        dtype="bfloat16",
     )
 
 
@@ -136,16 +117,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         print("gpu_check: no CUDA device here; run it on a GPU machine, or pass --tiny --device cpu", file=sys.stderr)
         return 2
-    from transformers import Qwen2ForCausalLM
+    from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
 
     cuda = args.device.startswith("cuda")
     dtype = torch.bfloat16 if cuda else torch.float32
-    tok = _tokenizer(400)
-    vocab = len(tok) if args.tiny else 151936  # Qwen2.5's embedding size: the tokenizer's ids are a subset
-    torch.manual_seed(0)
-    model = Qwen2ForCausalLM(qwen05b_config(vocab, args.tiny)).to(args.device, dtype)
-    reference = Qwen2ForCausalLM(qwen05b_config(vocab, args.tiny)).to(args.device, dtype).eval()
-    reference.load_state_dict(model.state_dict())
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = build_model(Path(tmp), args.tiny)
+        tok = PreTrainedTokenizerFast.from_pretrained(folder)
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype).to(args.device)
+        reference = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype).to(args.device).eval()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-6)
     params = sum(p.numel() for p in model.parameters())
     rows = args.prompts * args.group

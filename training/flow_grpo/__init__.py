@@ -40,6 +40,8 @@ response ids, old log-probabilities, truncated flag) and the trajectory's reward
 # Names load on first use: `aiflows --help` registers `aiflows train flow-grpo` through this package,
 # and must not pay for pydantic, torch or the agents to do so.
 import importlib
+import sys
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -127,3 +129,15 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value
     return value
+
+
+class _Package(ModuleType):
+    """Keeps `train` the function: importing the submodule `.train` would set the package's `train` to it."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, ModuleType) and _EXPORTS.get(name) == "." + name:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

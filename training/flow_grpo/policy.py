@@ -6,8 +6,8 @@ use the current weights. Sampling draws from its own `torch.Generator`, reseeded
 step, which makes a run (and a resumed run) reproducible. A prompt longer than the model's positions
 allow is cut from the left and remembered in `truncated`: its row is dropped after the advantages.
 
-`build_tiny_policy` writes a model a CPU trains in seconds: a small Qwen2 with random weights and a
-word-level tokenizer whose words include whole planner actions, so one token is one decision.
+`build_tiny_policy` writes a model a CPU trains in seconds (aiflows.llm.tiny): a small Qwen2 with random
+weights and a tokenizer whose only words are whole planner actions, so one token is one decision.
 """
 
 from __future__ import annotations
@@ -20,11 +20,6 @@ from agents import TokenCompletion
 from aiflows.llm.types import Chunk, Completion, Request, Usage
 
 __all__ = ["InProcessPolicy", "build_tiny_policy", "load_policy"]
-
-_CHAT_TEMPLATE = (
-    "{% for m in messages %}<|im_start|> {{ m['role'] }} {{ m['content'] }} <|im_end|> {% endfor %}"
-    "{% if add_generation_prompt %}<|im_start|> assistant {% endif %}"
-)
 
 
 class InProcessPolicy:
@@ -106,38 +101,26 @@ class InProcessPolicy:
 def build_tiny_policy(
     folder: Path, actions: Sequence[str], *, hidden: int = 32, layers: int = 1, max_positions: int = 512, seed: int = 0
 ) -> Path:
-    """A random tiny Qwen2 and a word-level tokenizer (each of `actions` one token) saved in `folder`."""
-    import torch
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+    """A random tiny Qwen2 whose vocabulary is the special tokens and `actions` (each one token), saved in `folder`.
 
-    specials = ["<unk>", "<|im_start|>", "<|im_end|>", "<|endoftext|>", "user", "system", "assistant"]
-    words = [*specials, *actions]
-    vocab = {w: i for i, w in enumerate(dict.fromkeys(words))}
-    word = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
-    word.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tok = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
-        tokenizer_object=word, unk_token="<unk>", eos_token="<|im_end|>", pad_token="<|endoftext|>"
+    The rest of a prompt reads as `<unk>` (one per unknown word), so a random model picks an action about
+    one time in len(actions) + 4 and a few steps make the right one its habit.
+    """
+    from aiflows.llm.tiny import build_tiny_causal_lm
+
+    return build_tiny_causal_lm(
+        folder,
+        actions,
+        vocab_size=0,
+        hidden=hidden,
+        layers=layers,
+        heads=2,
+        kv_heads=1,
+        max_positions=max_positions,
+        words=actions,
+        alphabet=0,
+        seed=seed,
     )
-    tok.add_special_tokens({"additional_special_tokens": specials[1:3]})
-    tok.chat_template = _CHAT_TEMPLATE
-    folder.mkdir(parents=True, exist_ok=True)
-    tok.save_pretrained(folder)
-    config = Qwen2Config(
-        vocab_size=len(tok),
-        hidden_size=hidden,
-        intermediate_size=2 * hidden,
-        num_hidden_layers=layers,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        max_position_embeddings=max_positions,
-        eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id,
-        tie_word_embeddings=True,
-    )
-    torch.manual_seed(seed)
-    Qwen2ForCausalLM(config).save_pretrained(folder)
-    return folder
 
 
 def load_policy(path: str | Path) -> tuple[Any, Any]:

@@ -28,7 +28,7 @@ def _config(tmp: Path, **changes: Any) -> FlowGRPOConfig:
 def test_a_few_steps_raise_success(tmp_path: Path) -> None:
     result = train(_config(tmp_path, steps=8, group=8, queries=4))
     success = [h["success"] for h in result.history]
-    # the first token decides: a random planner is right about 1 time in 13; eight steps make it the habit
+    # the first token decides: a random planner is right about 1 time in 8; eight steps make it the habit
     assert sum(success[:2]) / 2 < 0.3
     assert sum(success[-2:]) / 2 > sum(success[:2]) / 2 + 0.3
     line = result.history[-1]
