@@ -26,12 +26,14 @@ The loop (one call; a killed run resumes from its last checkpoint in `out`)::
 `aiflows train flow-grpo config.yaml [key=value ...]` runs the same from a YAML file;
 `torchrun --nproc_per_node N` around a script calling `train` splits each step's queries over ranks (gloo on CPU).
 
-Rollouts by Redis workers (`python -m training.flow_grpo.remote --redis URL --key K --config config.yaml`)::
+Rollouts by any number of workers (`aiflows serve training.flow_grpo.remote:RolloutWorker --redis URL
+--concurrency 1` on each machine; `redis_url: URL` in the config sends each step's rollouts to them)::
 
-    publish_weights(client, "K", model, tokenizer, Path("shared/weights"), version=step)
-    trajectories, stats = remote_rollouts(client, "K", examples, seeds, version=step, group=8,
-                                          temperature=0.7, max_new_tokens=32, tag=f"s{step}")
-    # stats.retried / stats.dropped: jobs whose worker died, retried once then dropped (counted)
+    weights = publish_weights(model, tokenizer, Path("shared/weights"), version=step)
+    trajectories, stats = remote_rollouts("redis://host:6379/0", config.model_dump(mode="json"), examples, seeds,
+                                          weights=weights, version=step, group=8, temperature=0.7,
+                                          max_new_tokens=32, tag=f"s{step}")
+    # stats.retried: requests taken over from a dead worker or sent again; stats.dropped: lost, counted
 
 Trajectories hold one `Row` per planner turn (query id = the group, rollout id, turn index, prompt and
 response ids, old log-probabilities, truncated flag) and the trajectory's reward.

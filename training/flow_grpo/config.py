@@ -60,9 +60,11 @@ class FlowGRPOConfig(BaseModel):
     steps: int = Field(default=20, ge=1)
     checkpoint_every: int = Field(default=10, ge=1)
     seed: int = 0
-    redis_url: str | None = None  # rollouts by workers (python -m training.flow_grpo.remote) instead of in-process
-    redis_key: str = "flow-grpo"
-    redis_timeout: float = Field(default=300.0, gt=0)  # seconds a job may take before it is pushed again
+    # rollouts by `aiflows serve training.flow_grpo.remote:RolloutWorker` processes instead of in-process
+    redis_url: str | None = None
+    redis_namespace: str = "aiflows"  # the workers' --namespace
+    worker_address: str = "flow-grpo-rollouts"  # the workers' --address
+    redis_timeout: float = Field(default=300.0, gt=0)  # seconds a query's rollouts may take before it is sent again
     out: str = "runs/flow-grpo"
     progress: bool = True
     plot: bool = True

@@ -1,150 +1,246 @@
-"""Rollouts by Redis workers: the policy's weights published by version, jobs and results on Redis lists.
+"""Rollouts by `aiflows serve` workers: the rollout worker is a flow, reached over the Redis bus.
 
-The trainer saves the weights as safetensors in a shared folder (`folder/v{version}`) and sets
-`{key}:version`; each job names the version it needs and a worker loads it before rolling out.
-A job is one query's G trajectories with its seed, so a worker's rows equal the in-process rows.
-A worker moves the job it takes to its own `working` list; a job whose result does not come back in
-time (the worker died) is pushed again once, then dropped and counted: never silently lost, and a
-late duplicate result is ignored (each job id counts once).
+Start any number of workers, on any machines that see the trainer's weights folder:
 
-    python -m training.flow_grpo.remote --redis redis://host:6379/0 --key run1 --config config.yaml
+    aiflows serve training.flow_grpo.remote:RolloutWorker --redis redis://host:6379/0 --concurrency 1
+
+A request is one query's G trajectories: the run's config (the worker builds the same task and agent),
+the example, its sampling seed, and the weights version with the folder the trainer published it in
+(`folder/v{version}`, safetensors); a worker loads a version the first time a request names it. Seeds
+per trajectory make a worker's rows equal the in-process rows.
+
+Delivery is the bus's: a worker that dies mid-rollout stops heartbeating and its request is taken over
+by another (counted here as retried: the request announced its start from two workers), a request the
+bus gives up on (dead-lettered) or that outlives `timeout` is sent once more, then dropped and counted.
+A late duplicate counts once. `python -m training.flow_grpo.remote` is the same `aiflows serve` command.
 """
 
 from __future__ import annotations
 
-import argparse
+import asyncio
+import hashlib
 import json
-import time
+import os
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from agents.eval import Example
+from aiflows import AtomicFlow
+from aiflows.context import Context
 
 from .rows import Trajectory
 
-__all__ = ["RemoteStats", "publish_weights", "remote_rollouts", "serve"]
+__all__ = ["ADDRESS", "RemoteStats", "RolloutWorker", "publish_weights", "remote_rollouts"]
+
+ADDRESS = "flow-grpo-rollouts"
 
 
-class RemoteStats:
-    def __init__(self) -> None:
-        self.retried = 0
-        self.dropped = 0
+class RemoteStats(BaseModel):
+    retried: int = 0  # requests run again: their worker died (taken over) or the bus gave up and they were resent
+    dropped: int = 0  # requests that never came back: their trajectories are missing from the step, counted here
 
 
-def publish_weights(client: Any, key: str, model: Any, tokenizer: Any, folder: Path, version: int) -> None:
-    """Save the policy as `folder/v{version}` (safetensors and tokenizer), then announce the version."""
+class RolloutRequest(BaseModel):
+    config: dict[str, Any]
+    weights: str  # the folder of this version's safetensors and tokenizer
+    version: int
+    example: dict[str, Any]
+    seed: int
+    group: int = Field(ge=1)
+    temperature: float
+    max_new_tokens: int
+    tag: str
+
+
+class RolloutReply(BaseModel):
+    trajectories: list[dict[str, Any]]
+    worker: str
+
+
+def publish_weights(model: Any, tokenizer: Any, folder: Path, version: int) -> Path:
+    """Save the policy as `folder/v{version}` (safetensors and tokenizer) for the workers; returns that folder.
+
+    Versions before the previous one are removed: no request of the current step names them.
+    """
+    import shutil
+
     from .checkpoint import save_weights
 
-    save_weights(model, folder / f"v{version}")
-    tokenizer.save_pretrained(folder / f"v{version}")
-    client.set(f"{key}:folder", str(folder))
-    client.set(f"{key}:version", version)
+    target = folder / f"v{version}"
+    if hasattr(model, "merge_and_unload"):  # LoRA: workers load a plain model with the adapters merged in
+        import copy
+
+        model = copy.deepcopy(model).merge_and_unload()
+    save_weights(model, target)
+    tokenizer.save_pretrained(target)
+    for old in folder.glob("v*"):
+        if old.name[1:].isdigit() and int(old.name[1:]) < version - 1:
+            shutil.rmtree(old, ignore_errors=True)
+    return target
+
+
+class RolloutWorker(AtomicFlow):
+    """Runs the real agent G times for one query with the policy version the request names.
+
+    Rollouts run in a thread one at a time (the policy's sampler is reseeded per trajectory), so the
+    event loop keeps the worker's heartbeat going during a long rollout.
+    """
+
+    Input = RolloutRequest
+    Output = RolloutReply
+
+    def __init__(self, name: str = ADDRESS, **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        self._lock = threading.Lock()
+        self._setups: dict[str, tuple[Any, Any]] = {}  # config digest -> (task, agent factory)
+        self._policy: tuple[str, Any] | None = None  # (weights folder, InProcessPolicy)
+        self.worker = f"{os.uname().nodename}-{os.getpid()}"
+
+    async def handle(self, ctx: Context, data: Any) -> Any:
+        ctx.emit("rollout.start", {"worker": self.worker, "tag": data.tag, "query": data.example.get("id")})
+        trajectories = await asyncio.to_thread(self._rollout, data)
+        return {"trajectories": [t.model_dump() for t in trajectories], "worker": self.worker}
+
+    def _rollout(self, data: RolloutRequest) -> list[Trajectory]:
+        from .config import FlowGRPOConfig
+        from .policy import InProcessPolicy, load_policy
+        from .rollouts import collect_rollouts
+        from .setup import resolve_agent, resolve_task
+
+        with self._lock:
+            digest = hashlib.sha256(json.dumps(data.config, sort_keys=True).encode()).hexdigest()[:16]
+            if digest not in self._setups:
+                config = FlowGRPOConfig(**data.config)
+                task = resolve_task(config)
+                folder = Path(config.out) / "workers" / f"{self.worker}-{digest}"
+                self._setups[digest] = (task, resolve_agent(config, task, folder))
+            task, factory = self._setups[digest]
+            if self._policy is None or self._policy[0] != data.weights:
+                model, tok = load_policy(data.weights)
+                self._policy = (data.weights, InProcessPolicy(model, tok, max_new_tokens=data.max_new_tokens))
+            policy = self._policy[1]
+            policy.max_new_tokens = data.max_new_tokens
+            return collect_rollouts(
+                factory,
+                policy,
+                task,
+                [Example.model_validate(data.example)],
+                group=data.group,
+                temperature=data.temperature,
+                max_new_tokens=data.max_new_tokens,
+                tag=data.tag,
+                seeds=[data.seed],
+            )
 
 
 def remote_rollouts(
-    client: Any,
-    key: str,
+    url: str,
+    config: dict[str, Any],
     examples: list[Example],
     seeds: list[int],
     *,
+    weights: Path,
     version: int,
     group: int,
     temperature: float,
     max_new_tokens: int,
     tag: str,
-    timeout: float = 60.0,
+    address: str = ADDRESS,
+    namespace: str = "aiflows",
+    timeout: float = 300.0,
     retries: int = 1,
 ) -> tuple[list[Trajectory], RemoteStats]:
-    """The trajectories of `examples` from workers, in example order; lost jobs retried, then dropped."""
+    """The trajectories of `examples` from the workers serving `address` on the Redis deployment at `url`
+    (namespace `namespace`), in example order; `config` is the run's config as a dict.
+
+    A request the bus dead-letters or that is not answered within `timeout` seconds is sent `retries` more
+    times, then dropped: its trajectories are missing and `stats.dropped` says how many requests.
+    """
+    return asyncio.run(
+        _remote(redis_runtime(url, namespace), config, examples, seeds, weights, version, group, temperature, max_new_tokens, tag, address,
+                timeout, retries)
+    )  # fmt: skip
+
+
+async def _remote(
+    runtime: Any,
+    config: dict[str, Any],
+    examples: list[Example],
+    seeds: list[int],
+    weights: Path,
+    version: int,
+    group: int,
+    temperature: float,
+    max_new_tokens: int,
+    tag: str,
+    address: str,
+    timeout: float,
+    retries: int,
+) -> tuple[list[Trajectory], RemoteStats]:
+    from aiflows.bus.deadline import within
+
     stats = RemoteStats()
-    jobs: dict[str, dict[str, Any]] = {}
-    for i, (example, seed) in enumerate(zip(examples, seeds, strict=True)):
-        job_id = f"{tag}-{i}-{uuid.uuid4().hex[:8]}"
-        jobs[job_id] = {
-            "id": job_id,
-            "example": example.model_dump(),
-            "seed": seed,
-            "group": group,
-            "temperature": temperature,
-            "max_new_tokens": max_new_tokens,
-            "tag": tag,
-            "version": version,
-        }
-    order = list(jobs)
-    done: dict[str, list[Trajectory]] = {}
-    for attempt in range(retries + 1):
-        waiting = [j for j in order if j not in done]
-        if not waiting:
-            break
-        if attempt:
-            stats.retried += len(waiting)
-        for j in waiting:
-            client.rpush(f"{key}:jobs", json.dumps(jobs[j]))
-        deadline = time.monotonic() + timeout
-        while any(j not in done for j in waiting) and time.monotonic() < deadline:
-            got = client.blpop([f"{key}:results"], timeout=1)
-            if got is None:
+
+    async def one(example: Example, seed: int) -> list[Trajectory] | None:
+        request = RolloutRequest(
+            config=config,
+            weights=str(weights),
+            version=version,
+            example=example.model_dump(),
+            seed=seed,
+            group=group,
+            temperature=temperature,
+            max_new_tokens=max_new_tokens,
+            tag=tag,
+        ).model_dump()
+        for attempt in range(retries + 1):
+            if attempt:
+                stats.retried += 1
+            starts: set[str] = set()
+
+            def seen(event: Any, starts: set[str] = starts) -> None:
+                if event.data.get("type") == "rollout.start":
+                    starts.add(str(event.data.get("worker", "")))
+
+            try:
+                async with within(timeout):
+                    result = await runtime.run(address, request, session=f"{tag}-{uuid.uuid4().hex}", on_event=seen)
+            except TimeoutError:
                 continue
-            answer = json.loads(got[1])
-            if answer["id"] in jobs and answer["id"] not in done:  # a late duplicate counts once
-                done[answer["id"]] = [Trajectory.model_validate(t) for t in answer["trajectories"]]
-    stats.dropped = sum(1 for j in order if j not in done)
-    empty: list[Trajectory] = []
-    return [t for j in order for t in done.get(j, empty)], stats
+            finally:
+                stats.retried += max(0, len(starts) - 1)  # taken over from a worker that died
+            if result.error is None:
+                return [Trajectory.model_validate(t) for t in (result.output or {}).get("trajectories", [])]
+        stats.dropped += 1
+        return None
+
+    async with runtime:
+        answers = await asyncio.gather(*(one(e, s) for e, s in zip(examples, seeds, strict=True)))
+    return [t for answer in answers if answer is not None for t in answer], stats
 
 
-def serve(client: Any, key: str, config_path: str, *, worker: str = "", max_jobs: int | None = None) -> int:
-    """A worker: take jobs, load the weights version each names, roll out, send the trajectories back."""
-    from .config import load_config
-    from .policy import InProcessPolicy, load_policy
-    from .rollouts import collect_rollouts
-    from .setup import resolve_agent, resolve_task
+def redis_runtime(url: str, namespace: str = "aiflows") -> Any:
+    """A client runtime on the Redis deployment the workers serve."""
+    from aiflows.bus.redis import RedisBus
+    from aiflows.runtime import Runtime
+    from aiflows.runtime.store.redis import RedisStore
 
-    config = load_config(config_path)
-    task = resolve_task(config)
-    worker = worker or uuid.uuid4().hex[:8]
-    factory = resolve_agent(config, task, Path(config.out) / f"worker-{worker}")
-    loaded, policy, served = -1, None, 0
-    while max_jobs is None or served < max_jobs:
-        raw = client.blmove(f"{key}:jobs", f"{key}:working:{worker}", 5, "LEFT", "RIGHT")
-        if raw is None:
-            continue
-        job = json.loads(raw)
-        if job["version"] != loaded:
-            folder = Path(client.get(f"{key}:folder").decode()) / f"v{job['version']}"
-            model, tok = load_policy(folder)
-            policy, loaded = InProcessPolicy(model, tok, max_new_tokens=job["max_new_tokens"]), job["version"]
-        example = Example.model_validate(job["example"])
-        trajectories = collect_rollouts(
-            factory,
-            policy,
-            task,
-            [example],
-            group=job["group"],
-            temperature=job["temperature"],
-            max_new_tokens=job["max_new_tokens"],
-            tag=job["tag"],
-            seeds=[job["seed"]],
-        )
-        answer = {"id": job["id"], "trajectories": [t.model_dump() for t in trajectories]}
-        client.rpush(f"{key}:results", json.dumps(answer))
-        client.lrem(f"{key}:working:{worker}", 1, raw)
-        served += 1
-    return served
+    return Runtime(bus=RedisBus(url, namespace=namespace), store=RedisStore(url, namespace=namespace))
 
 
-def main() -> int:
-    import redis
+def main(argv: list[str] | None = None) -> int:
+    """`aiflows serve training.flow_grpo.remote:RolloutWorker ARGS...` (the same options)."""
+    import sys
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--redis", required=True)
-    parser.add_argument("--key", required=True)
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--max-jobs", type=int, default=None)
-    args = parser.parse_args()
-    serve(redis.Redis.from_url(args.redis), args.key, args.config, max_jobs=args.max_jobs)
-    return 0
+    from aiflows.cli import main as cli
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    sys.argv = ["aiflows", "serve", "training.flow_grpo.remote:RolloutWorker", *args]
+    return int(cli() or 0)
 
 
 if __name__ == "__main__":

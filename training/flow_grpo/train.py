@@ -210,7 +210,7 @@ def train(
             examples, seeds = examples[rank::world], seeds[rank::world]  # this rank's share of the queries
             remote_stats = None
             if config.redis_url is not None:  # workers roll out with the weights published for this step
-                trajectories, remote_stats = _remote(config, model, tokenizer, examples, seeds, step)
+                trajectories, remote_stats = _remote(config, model, tokenizer, examples, seeds, step, rank)
             else:
                 trajectories = collect_rollouts(
                     agent_factory,
@@ -278,24 +278,24 @@ def train(
 
 
 def _remote(
-    config: FlowGRPOConfig, model: Any, tokenizer: Any, examples: list[Example], seeds: list[int], step: int
+    config: FlowGRPOConfig, model: Any, tokenizer: Any, examples: list[Example], seeds: list[int], step: int, rank: int
 ) -> tuple[list[Trajectory], Any]:
-    import redis
-
     from .remote import publish_weights, remote_rollouts
 
-    client = redis.Redis.from_url(config.redis_url or "")
-    publish_weights(client, config.redis_key, model, tokenizer, config.run_dir / "weights", step)
+    weights = publish_weights(model, tokenizer, config.run_dir / "weights" / f"rank{rank}", step)
     return remote_rollouts(
-        client,
-        config.redis_key,
+        config.redis_url or "",
+        config.model_dump(mode="json"),
         examples,
         seeds,
+        weights=weights,
         version=step,
         group=config.group,
         temperature=config.temperature,
         max_new_tokens=config.max_new_tokens,
         tag=f"s{step}",
+        address=config.worker_address,
+        namespace=config.redis_namespace,
         timeout=config.redis_timeout,
     )
 
