@@ -36,7 +36,7 @@ from .errors import AgentError
 from .memory import Memory
 from .normalize import read_answer
 from .turn import MODULE_ROLES, TurnFlow, TurnOutput
-from .types import AgentInput, AgentOutput, ToolMetadata, TurnRecord
+from .types import AgentInput, AgentOutput, PlannerAction, ToolMetadata, TurnRecord
 
 __all__ = ["AgentConfig", "AgentFlow"]
 
@@ -158,52 +158,49 @@ class AgentFlow(CompositeFlow):
         tools_text = "\n".join(m.render() for m in metadata)
         tool_texts = {m.name: m.render() for m in metadata}
         out = AgentOutput(answer="", analysis=first.analysis, stop_reason="max_steps")
+        tool_calls = out.tool_calls
+        invalid_actions = tool_errors = 0  # counted here, set once: setting a model's field costs a hook
         for turn in range(1, cfg.max_steps + 1):
             if ctx.now() - start >= cfg.max_time:
                 out.stop_reason = "max_time"
                 break
-            step = TurnOutput.model_validate(
-                await ctx.call(
-                    "turn",
-                    {
-                        **base,
-                        "phase": "next_step",
-                        "turn": turn,
-                        "analysis": memory.analysis,
-                        "memory": memory.render(),
-                        "tools": tools_text,
-                        "tool_names": names,
-                        "tool_texts": tool_texts,
-                        "max_result_chars": cfg.max_result_chars,
-                    },
-                )
+            # The turn's output, as its host checked it against `TurnOutput` and dumped it: read as it is,
+            # not validated again (the action is, as the record keeps a `PlannerAction`).
+            step = await ctx.call(
+                "turn",
+                {
+                    **base,
+                    "phase": "next_step",
+                    "turn": turn,
+                    "analysis": memory.analysis,
+                    "memory": memory.render(),
+                    "tools": tools_text,
+                    "tool_names": names,
+                    "tool_texts": tool_texts,
+                    "max_result_chars": cfg.max_result_chars,
+                },
             )
-            assert step.action is not None
-            memory.add(
-                tool_name=step.action.tool_name or "(none)",
-                sub_goal=step.action.sub_goal,
-                command=step.command,
-                result=step.result,
+            action = PlannerAction.model_validate(step["action"])
+            command, ok, invalid, stop = step["command"], step["ok"], step["invalid"], step["stop"]
+            kept = memory.add(
+                tool_name=action.tool_name or "(none)",
+                sub_goal=action.sub_goal,
+                command=command,
+                result=step["result"],
                 max_result_chars=cfg.max_result_chars,
-                ok=step.ok,
-                invalid=step.invalid,
+                ok=ok,
+                invalid=invalid,
             )
             out.turns.append(
                 TurnRecord(
-                    turn=turn,
-                    action=step.action,
-                    command=step.command,
-                    result=memory.steps[-1].result,
-                    ok=step.ok,
-                    invalid=step.invalid,
-                    stop=step.stop,
+                    turn=turn, action=action, command=command, result=kept.result, ok=ok, invalid=invalid, stop=stop
                 )
             )
-            out.invalid_actions += step.invalid
-            out.tool_errors += step.tool_error
-            if not step.invalid:
-                out.tool_calls[step.action.tool_name] = out.tool_calls.get(step.action.tool_name, 0) + 1
-            if step.stop:
+            invalid_actions += invalid
+            tool_errors += step["tool_error"]
+            if not invalid:
+                tool_calls[action.tool_name] = tool_calls.get(action.tool_name, 0) + 1
+            if stop:
                 out.stop_reason = "verifier"
                 break
         try:
@@ -216,6 +213,7 @@ class AgentFlow(CompositeFlow):
             raise AgentError(f"{exc.type}: {exc.message}", module="generator") from None
         final = read_answer(answered)
         state.queries += 1
+        out.invalid_actions, out.tool_errors = invalid_actions, tool_errors
         out.answer, out.text = final.answer, final.text
         out.steps = len(memory.steps)
         out.memory = memory.render()

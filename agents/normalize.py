@@ -25,6 +25,12 @@ from .types import ExecutorCommand, FinalAnswer, PlannerAction, QueryAnalysis, V
 __all__ = ["read_action", "read_analysis", "read_answer", "read_command", "read_decision", "text_of"]
 
 _TEXT_KEYS = ("content", "text", "result", "answer", "output")
+# The keys that say an output holds a phase's fields (a set: `dict.keys() >= set` is one C call).
+_ANALYSIS_KEYS = frozenset(("analysis",))
+_ACTION_KEYS = frozenset(("sub_goal", "tool_name"))
+_COMMAND_KEYS = frozenset(("command",))
+_DECISION_KEYS = frozenset(("stop",))
+_ANSWER_KEYS = frozenset(("answer",))
 
 
 def text_of(output: dict[str, Any]) -> str:
@@ -36,9 +42,9 @@ def text_of(output: dict[str, Any]) -> str:
     return ""
 
 
-def _fields(output: dict[str, Any], model: type[BaseModel], keys: tuple[str, ...]) -> BaseModel | None:
+def _fields(output: dict[str, Any], model: type[BaseModel], keys: frozenset[str]) -> BaseModel | None:
     for source in (output, output.get("parsed")):
-        if isinstance(source, dict) and all(k in source for k in keys):
+        if isinstance(source, dict) and source.keys() >= keys:
             try:
                 return model.model_validate(source)
             except ValidationError:
@@ -47,13 +53,13 @@ def _fields(output: dict[str, Any], model: type[BaseModel], keys: tuple[str, ...
 
 
 def read_analysis(output: dict[str, Any]) -> QueryAnalysis:
-    found = _fields(output, QueryAnalysis, ("analysis",))
+    found = _fields(output, QueryAnalysis, _ANALYSIS_KEYS)
     return found if isinstance(found, QueryAnalysis) else parse_analysis(text_of(output))
 
 
 def read_action(output: dict[str, Any], tools: list[str]) -> PlannerAction:
     """Raises `ParseFailure` when neither fields nor text give a sub-goal and a tool."""
-    found = _fields(output, PlannerAction, ("sub_goal", "tool_name"))
+    found = _fields(output, PlannerAction, _ACTION_KEYS)
     if isinstance(found, PlannerAction) and found.tool_name:
         chosen = match_tool(found.tool_name.strip(), tools) or found.tool_name
         return found if chosen == found.tool_name else found.model_copy(update={"tool_name": chosen})
@@ -62,7 +68,7 @@ def read_action(output: dict[str, Any], tools: list[str]) -> PlannerAction:
 
 def read_command(output: dict[str, Any]) -> ExecutorCommand:
     """Raises `ParseFailure` when there is no command."""
-    found = _fields(output, ExecutorCommand, ("command",))
+    found = _fields(output, ExecutorCommand, _COMMAND_KEYS)
     if isinstance(found, ExecutorCommand):
         return found
     return parse_command(text_of(output))
@@ -70,7 +76,7 @@ def read_command(output: dict[str, Any]) -> ExecutorCommand:
 
 def read_decision(output: dict[str, Any]) -> VerifierDecision:
     """An unreadable verdict is CONTINUE: the budgets still bound the loop."""
-    found = _fields(output, VerifierDecision, ("stop",))
+    found = _fields(output, VerifierDecision, _DECISION_KEYS)
     if isinstance(found, VerifierDecision):
         return found
     try:
@@ -80,7 +86,7 @@ def read_decision(output: dict[str, Any]) -> VerifierDecision:
 
 
 def read_answer(output: dict[str, Any]) -> FinalAnswer:
-    found = _fields(output, FinalAnswer, ("answer",))
+    found = _fields(output, FinalAnswer, _ANSWER_KEYS)
     if isinstance(found, FinalAnswer) and "<answer>" not in found.answer.lower():
         return found
     return parse_answer(text_of(output) or (found.answer if isinstance(found, FinalAnswer) else ""))

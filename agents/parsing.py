@@ -16,12 +16,16 @@ import json
 import re
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, ValidationError
 
 from .types import ExecutorCommand, FinalAnswer, PlannerAction, QueryAnalysis, VerifierDecision
 
 __all__ = [
     "ParseFailure",
+    "action_fields",
+    "command_fields",
+    "decision_fields",
     "match_tool",
     "parse_action",
     "parse_analysis",
@@ -63,10 +67,13 @@ def _json_objects(text: str) -> list[Any]:
         candidates.append(text[start : end + 1])
     found = []
     for raw in candidates:
-        try:
-            found.append(json.loads(raw))
+        try:  # orjson reads plain JSON in a fifth of the time; what it refuses (NaN, huge ints) json may read
+            found.append(orjson.loads(raw))
         except ValueError:
-            continue
+            try:
+                found.append(json.loads(raw))
+            except ValueError:
+                continue
     return found
 
 
@@ -166,17 +173,26 @@ def parse_action(text: str, tools: list[str]) -> PlannerAction:
 
     An unknown tool name is kept as written: the loop records it as an invalid (no-op) step.
     """
+    return PlannerAction.model_validate(action_fields(text, tools))
+
+
+def action_fields(text: str, tools: list[str]) -> dict[str, str]:
+    """`parse_action(text, tools)`'s fields, without building the model (an LLM module sends fields on)."""
     parsed = _model_from_json(text, PlannerAction)
-    if parsed is None:
+    if parsed is not None:
+        fields: dict[str, str] = dict(parsed.__dict__)
+    else:
         values = _planner_labels(text) if ":" in text or "：" in text else dict.fromkeys(_LABELS)
         if not values["sub_goal"] or not values["tool_name"]:
             missing = [k for k in ("sub_goal", "tool_name") if not values[k]]
             raise ParseFailure(f"no {' and no '.join(missing)} in the planner's answer", text)
-        parsed = PlannerAction.model_validate({k: v or "" for k, v in values.items()})
-    assert isinstance(parsed, PlannerAction)
-    name = parsed.tool_name.strip().strip("`'\"").splitlines()[0].strip() if parsed.tool_name.strip() else ""
+        fields = {k: v or "" for k, v in values.items()}  # the model's fields, in its order, all str
+    written = fields["tool_name"]
+    name = written.strip().strip("`'\"").splitlines()[0].strip() if written.strip() else ""
     chosen = match_tool(name, tools) or name
-    return parsed if chosen == parsed.tool_name else parsed.model_copy(update={"tool_name": chosen})
+    if chosen != written:
+        fields["tool_name"] = chosen
+    return fields
 
 
 def parse_analysis(text: str) -> QueryAnalysis:
@@ -210,31 +226,61 @@ def _call_kwargs(code: str) -> dict[str, Any] | None:
 
 def parse_command(text: str) -> ExecutorCommand:
     """An executor's answer as an `ExecutorCommand`: JSON, or `tool.execute(k=v)` in a code block."""
-    parsed = _model_from_json(text, ExecutorCommand)
-    if isinstance(parsed, ExecutorCommand):
-        return parsed
-    for value in _json_objects(text):  # bare arguments: {"expression": "1+2"}
+    return ExecutorCommand.model_validate(command_fields(text))
+
+
+def command_fields(text: str) -> dict[str, Any]:
+    """`parse_command(text)`'s fields, without building the model (an LLM module sends fields on)."""
+    objects = _json_objects(text)
+    for value in objects:
+        if isinstance(value, dict):
+            command = value.get("command")
+            # The usual JSON answer, whose fields already have the model's types (JSON keys are str):
+            # the model's fields without validating them.
+            if (
+                type(command) is dict
+                and type(value.get("analysis", "")) is str
+                and type(value.get("explanation", "")) is str
+            ):
+                return {
+                    "analysis": value.get("analysis", ""),
+                    "explanation": value.get("explanation", ""),
+                    "command": command,
+                }
+            try:
+                return dict(ExecutorCommand.model_validate(value).__dict__)
+            except ValidationError:
+                continue
+    for value in objects:  # bare arguments: {"expression": "1+2"}
         if isinstance(value, dict) and value and "command" not in value:
-            return ExecutorCommand(command=value)
+            return {"analysis": "", "explanation": "", "command": value}
     blocks = [m.group(1) for m in _FENCE.finditer(text)]
     labelled = _label(text, "command", "analysis|explanation")
     for code in [*blocks, *([labelled] if labelled else []), text]:
         kwargs = _call_kwargs(code.strip())
         if kwargs:
-            return ExecutorCommand(command=kwargs, explanation=_label(text, "explanation", "command") or "")
+            return {"analysis": "", "explanation": _label(text, "explanation", "command") or "", "command": kwargs}
     raise ParseFailure("no tool command (JSON arguments or tool.execute(...)) in the executor's answer", text)
 
 
 def parse_decision(text: str) -> VerifierDecision:
     """A verifier's answer: JSON `stop`, else the last STOP or CONTINUE written (`Conclusion: STOP`)."""
+    return VerifierDecision.model_validate(decision_fields(text))
+
+
+_VERDICT = re.compile(r"\b(STOP|CONTINUE)\b")
+
+
+def decision_fields(text: str) -> dict[str, Any]:
+    """`parse_decision(text)`'s fields, without building the model (an LLM module sends fields on)."""
     parsed = _model_from_json(text, VerifierDecision)
-    if isinstance(parsed, VerifierDecision):
-        return parsed
+    if parsed is not None:
+        return dict(parsed.__dict__)
     conclusion = _label(text, "conclusion", "analysis")
-    words = re.findall(r"\b(STOP|CONTINUE)\b", conclusion or text)
+    words = _VERDICT.findall(conclusion or text)
     if not words:
         raise ParseFailure("neither STOP nor CONTINUE in the verifier's answer", text)
-    return VerifierDecision(analysis=text.strip(), stop=words[-1] == "STOP")
+    return {"analysis": text.strip(), "stop": words[-1] == "STOP"}
 
 
 def parse_answer(text: str) -> FinalAnswer:

@@ -94,7 +94,8 @@ class TurnFlow(CompositeFlow):
         return found
 
     async def handle(self, ctx: Context, data: TurnInput) -> TurnOutput:
-        base = {k: v for k, v in data.__dict__.items() if k not in ("tool_texts", "max_result_chars")}
+        base = data.__dict__.copy()  # the module input: the turn's fields less its own two
+        del base["tool_texts"], base["max_result_chars"]
         if data.phase == "analysis":
             metadata = await self.describe(ctx)
             tools_text = "\n".join(m.render() for m in metadata)

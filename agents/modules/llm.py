@@ -25,7 +25,7 @@ from aiflows.llm.factory import build_backend
 from aiflows.llm.models import choose_model
 from aiflows.llm.usage import USAGE_EVENT, usage_event
 
-from ..parsing import ParseFailure, parse_action, parse_analysis, parse_answer, parse_command, parse_decision
+from ..parsing import ParseFailure, action_fields, command_fields, decision_fields, parse_analysis, parse_answer
 from ..recorder import PlannerCall, Recorder
 from ..types import ModuleInput
 from .prompts import PROMPTS, SYSTEM
@@ -37,20 +37,17 @@ __all__ = ["LLMModule", "PlannerFlow", "parse_phase"]
 def parse_phase(phase: str, text: str, tool_names: list[str]) -> dict[str, Any]:
     """The structured fields of `text` for `phase` (raises `ParseFailure`).
 
-    The parsed models are flat (strings, a bool, a freshly parsed command dict), so their fields are
-    their dump: read from the instance dict, at a fraction of `model_dump`'s cost on every module call.
+    The turn's phases give their fields as the parser reads them, never building the model (its
+    reader, `agents.normalize`, validates them once); the models of the once-per-query phases are
+    flat, so their fields are their dump, read from the instance dict.
     """
-    parsed: BaseModel
-    if phase == "analysis":
-        parsed = parse_analysis(text)
-    elif phase == "next_step":
-        parsed = parse_action(text, tool_names)
-    elif phase == "command":
-        parsed = parse_command(text)
-    elif phase == "verify":
-        parsed = parse_decision(text)
-    else:
-        parsed = parse_answer(text)
+    if phase == "next_step":
+        return action_fields(text, tool_names)
+    if phase == "command":
+        return command_fields(text)
+    if phase == "verify":
+        return decision_fields(text)
+    parsed = parse_analysis(text) if phase == "analysis" else parse_answer(text)
     return dict(parsed.__dict__)
 
 

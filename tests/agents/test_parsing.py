@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agents import ParseFailure, parse_action, parse_analysis, parse_answer, parse_command, parse_decision
-from agents.parsing import match_tool
+from agents.parsing import action_fields, command_fields, decision_fields, match_tool
 
 TOOLS = ["retrieve", "calculator", "python_coder"]
 
@@ -59,3 +59,58 @@ def test_answers_and_analysis() -> None:
     assert parse_answer("just 7").answer == "just 7"
     assert parse_analysis('{"analysis": "needs maths"}').analysis == "needs maths"
     assert parse_analysis("free text").analysis == "free text"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"command": {"expression": "1+1"}}',
+        '{"analysis": "a", "explanation": "e", "command": {"query": "who", "k": 2}, "extra": 1}',
+        '{"analysis": null, "command": {"q": 1}} then {"command": {"q": 2}}',
+        '{"command": "not a dict"}',
+        'Run {"query": "who"} please',
+        'Command:\n```python\nexecution = tool.execute(query="population of Varno", k=2)\n```\nExplanation: look',
+    ],
+)
+def test_command_fields_are_the_parsed_models_fields(text: str) -> None:
+    try:
+        expected = parse_command(text).model_dump()
+    except ParseFailure:
+        with pytest.raises(ParseFailure):
+            command_fields(text)
+        return
+    assert command_fields(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Justification: go on\nContext: none\nSub-Goal: wait\nTool Name: noop",
+        "Sub-Goal: add\nTool Name: `Calculator`",
+        '{"justification": "j", "context": "c", "sub_goal": "s", "tool_name": "Python Coder"}',
+        "Sub-Goal: fly\nTool Name: Teleporter",
+        "no labels here",
+    ],
+)
+def test_action_fields_are_the_parsed_models_fields(text: str) -> None:
+    try:
+        expected = parse_action(text, TOOLS).model_dump()
+    except ParseFailure:
+        with pytest.raises(ParseFailure):
+            action_fields(text, TOOLS)
+        return
+    assert action_fields(text, TOOLS) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Conclusion: CONTINUE", "The memory is complete.\nConclusion: STOP", '{"analysis": "ok", "stop": true}', "maybe"],
+)
+def test_decision_fields_are_the_parsed_models_fields(text: str) -> None:
+    try:
+        expected = parse_decision(text).model_dump()
+    except ParseFailure:
+        with pytest.raises(ParseFailure):
+            decision_fields(text)
+        return
+    assert decision_fields(text) == expected
