@@ -6,6 +6,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+import orjson
+
 from aiflows import CompositeFlow, Runtime, SqliteStore, flow
 from aiflows._json import dumps
 from aiflows.messages import Message
@@ -154,8 +156,31 @@ async def test_events_are_stored_as_the_json_pydantic_writes(tmp_path: Path) -> 
         for event in (plain, odd):
             store.record_event(event)
         await store.flush()
-        rows = [r[0] for r in store.db.execute("SELECT event FROM events ORDER BY seq").fetchall()]
-        assert rows == [plain.model_dump_json(), odd.model_dump_json()]
-        assert await store.events("r1") == [Message.model_validate_json(row) for row in rows]
+        (batch,) = [r[0] for r in store.db.execute("SELECT events FROM event_log ORDER BY seq").fetchall()]
+        assert orjson.loads(batch) == [orjson.loads(plain.model_dump_json()), orjson.loads(odd.model_dump_json())]
+        assert await store.events("r1") == [Message.model_validate_json(e.model_dump_json()) for e in (plain, odd)]
+    finally:
+        await store.close()
+
+
+async def test_events_and_drawn_values_written_by_earlier_versions_are_still_read(tmp_path: Path) -> None:
+    """Earlier versions wrote a row per event (`events`) and per drawn value (`journal`); batches go to
+    `event_log` and the call log now. A store reads both, the older rows first."""
+    store = SqliteStore(tmp_path / "runs.db")
+    await store.open()
+    try:
+        asked = Message.request(sender="a", recipient="a/b", data={}, run_id="r1", path="/0")
+        old, new = asked.event("note", {"n": 1}), asked.event("note", {"n": 2})
+        store.db.execute("INSERT INTO events (run_id, event) VALUES (?, ?)", ("r1", old.model_dump_json()))
+        store.db.execute("INSERT INTO journal VALUES (?, ?, ?, ?)", ("r1", "/0/now0", dumps(("a", 12.5, None)), False))
+        store.record_event(new)
+        store.record_journal("r1", "/0/now1", JournalEntry("a", 13.5))
+        await store.flush()
+        assert await store.events("r1") == [old, new]
+        journal = await store.load_journal("r1")
+        assert journal == {"/0/now0": JournalEntry("a", 12.5), "/0/now1": JournalEntry("a", 13.5)}
+        assert await store.spans("r1") == []  # a drawn value is no span
+        (count,) = store.db.execute("SELECT count(*) FROM journal").fetchone()
+        assert count == 1  # the new value went with the call log
     finally:
         await store.close()

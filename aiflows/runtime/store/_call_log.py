@@ -21,7 +21,16 @@ from typing import Any
 from ..._json import dumps, loads
 from ...records import JournalEntry, Span
 
-__all__ = ["FIELDS", "decode", "encode", "journal_of", "migrate_calls_table", "spans_of", "without_error_entries"]
+__all__ = [
+    "FIELDS",
+    "decode",
+    "encode",
+    "journal_of",
+    "migrate_calls_table",
+    "spans_of",
+    "value_item",
+    "without_error_entries",
+]
 
 FIELDS = (
     "path", "address", "session", "request_id", "parent_id", "started_at", "ended_at", "status", "input", "output", "error",
@@ -34,6 +43,18 @@ Item = tuple[Span, bool, bool]  # (span, trace, journal): what `record_call` que
 def encode(items: Iterable[Item]) -> bytes:
     """One batch of one run's calls as a JSON array of records."""
     return dumps([(traced, journaled, s[1:12] if traced else _untraced(s)) for s, traced, journaled in items])
+
+
+def value_item(run_id: str, path: str, entry: JournalEntry) -> Item:
+    """A value a handler drew (`ctx.now()`, `ctx.random`'s seed) as a journal-only record of the log:
+    its address and value where a call's are, so `journal_of` reads it like any answer."""
+    span = _new_span(
+        Span, (run_id, path, entry.address, "", "", None, 0.0, 0.0, "ok", None, entry.data, entry.error, ())
+    )
+    return (span, False, True)
+
+
+_new_span = tuple.__new__  # Span(...) without its generated __new__: every field is given, in order
 
 
 def _untraced(s: Span) -> tuple[Any, ...]:

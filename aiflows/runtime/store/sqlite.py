@@ -3,7 +3,8 @@
 A handled request is one record: its span (when tracing) and the journal entry of the call
 that made it (when journaling). Recording appends to a queue; a writer thread commits the
 queue every few milliseconds (group commit), each batch as one `call_log` row per run (see
-`_call_log`). Being a thread, it keeps writing while a handler blocks the event loop, so a
+`_call_log`; the values a handler draws, its clock readings and seeds, go in that row too) and
+one `event_log` row per run holding the batch's events. Being a thread, it keeps writing while a handler blocks the event loop, so a
 process killed mid-run loses at most the last batch of journal: those calls run again on
 resume, as at-least-once allows. Reads of calls, journals and events flush first, so they
 always see what was recorded.
@@ -37,6 +38,8 @@ CREATE TABLE IF NOT EXISTS call_log (seq INTEGER PRIMARY KEY, run_id TEXT NOT NU
 CREATE INDEX IF NOT EXISTS call_log_by_run ON call_log (run_id, seq);
 CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT, event TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id);
+CREATE TABLE IF NOT EXISTS event_log (seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL, events BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS event_log_by_run ON event_log (run_id, seq);
 """
 
 
@@ -46,7 +49,7 @@ class SqliteStore:
         self.flush_interval = flush_interval
         self._db: sqlite3.Connection | None = None
         self._calls: deque[_call_log.Item] = deque()  # the hot path: one append per handled request
-        self._queue: deque[tuple[Any, ...]] = deque()  # journaled values and events
+        self._queue: deque[Message] = deque()  # events (journaled values go with the calls)
         self._state: dict[tuple[str, str], bytes] = {}  # written, not yet committed: loads must see it
         self._lock = threading.Lock()  # guards the connection
         self._wake = threading.Event()
@@ -98,7 +101,7 @@ class SqliteStore:
             self._wake.clear()
             self._flush_now()
 
-    def _enqueue(self, item: tuple[Any, ...]) -> None:
+    def _enqueue(self, item: Message) -> None:
         self._queue.append(item)
         if not self._wake.is_set():
             self._wake.set()
@@ -122,22 +125,24 @@ class SqliteStore:
                 else:
                     batch.append(item)
             log = [(run_id, _call_log.encode(batch)) for run_id, batch in by_run.items()]
-            journal, events = [], []
-            for queued in others:
-                if queued[0] == "j":
-                    _, run_id, path, e = queued
-                    journal.append((run_id, path, dumps((e.address, e.data, e.error)), e.error is not None))
+            events_by_run: dict[str, list[bytes]] = {}
+            for event in others:
+                # The wire encoding (orjson, pydantic for what it cannot spell): the same JSON that
+                # `Message.from_json` reads, at a third of `model_dump_json`'s cost, and written here
+                # by the writer thread while the event loop waits for the GIL. A batch's events of
+                # one run are one row (a JSON array): a row per event cost SQLite more than the rest.
+                wire = event.to_wire()
+                found = events_by_run.get(event.run_id)
+                if found is None:
+                    events_by_run[event.run_id] = [wire]
                 else:
-                    # The wire encoding (orjson, pydantic for what it cannot spell): the same JSON that
-                    # `Message.from_json` and `events()` read, at a third of `model_dump_json`'s cost,
-                    # and written here by the writer thread while the event loop waits for the GIL.
-                    events.append((queued[1].run_id, queued[1].to_wire().decode()))
+                    found.append(wire)
+            events = [(run_id, b"[" + b",".join(wires) + b"]") for run_id, wires in events_by_run.items()]
             statements = [
                 (sql, rows)
                 for sql, rows in (
                     ("INSERT INTO call_log (run_id, records) VALUES (?, ?)", log),
-                    ("INSERT OR REPLACE INTO journal VALUES (?, ?, ?, ?)", journal),
-                    ("INSERT INTO events (run_id, event) VALUES (?, ?)", events),
+                    ("INSERT INTO event_log (run_id, events) VALUES (?, ?)", events),
                     ("INSERT OR REPLACE INTO state VALUES (?, ?, ?)", [(a, s, v) for (a, s), v in state.items()]),
                 )
                 if rows
@@ -186,12 +191,17 @@ class SqliteStore:
     async def load_journal(self, run_id: str) -> dict[str, JournalEntry]:
         rows = self._query("SELECT records FROM call_log WHERE run_id = ? ORDER BY seq", (run_id,))
         journal = _call_log.journal_of(_call_log.decode(rows))
+        # Drawn values had rows of their own in `journal` before they joined the call log: still read.
         values = self._query("SELECT path, entry FROM journal WHERE run_id = ?", (run_id,))
         journal.update((path, JournalEntry(*loads(raw))) for path, raw in values)
         return journal
 
     def record_journal(self, run_id: str, path: str, entry: JournalEntry) -> None:
-        self._enqueue(("j", run_id, path, entry))
+        # A drawn value (a clock reading, a seed) rides in the call log's row with the calls around it:
+        # one INSERT for the batch instead of a journal row of its own.
+        self._calls.append(_call_log.value_item(run_id, path, entry))
+        if not self._wake.is_set():
+            self._wake.set()
 
     async def forget_journal_errors(self, run_id: str) -> None:
         self._flush_now()
@@ -225,12 +235,16 @@ class SqliteStore:
             self._wake.set()
 
     def record_event(self, event: Message) -> None:
-        self._enqueue(("e", event))
+        self._enqueue(event)
 
     async def spans(self, run_id: str) -> list[Span]:
         rows = self._query("SELECT records FROM call_log WHERE run_id = ? ORDER BY seq", (run_id,))
         return _call_log.spans_of(run_id, _call_log.decode(rows))
 
     async def events(self, run_id: str) -> list[Message]:
+        # Rows of one event each are what earlier versions wrote: read first, they came first.
         rows = self._query("SELECT event FROM events WHERE run_id = ? ORDER BY seq", (run_id,))
-        return [Message.model_validate_json(r[0]) for r in rows]
+        found = [Message.model_validate_json(r[0]) for r in rows]
+        batches = self._query("SELECT events FROM event_log WHERE run_id = ? ORDER BY seq", (run_id,))
+        found.extend(Message.model_validate(event) for (raw,) in batches for event in loads(raw))
+        return found
