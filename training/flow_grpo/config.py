@@ -1,6 +1,7 @@
 """`FlowGRPOConfig`: everything a Flow-GRPO run needs, from a YAML file or Python, checked up front.
 
-    agent: kbqa-scripted       # a registered agent, or module:function(planner, task, max_turns) -> Flow
+    agent: kbqa-scripted       # a registered agent, an agent YAML file (agents/, as `aiflows run` takes; its
+                               # planner's model becomes the policy), or module:function(task, max_turns, folder)
     task: kbqa                 # an eval-harness task (kbqa, gsm8k, game24): examples and exact scorer
     policy: tiny               # a transformers folder, or `tiny` (a random model built in the run folder)
     group: 8                   # G rollouts per query
@@ -72,8 +73,14 @@ class FlowGRPOConfig(BaseModel):
     @field_validator("agent")
     @classmethod
     def _agent(cls, value: str) -> str:
+        if value.endswith((".yaml", ".yml")):
+            if not Path(value).is_file():
+                raise ValueError(f"no agent file at {value!r} (from {Path.cwd()})")
+            return value
         if value not in AGENTS and ":" not in value:
-            raise ValueError(f"unknown agent {value!r}: one of {', '.join(AGENTS)} or module:function")
+            raise ValueError(
+                f"unknown agent {value!r}: one of {', '.join(AGENTS)}, an agent .yaml file or module:function"
+            )
         return value
 
     @field_validator("task")
@@ -103,6 +110,10 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         if not isinstance(loaded, dict):
             raise ConfigError(f"{file}: the config must be a mapping of keys to values", key="config")
         data.update(loaded)
+        agent = data.get("agent")
+        if isinstance(agent, str) and agent.endswith((".yaml", ".yml")) and not Path(agent).is_absolute():
+            beside = file.parent / agent  # an agent file is found beside the config first
+            data["agent"] = str(beside.resolve()) if beside.is_file() else agent
     for item in overrides or []:
         key, sep, value = item.partition("=")
         if not sep:

@@ -31,11 +31,16 @@ def resolve_task(config: FlowGRPOConfig) -> Task:
 
 
 def resolve_agent(config: FlowGRPOConfig, task: Task, run: Path) -> AgentFactory:
-    """A registered agent, or `module:function` called as function(task=..., max_turns=..., folder=...)."""
+    """A registered agent, an agent YAML file (as `aiflows run` takes), or `module:function` called as
+    function(task=..., max_turns=..., folder=...)."""
     if config.agent == "kbqa-scripted":
         if task.name != "kbqa":
             raise ConfigError(f"agent kbqa-scripted answers kbqa, not {task.name!r}", key="agent")
         return kbqa_scripted(task, run / "agent", config.max_turns)
+    if config.agent.endswith((".yaml", ".yml")):
+        from .agent_file import agent_from_file
+
+        return agent_from_file(Path(config.agent), task, run / "agent", config.max_turns)
     module_name, _, name = config.agent.partition(":")
     try:
         module = importlib.import_module(module_name)
