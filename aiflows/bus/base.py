@@ -73,6 +73,8 @@ class Listeners:
         return stop
 
     def dispatch(self, event: Message) -> None:
+        if not self._by_run:  # nobody listens to any run, the usual case: an event costs no lookup
+            return
         for listener in list(self._by_run.get(event.run_id, ())):
             try:
                 listener(event)
