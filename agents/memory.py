@@ -13,7 +13,16 @@ from pydantic import BaseModel, Field, PrivateAttr
 
 from .types import MemoryStep
 
-__all__ = ["Memory", "indent", "truncate"]
+__all__ = ["Memory", "indent", "show_command", "truncate"]
+
+# `json.dumps(value, ensure_ascii=False)` makes a new encoder on every call (only the default options
+# reuse one); a step's command is shown on every turn, so the encoder is made once.
+_show = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def show_command(command: dict[str, Any] | str) -> str:
+    """A step's command as memory shows it: text as it is, arguments as JSON."""
+    return command if isinstance(command, str) else _show(command)
 
 
 def truncate(text: str, limit: int) -> str:
@@ -73,7 +82,7 @@ class Memory(BaseModel):
         if blocks is None:
             blocks = self._blocks = []
         for step in self.steps[len(blocks) :]:
-            command = step.command if isinstance(step.command, str) else json.dumps(step.command, ensure_ascii=False)
+            command = show_command(step.command)
             status = "" if step.ok else (" (invalid action)" if step.invalid else " (failed)")
             blocks.append(
                 f"Action Step {step.turn}{status}:\n"

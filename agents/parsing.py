@@ -145,10 +145,11 @@ def _planner_labels(text: str) -> dict[str, str | None]:
         if not rest.strip() and i + 1 < len(lines) and lines[i + 1][:1].isspace():
             return _planner_labels_by_regex(text)
         parts = values[found.lastgroup or ""] = [rest]
-    return {
-        key: "\n".join(found_parts).strip().strip("*").strip() if (found_parts := values.get(key)) is not None else None
-        for key in _LABELS
-    }
+    found_values: dict[str, str | None] = dict.fromkeys(_LABELS)
+    for key, found_parts in values.items():
+        value = found_parts[0] if len(found_parts) == 1 else "\n".join(found_parts)
+        found_values[key] = value.strip().strip("*").strip()
+    return found_values
 
 
 def _planner_labels_by_regex(text: str) -> dict[str, str | None]:

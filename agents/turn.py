@@ -18,7 +18,7 @@ from aiflows.exceptions import FlowError, Suspended
 from aiflows.flow import CompositeFlow, Flow
 
 from .errors import AgentError, ToolUnavailable
-from .memory import indent, truncate
+from .memory import indent, show_command, truncate
 from .normalize import read_action, read_analysis, read_command, read_decision
 from .parsing import ParseFailure
 from .tools.base import DESCRIBE, metadata_of
@@ -162,7 +162,7 @@ class TurnFlow(CompositeFlow):
     @staticmethod
     def with_step(data: TurnInput, action: PlannerAction, command: dict[str, Any] | str, result: str) -> str:
         """The memory the verifier sees: the agent's memory and this turn's step (not yet stored)."""
-        shown = command if isinstance(command, str) else json.dumps(command, ensure_ascii=False)
+        shown = show_command(command)
         block = (
             f"Action Step {data.turn}:\n  Tool: {action.tool_name}\n  Sub-goal: {action.sub_goal}\n"
             f"  Command: {shown}\n  Result: {indent(truncate(result, data.max_result_chars))}"
