@@ -81,6 +81,29 @@ def _all_sum(values: list[float], world: int) -> list[float]:
     return [float(v) for v in t]
 
 
+def _all_max(value: float, world: int) -> float:
+    if world == 1:
+        return value
+    import torch
+    import torch.distributed as dist
+
+    t = torch.tensor([value], dtype=torch.float64)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return float(t[0])
+
+
+def _all_interleave(items: list[str], world: int) -> list[str]:
+    """Every rank's items in the order of the batch they were dealt from (rank r has items r, r + world, ...)."""
+    if world == 1:
+        return items
+    import torch.distributed as dist
+
+    parts: list[Any] = [None] * world
+    dist.all_gather_object(parts, items)
+    longest = max(len(p) for p in parts)
+    return [p[i] for i in range(longest) for p in parts if i < len(p)]
+
+
 def update(
     model: Any,
     reference: Any,
@@ -223,14 +246,33 @@ def train(
                     tag=f"s{step}",
                     seeds=seeds,
                 )
-            if not trajectories:
-                raise TrainError(f"step {step + 1}: no trajectory came back (every rollout job was dropped)")
-            failed = sum(1 for t in trajectories if t.failed)
-            if failed == len(trajectories) and world == 1:
-                raise TrainError(f"step {step + 1}: every trajectory failed; first: {trajectories[0].failed}")
             rows, stats = compute_advantages(
                 trajectories, credit=config.credit, rng=random.Random(config.seed * 7_919 + step)
             )
+            # the step's counts over all ranks (each rank rolled out its share of the queries)
+            names = "reward success trajectories zero_variance groups turns invalid failed truncated rows tokens"
+            names += " retried dropped"
+            mine = [
+                sum(t.reward for t in trajectories),
+                sum(1 for t in trajectories if t.reward >= 1.0),
+                len(trajectories),
+                stats.zero_variance_groups,
+                stats.groups,
+                sum(t.turns for t in trajectories),
+                sum(t.invalid_actions for t in trajectories),
+                sum(1 for t in trajectories if t.failed),
+                stats.truncated_rows,
+                len(rows),
+                sum(len(r.response_ids) for r in rows),
+                remote_stats.retried if remote_stats else 0,
+                remote_stats.dropped if remote_stats else 0,
+            ]
+            n = dict(zip(names.split(), _all_sum([float(v) for v in mine], world), strict=True))
+            if n["trajectories"] == 0:
+                raise TrainError(f"step {step + 1}: no trajectory came back (every rollout job was dropped)")
+            if n["failed"] == n["trajectories"]:
+                first = next((t.failed for t in trajectories if t.failed), "on another rank")
+                raise TrainError(f"step {step + 1}: every trajectory failed; first: {first}")
             sums = update(model, reference, optimizer, rows, trajectories, config, world)
             if not math.isfinite(sums["loss"]):
                 kept = latest(run)
@@ -239,24 +281,24 @@ def train(
                     f"Last good checkpoint: {kept if kept is not None else 'none yet'}"
                 )
             step += 1
-            seconds = max(time.perf_counter() - started, 1e-9)
-            turns = sum(t.turns for t in trajectories)
+            seconds = _all_max(max(time.perf_counter() - started, 1e-9), world)  # the step ends with its last rank
+            total = n["trajectories"]
             line = {
                 "step": step,
-                "reward_mean": sum(t.reward for t in trajectories) / len(trajectories),
-                "success": sum(1 for t in trajectories if t.reward >= 1.0) / len(trajectories),
-                "zero_variance_fraction": stats.zero_variance_fraction,
+                "reward_mean": n["reward"] / total,
+                "success": n["success"] / total,
+                "zero_variance_fraction": n["zero_variance"] / max(1.0, n["groups"]),
                 **sums,
-                "mean_turns": turns / len(trajectories),
-                "invalid_action_rate": sum(t.invalid_actions for t in trajectories) / max(1, turns),
-                "failed_trajectories": failed,
-                "truncated_rows": stats.truncated_rows,
-                "jobs_retried": remote_stats.retried if remote_stats else 0,
-                "jobs_dropped": remote_stats.dropped if remote_stats else 0,
-                "rows": len(rows),
-                "rows_per_s": len(rows) / seconds,
-                "tokens_per_s": sum(len(r.response_ids) for r in rows) / seconds,
-                "queries": [e.id for e in examples],
+                "mean_turns": n["turns"] / total,
+                "invalid_action_rate": n["invalid"] / max(1.0, n["turns"]),
+                "failed_trajectories": int(n["failed"]),
+                "truncated_rows": int(n["truncated"]),
+                "jobs_retried": int(n["retried"]),
+                "jobs_dropped": int(n["dropped"]),
+                "rows": int(n["rows"]),
+                "rows_per_s": n["rows"] / seconds,
+                "tokens_per_s": n["tokens"] / seconds,
+                "queries": _all_interleave([e.id for e in examples], world),
             }
             history.append(line)
             if rank == 0:

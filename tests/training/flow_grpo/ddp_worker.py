@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -32,5 +33,6 @@ if __name__ == "__main__":
     result = train(config(out / "run"), policy=load_policy(policy), reward=answered)
     state = {k: v.detach().clone() for k, v in result.model.state_dict().items()}
     torch.save(state, out / f"rank{os.environ['RANK']}.pt")
+    (out / f"history{os.environ['RANK']}.json").write_text(json.dumps(result.history))
     if torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()

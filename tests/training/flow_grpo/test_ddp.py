@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -21,7 +22,7 @@ from ddp_worker import EXAMPLE  # noqa: E402
 pytestmark = pytest.mark.slow
 
 
-def _torchrun(n: int, policy: Path, out: Path) -> list[dict[str, float]]:
+def _torchrun(n: int, policy: Path, out: Path) -> list[dict[str, Any]]:
     """Run the worker on `n` processes (same hash seed, one thread each); its step log."""
     out.mkdir()
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(n)]
@@ -36,9 +37,16 @@ def _torchrun(n: int, policy: Path, out: Path) -> list[dict[str, float]]:
     return [json.loads(line) for line in (out / "run" / "log.jsonl").read_text().splitlines()]
 
 
-def test_two_gloo_ranks_end_equal_to_one_process(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[int, list[dict[str, Any]]]]:
+    """The same two steps on one process and on two gloo ranks: (folder, policy, step logs by world size)."""
+    tmp_path = tmp_path_factory.mktemp("ddp")
     folder = build_tiny_policy(tmp_path / "policy", yaml.safe_load(EXAMPLE.read_text())["tiny_actions"], seed=0)
-    logs = {n: _torchrun(n, folder, tmp_path / f"n{n}") for n in (1, 2)}
+    return tmp_path, folder, {n: _torchrun(n, folder, tmp_path / f"n{n}") for n in (1, 2)}
+
+
+def test_two_gloo_ranks_end_equal_to_one_process(runs: tuple[Path, Path, dict[int, list[dict[str, Any]]]]) -> None:
+    tmp_path, folder, logs = runs
     a, b = torch.load(tmp_path / "n2" / "rank0.pt"), torch.load(tmp_path / "n2" / "rank1.pt")
     single = torch.load(tmp_path / "n1" / "rank0.pt")
     start, _ = load_policy(folder)
@@ -52,3 +60,18 @@ def test_two_gloo_ranks_end_equal_to_one_process(tmp_path: Path) -> None:
         assert torch.allclose(a[name], value, atol=1e-5), name  # and match one process on all the queries
         moved = moved or not torch.allclose(value, start.state_dict()[name])
     assert moved  # the steps did update the policy
+
+
+def test_every_logged_metric_is_combined_across_ranks(runs: tuple[Path, Path, dict[int, list[dict[str, Any]]]]) -> None:
+    tmp_path, _, logs = runs
+    ranks = [json.loads((tmp_path / "n2" / f"history{r}.json").read_text()) for r in (0, 1)]
+    assert ranks[0] == ranks[1] == logs[2]  # both ranks log the same combined line, as rank 0 writes it
+    one, two = logs[1][0], logs[2][0]  # the first step: the same weights, queries and samples
+    assert one["queries"] == two["queries"] and len(one["queries"]) == 4
+    counts = ("rows", "failed_trajectories", "truncated_rows", "jobs_retried", "jobs_dropped")
+    rates = ("reward_mean", "success", "zero_variance_fraction", "mean_turns", "invalid_action_rate")
+    for key in (*counts, *rates, "loss", "kl", "clip_fraction", "entropy"):
+        assert two[key] == pytest.approx(one[key], abs=1e-6), key
+    for key in ("rows_per_s", "tokens_per_s"):  # all ranks' rows over the slowest rank's time
+        assert two[key] > 0
+    assert two["rows_per_s"] / two["tokens_per_s"] == pytest.approx(one["rows_per_s"] / one["tokens_per_s"])
