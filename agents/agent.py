@@ -36,7 +36,7 @@ from .errors import AgentError
 from .memory import Memory
 from .normalize import read_answer
 from .turn import MODULE_ROLES, TurnFlow, TurnOutput
-from .types import AgentInput, AgentOutput, PlannerAction, ToolMetadata, TurnRecord
+from .types import AgentInput, AgentOutput, ToolMetadata, TurnRecord
 
 __all__ = ["AgentConfig", "AgentFlow"]
 
@@ -165,7 +165,7 @@ class AgentFlow(CompositeFlow):
                 out.stop_reason = "max_time"
                 break
             # The turn's output, as its host checked it against `TurnOutput` and dumped it: read as it is,
-            # not validated again (the action is, as the record keeps a `PlannerAction`).
+            # not validated again (the action is, inside the record, which keeps a `PlannerAction`).
             step = await ctx.call(
                 "turn",
                 {
@@ -180,11 +180,11 @@ class AgentFlow(CompositeFlow):
                     "max_result_chars": cfg.max_result_chars,
                 },
             )
-            action = PlannerAction.model_validate(step["action"])
-            command, ok, invalid, stop = step["command"], step["ok"], step["invalid"], step["stop"]
+            action, command = step["action"], step["command"]
+            ok, invalid, stop = step["ok"], step["invalid"], step["stop"]
             kept = memory.add(
-                tool_name=action.tool_name or "(none)",
-                sub_goal=action.sub_goal,
+                tool_name=action["tool_name"] or "(none)",
+                sub_goal=action["sub_goal"],
                 command=command,
                 result=step["result"],
                 max_result_chars=cfg.max_result_chars,
@@ -199,7 +199,7 @@ class AgentFlow(CompositeFlow):
             invalid_actions += invalid
             tool_errors += step["tool_error"]
             if not invalid:
-                tool_calls[action.tool_name] = tool_calls.get(action.tool_name, 0) + 1
+                tool_calls[action["tool_name"]] = tool_calls.get(action["tool_name"], 0) + 1
             if stop:
                 out.stop_reason = "verifier"
                 break

@@ -95,25 +95,30 @@ class LLMModule(AtomicFlow):
 
     def request(self, data: ModuleInput) -> Request:
         """The model request for one module call: the system prompt and the phase's prompt."""
-        template = self.templates.get(data.phase)
+        fields = data.__dict__  # read from the instance dict: attribute reads on a model cost twice as much
+        template = self.templates.get(fields["phase"])
         if template is not None:
             prompt = template.render(data.model_dump())
         else:  # a default prompt: a format string over the input's fields
-            values = dict(data.__dict__)
-            values["tool_list"] = ", ".join(data.tool_names)
-            prompt = PROMPTS[data.phase].format_map(values)
+            values = fields.copy()
+            values["tool_list"] = ", ".join(fields["tool_names"])
+            prompt = PROMPTS[fields["phase"]].format_map(values)
         cfg = self.config
         system = self._system_message
         if system is None or system.content != self.system:  # built once; rebuilt if `system` is reassigned
             system = self._system_message = ChatMessage(role="system", content=self.system)
-        return Request(
-            model=self.model,
-            messages=(system, ChatMessage(role="user", content=prompt)),
-            temperature=cfg.temperature,
-            top_p=cfg.top_p,
-            max_tokens=cfg.max_tokens,
-            stop=tuple(cfg.stop) if cfg.stop else None,
-            seed=cfg.seed,
+        # Validated in one call, the user message inside the request's (a message of its own costs a
+        # second validation): this runs on every module call.
+        return Request.model_validate(
+            {
+                "model": self.model,
+                "messages": (system, {"role": "user", "content": prompt}),
+                "temperature": cfg.temperature,
+                "top_p": cfg.top_p,
+                "max_tokens": cfg.max_tokens,
+                "stop": tuple(cfg.stop) if cfg.stop else None,
+                "seed": cfg.seed,
+            }
         )
 
     async def handle(self, ctx: Context, data: ModuleInput) -> dict[str, Any]:
