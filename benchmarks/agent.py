@@ -1,6 +1,6 @@
 """Overhead per agent turn: an aiflows AgentFlow vs LangGraph's prebuilt ReAct agent, side by side.
 
-    pip install -e ".[bench]" && python benchmarks/agent.py [--turns 10] [--rounds 150]
+    pip install -e ".[bench]" && python benchmarks/agent.py [--turns 10] [--rounds 150] [--warm-up 30]
 
 Both run with a zero-latency scripted model, so what is timed is the framework. Ours: an `AgentFlow`
 whose planner, executor, verifier and generator are `LLMModule`s over an in-process backend that
@@ -10,12 +10,13 @@ plan, execute the tool, verify. LangGraph: `create_react_agent` with a fake chat
 one no-op tool call per step. Each agent is built once and run many times, as a user runs one.
 Per-turn cost is the slope between a run of `--turns` turns and a run of one turn (what is spent once
 per query, analysis and answer, cancels out), each the median of `--rounds` interleaved runs after
-30 untimed runs of each. Each framework runs in a process of its own (the parent asks each in turn
+`--warm-up` untimed runs of each. Each framework runs in a process of its own (the parent asks each in turn
 for one timed run), so neither is timed among the other's leftovers: threads, caches, heap. Wall
 time is the result; the process's CPU time (all threads) is reported beside it, the figure to judge
 a run on a shared, loaded machine by.
-Also reports the planner's prompt size at turns 1, 5 and 10 with a tool that returns 5000 characters each turn
-(tokens counted as words and punctuation marks): memory truncation keeps the growth per turn bounded.
+Also reports the planner's prompt size at turns 1, 5 and 10 with a tool that returns 5000 characters of
+words each turn (about 1000 tokens, counted as words and punctuation marks): memory keeps 400 characters
+of each result, so the prompt grows by a bounded amount per turn (about 100 tokens, not 1000).
 Ends with one RESULT line.
 """
 
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -43,7 +45,7 @@ from aiflows import Runtime, SqliteStore
 from aiflows.llm import Chunk, Completion, Request, Usage
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
-WARM_UP = 30  # untimed runs of each kind before the first timed one
+WARM_UP = 30  # untimed runs of each kind before the first timed one (--warm-up)
 
 
 def tokens(text: str) -> int:
@@ -90,7 +92,7 @@ class Scripted:
 
 
 class Noop(ToolFlow):
-    """Does nothing (or returns `size` characters)."""
+    """Does nothing (or returns `size` characters of words)."""
 
     class Input(BaseModel):
         query: str
@@ -100,7 +102,7 @@ class Noop(ToolFlow):
         self.size = size
 
     async def run_tool(self, ctx: Any, data: Input) -> ToolResult:
-        return ToolResult(result="y" * self.size or "ok")
+        return ToolResult(result=("word " * (self.size // 5 + 1))[: self.size] or "ok")
 
 
 def our_agent(backend: Scripted, turns: int, size: int = 0) -> AgentFlow:
@@ -127,6 +129,9 @@ def langgraph(turns: int) -> tuple[Callable[[], Awaitable[Any]], Callable[[], Aw
     from langchain_core.messages import AIMessage
     from langchain_core.tools import tool
     from langgraph.prebuilt import create_react_agent
+
+    # The prebuilt agent the comparison names; LangGraph 1.x points to langchain's successor of it.
+    warnings.filterwarnings("ignore", message="create_react_agent has been moved")
 
     @tool
     def noop(query: str) -> str:
@@ -171,7 +176,7 @@ async def prompt_growth(home: Path) -> dict[int, int]:
     return {turn: backend.planner_prompts[turn - 1] for turn in (1, 5, 10)}
 
 
-async def serve_side(side: str, turns: int) -> None:
+async def serve_side(side: str, turns: int, warm_up: int) -> None:
     """Child process: build one side, warm it up, then time one run per line read ("many" or "one")."""
     with tempfile.TemporaryDirectory() as tmp:
         rt = None
@@ -180,7 +185,7 @@ async def serve_side(side: str, turns: int) -> None:
         else:
             many, one = langgraph(turns)
         runs = {"many": many, "one": one}
-        for _ in range(WARM_UP):  # imports, first builds, caches: what a long-running process has done
+        for _ in range(warm_up):  # imports, first builds, caches: what a long-running process has done
             for fn in runs.values():
                 await fn()
         print("ready", flush=True)
@@ -194,9 +199,9 @@ async def serve_side(side: str, turns: int) -> None:
 class Side:
     """A child process running one framework; `run(kind)` returns the seconds of one timed run."""
 
-    def __init__(self, side: str, turns: int) -> None:
+    def __init__(self, side: str, turns: int, warm_up: int) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--side", side, "--turns", str(turns)],
+            [sys.executable, __file__, "--side", side, "--turns", str(turns), "--warm-up", str(warm_up)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -226,12 +231,13 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description="per-turn agent overhead: aiflows vs LangGraph")
     parser.add_argument("--turns", type=int, default=10, help="turns of the long run")
     parser.add_argument("--rounds", type=int, default=150, help="timed rounds (the median run of each kind counts)")
+    parser.add_argument("--warm-up", type=int, default=WARM_UP, help="untimed runs of each kind first")
     parser.add_argument("--side", choices=("ours", "langgraph"), help=argparse.SUPPRESS)  # a child process
     args = parser.parse_args()
     if args.side:
-        await serve_side(args.side, args.turns)
+        await serve_side(args.side, args.turns, args.warm_up)
         return
-    sides = {"ours": Side("ours", args.turns), "langgraph": Side("langgraph", args.turns)}
+    sides = {side: Side(side, args.turns, args.warm_up) for side in ("ours", "langgraph")}
     runs: dict[str, list[tuple[float, float]]] = {"many": [], "one": [], "lg_many": [], "lg_one": []}
     for _ in range(args.rounds):  # interleaved, so a burst of load on a shared machine hits both
         for key, side, kind in (
