@@ -52,6 +52,7 @@ NFES = (1, 2, 4, 8, 16, 32, 64)
 SAME_METHOD = {"rk4": "rk4_38"}  # a peer's method name -> ours for the same rule
 MEANFLOW: dict[str, Any] = {}  # MeanFlow's recipe over the shared one
 TOLERANCES = (1e-2, 1e-3, 1e-4, 1e-5)
+HASHED_WHEN_SET = ("full_jump_fraction",)
 
 
 def train_config(name: str, objective: str, args: argparse.Namespace) -> GenTrainConfig:
@@ -86,6 +87,9 @@ def cached_run(cache: str, config: GenTrainConfig) -> Path:
     fields = config.model_dump(
         exclude={"out_dir", "progress", "resume", "eval_every", "eval_samples", "checkpoint_every"}
     )
+    for name in HASHED_WHEN_SET:  # fields newer than the cache: at their default they keep its folders
+        if fields[name] == GenTrainConfig.model_fields[name].default:
+            del fields[name]
     key = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
     return Path(cache) / f"{config.data}-{config.objective}-{key}"
 
