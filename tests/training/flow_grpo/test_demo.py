@@ -48,12 +48,31 @@ def test_finishing_early_fails_multi_hop_questions(tmp_path: Path) -> None:
     assert teacher.traces and all(t[1].startswith("Tool Name: ") for t in teacher.traces)
 
 
-def test_demonstrator_finishes_early_only_mid_plan() -> None:
+def test_demonstrator_finishes_early_only_one_hop_short() -> None:
     rng = random.Random(0)
     query = "How many employees do the employers of Ka and of Lo have together (add the two)?"
     assert plan_step(query, 0, rng, 1.0) == ("retrieve", "entity 1")
-    assert plan_step(query, 2, rng, 1.0) == ("finish", "answer")
+    assert plan_step(query, 2, rng, 1.0) == ("retrieve", "entity 2")  # mid plan: always right
+    assert plan_step(query, 4, rng, 1.0) == ("finish", "answer")  # the arithmetic left undone
     assert plan_step(query, 4, rng, 0.0) == ("calculator", "add")
+    city = "What is the population, in thousands, of the city Ka?"
+    assert plan_step(city, 0, rng, 1.0) == ("retrieve", "entity 1")  # one hop: nothing to cut short
+    shares = [plan_step(query, 4, random.Random(i), 0.65)[0] == "finish" for i in range(400)]
+    assert 0.55 < sum(shares) / 400 < 0.75
+
+
+@pytest.mark.slow
+def test_each_action_is_one_token_of_the_planner(tmp_path: Path) -> None:
+    from training.flow_grpo.demo.policy import actions, build_tiny_planner
+    from training.flow_grpo.policy import load_policy
+
+    kb, _ = split_questions(0, 1)
+    model, tok = load_policy(build_tiny_planner(tmp_path / "p", [kb], hidden=16, layers=1))
+    for text in actions():
+        ids = tok(text, add_special_tokens=False)["input_ids"]
+        assert len(ids) == 1 and tok.decode(ids) == text
+    assert len(tok("Kavar works for the company Telno.")["input_ids"]) > 3  # prose stays BPE
+    assert model.config.vocab_size >= len(tok)
 
 
 def _fake(question_id: str, value: float, turns: int) -> Rollout:
@@ -97,7 +116,9 @@ def test_bootstrap_interval_brackets_the_mean() -> None:
 def test_shrunk_demo_end_to_end(tmp_path: Path) -> None:
     from training.flow_grpo.demo.run import ARMS, DemoConfig, run_demo
 
-    cfg = DemoConfig(seeds=[0], per_kind=2, steps=2, batch=2, group=2, demo_passes=1, sft_epochs=2, threads=1)
+    cfg = DemoConfig(
+        seeds=[0], per_kind=2, held_out_per_kind=2, steps=2, batch=2, group=2, demo_passes=1, sft_epochs=2, threads=1
+    )
     table = run_demo(cfg, tmp_path)
     results = json.loads((tmp_path / "results.json").read_text())
     assert set(table.arms) == set(ARMS)
@@ -116,4 +137,14 @@ def test_shrunk_demo_end_to_end(tmp_path: Path) -> None:
     assert all(0.0 <= s["reward"] <= 1.0 and s["mean_turns"] >= 1 for s in trained)
     assert seed["curves"]["flow_grpo"] == [s["reward"] for s in trained if s["arm"] == "flow_grpo"]
     assert (tmp_path / "curves.png").stat().st_size > 1000
-    assert "| flow_grpo |" in (tmp_path / "table.md").read_text()
+    text = (tmp_path / "table.md").read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    assert rows[0].startswith("| arm | greedy | sampled") and "unseen composition" in rows[0]
+    assert [r.split("|")[1].strip() for r in rows[1:]] == list(ARMS)
+    assert all(len(r.split("|")) == len(rows[0].split("|")) for r in rows)
+    for arm in ARMS:  # the per-split columns are the runs' outcomes too
+        entity = [
+            v for v, s in zip(seed["arms"][arm]["greedy"], seed["held_out_split"], strict=True) if s == "test_entity"
+        ]
+        assert table.by_split[arm]["test_entity"] == sum(entity) / len(entity)
+    assert "wall time" in text and "CPU time" in text and results["cpu_s"] > 0

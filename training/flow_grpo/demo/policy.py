@@ -3,7 +3,8 @@
 `build_tiny_planner` trains a byte-level BPE tokenizer on the task's own text and builds a 2-layer
 Qwen2 with random weights. `LivePolicy` answers the planner's requests from that model object, so
 weights a trainer updates are used by the very next rollout. `Demonstrator` is the scripted, weak
-teacher whose traces warm-start the model: it knows each plan but finishes too early more often than not.
+teacher whose traces warm-start the model: it knows each plan but, more often than not, finishes one
+hop short of the end (the last retrieval or the arithmetic left undone).
 """
 
 from __future__ import annotations
@@ -18,12 +19,8 @@ from agents import TokenCompletion
 from agents.eval.kbqa import KB
 from aiflows.llm.types import Chunk, Completion, Request, Usage
 
-__all__ = ["PLANS", "Demonstrator", "LivePolicy", "build_tiny_planner", "chat_ids", "kind_of", "plan_step"]
+__all__ = ["PLANS", "Demonstrator", "LivePolicy", "actions", "build_tiny_planner", "chat_ids", "kind_of", "plan_step"]
 
-_CHAT_TEMPLATE = (
-    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
-    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
 # The correct plan of each kind of question, as (tool, sub-goal) per turn.
 PLANS: dict[str, list[tuple[str, str]]] = {
     "attribute": [("retrieve", "entity 1"), ("finish", "answer")],
@@ -65,11 +62,12 @@ def action_text(tool: str, sub_goal: str) -> str:
 
 
 def plan_step(query: str, done: int, rng: random.Random, p_early: float) -> tuple[str, str]:
-    """The demonstrator's action after `done` steps: the plan's next one, or `finish` too early (prob p_early)."""
+    """The demonstrator's action after `done` steps: the plan's next one, but one hop short of the end
+    it finishes instead of taking the last step with probability `p_early` (one decision per kind)."""
     plan = PLANS[kind_of(query)]
     if done >= len(plan):
         return ("finish", "answer")
-    if 0 < done < len(plan) - 1 and rng.random() < p_early:
+    if 0 < done == len(plan) - 2 and rng.random() < p_early:
         return ("finish", "answer")
     return plan[done]
 
@@ -93,42 +91,32 @@ def _corpus(kbs: list[KB]) -> list[str]:
     return texts
 
 
-def build_tiny_planner(folder: Path, kbs: list[KB], *, hidden: int = 64, layers: int = 2, seed: int = 0) -> Path:
-    """A Qwen2 checkpoint with random weights and a BPE tokenizer trained on the task's text, saved in `folder`."""
-    import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+def actions() -> list[str]:
+    """Every answer the planner can give (tool x reference), each one token of the planner's vocabulary."""
+    from .task import REFERENCES, TOOLS
 
-    bpe = Tokenizer(models.BPE(unk_token="<unk>"))
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
+    return [action_text(t, r) for t in TOOLS for r in REFERENCES]
+
+
+def build_tiny_planner(folder: Path, kbs: list[KB], *, hidden: int = 64, layers: int = 2, seed: int = 0) -> Path:
+    """A random 2-layer Qwen2 and a BPE tokenizer trained on the task's text, saved in `folder`.
+
+    Built by the library's `aiflows.llm.tiny.build_tiny_causal_lm`; what is the demo's own is the corpus
+    (the KB's passages, its questions, a rendered memory step) and the whole actions added as single
+    tokens, so each planner turn is one decision (and one token to sample) rather than ten.
+    """
+    from aiflows.llm.tiny import build_tiny_causal_lm
+
+    return build_tiny_causal_lm(
+        folder,
+        _corpus(kbs),
         vocab_size=800,
-        special_tokens=["<unk>", "<|im_start|>", "<|im_end|>", "<|endoftext|>"],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        hidden=hidden,
+        layers=layers,
+        max_positions=1024,
+        words=actions(),
+        seed=seed,
     )
-    bpe.train_from_iterator(_corpus(kbs), trainer)
-    tok = PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
-        tokenizer_object=bpe, unk_token="<unk>", eos_token="<|im_end|>", pad_token="<|endoftext|>"
-    )
-    tok.chat_template = _CHAT_TEMPLATE
-    tok.save_pretrained(folder)
-    heads = max(1, hidden // 16)
-    config = Qwen2Config(
-        vocab_size=len(tok),
-        hidden_size=hidden,
-        intermediate_size=2 * hidden,
-        num_hidden_layers=layers,
-        num_attention_heads=heads,
-        num_key_value_heads=max(1, heads // 2),
-        max_position_embeddings=1024,
-        eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id,
-        tie_word_embeddings=True,
-    )
-    torch.manual_seed(seed)
-    Qwen2ForCausalLM(config).save_pretrained(folder)
-    return folder
 
 
 class LivePolicy:

@@ -6,7 +6,7 @@ Per seed: the KB and its splits are fixed first (held-out: unseen entities and a
 a tiny planner is built and warm-started on a weak demonstrator's traces, then each arm trains a
 copy of the warm start with the same batches. Every arm is evaluated greedy (temperature 0) and
 sampled (the training temperature) on the held-out questions. Writes results.json, table.md,
-curves.png and log.jsonl to the run folder and prints the table.
+curves.png and log.jsonl to the run folder and prints the table, with the wall and CPU time.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import argparse
 import copy
 import json
 import random
+import resource
 import time
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from .rollouts import rollout
 from .task import split_questions, write_corpus
 from .warm_start import demonstrations, supervised
 
-__all__ = ["DemoConfig", "main", "run_demo"]
+__all__ = ["ARMS", "DemoConfig", "cpu_seconds", "main", "run_demo"]
 
 ARMS: tuple[str, ...] = ("random", "warm_start", "flow_grpo", "shuffled_reward", "last_turn_reward")
 _CREDIT: dict[str, Credit] = {"flow_grpo": "broadcast", "shuffled_reward": "shuffled", "last_turn_reward": "last_turn"}
@@ -38,20 +39,28 @@ class DemoConfig(BaseModel):
     """Sizes of the reproduction; the defaults are what `make demo-train` runs."""
 
     seeds: list[int] = [0, 1, 2]
-    per_kind: int = 6  # questions per kind in each split (train: 4 kinds; unseen entities: 4; composition: 1)
+    per_kind: int = 6  # training questions per kind (4 kinds)
+    held_out_per_kind: int = 10  # held-out questions per kind: 4 kinds of unseen entities + the unseen composition
     hidden: int = 64
     layers: int = 2
-    p_early: float = 0.55  # how often the demonstrator finishes too early
+    p_early: float = 0.65  # how often the demonstrator finishes one hop short
     demo_passes: int = 3
-    sft_epochs: int = 6
+    sft_epochs: int = 20
     sft_lr: float = 3e-3
-    steps: int = 8
+    steps: int = 16
     batch: int = 4  # queries per step
     group: int = 8  # G trajectories per query
     lr: float = 1e-3
-    temperature: float = 0.7
+    epochs: int = 1  # optimizer steps per batch of rollouts
+    temperature: float = 1.0
     kl_coef: float = 0.001
-    threads: int = 2
+    threads: int = 1  # torch threads: on a shared 2-core machine one thread is several times faster than two
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and its finished children."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _eval(policy: LivePolicy, corpus: Path, questions: list[Any], temperature: float) -> list[float]:
@@ -61,35 +70,52 @@ def _eval(policy: LivePolicy, corpus: Path, questions: list[Any], temperature: f
 def run_seed(cfg: DemoConfig, seed: int, folder: Path, log: Any) -> dict[str, Any]:
     """Every arm on one seed: per-question outcomes on the held-out split, and training curves."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from training.flow_grpo.policy import load_policy
 
     torch.manual_seed(seed)
-    kb, splits = split_questions(seed, cfg.per_kind)
+    kb, splits = split_questions(seed, cfg.per_kind, cfg.held_out_per_kind)
     held_out = splits["test_entity"] + splits["test_composition"]
     corpus = write_corpus(kb, folder / "data")
     model_dir = build_tiny_planner(folder / f"planner-{seed}", [kb], hidden=cfg.hidden, layers=cfg.layers, seed=seed)
-    tok = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
-    model: Any = AutoModelForCausalLM.from_pretrained(model_dir, local_files_only=True)
+    model, tok = load_policy(model_dir)
     model.eval()
-    out: dict[str, Any] = {"seed": seed, "held_out": [q.id for q in held_out], "arms": {}, "curves": {}}
+    out: dict[str, Any] = {
+        "seed": seed,
+        "held_out": [q.id for q in held_out],
+        "held_out_split": [q.split for q in held_out],
+        "held_out_kind": [q.kind for q in held_out],
+        "arms": {},
+        "curves": {},
+        "seconds": {},
+    }
+    clock = time.perf_counter()
+
+    def phase(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        out["seconds"][name] = round(now - clock, 2)
+        clock = now
 
     def evaluate(arm: str, policy: LivePolicy) -> None:
         out["arms"][arm] = {
             "greedy": _eval(policy, corpus, held_out, 0.0),
             "sampled": _eval(policy, corpus, held_out, cfg.temperature),
         }
-        log.write(
-            json.dumps({"seed": seed, "arm": arm, "eval": {k: sum(v) / len(v) for k, v in out["arms"][arm].items()}})
-            + "\n"
-        )
+        means = {k: sum(v) / len(v) for k, v in out["arms"][arm].items()}
+        log.write(json.dumps({"seed": seed, "arm": arm, "eval": means}) + "\n")
+        log.flush()
 
     evaluate("random", LivePolicy(model, tok, seed=seed))
+    phase("random_eval")
     traces = demonstrations(corpus, splits["train"], p_early=cfg.p_early, passes=cfg.demo_passes, seed=seed)
     losses = supervised(model, tok, traces, epochs=cfg.sft_epochs, lr=cfg.sft_lr, batch=16, seed=seed)
     log.write(json.dumps({"seed": seed, "warm_start_loss": losses, "traces": len(traces)}) + "\n")
+    phase("warm_start")
     evaluate("warm_start", LivePolicy(model, tok, seed=seed))
+    phase("warm_start_eval")
     warm = copy.deepcopy(model.state_dict())
-    reference = copy.deepcopy(model).eval()
+    reference = copy.deepcopy(model).eval().requires_grad_(False)
     for arm, credit in _CREDIT.items():
         model.load_state_dict(warm)
         optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0)
@@ -101,6 +127,7 @@ def run_seed(cfg: DemoConfig, seed: int, folder: Path, log: Any) -> dict[str, An
             started = time.perf_counter()
             batch = order.sample(splits["train"], cfg.batch)
             done = rollout(policy, corpus, batch, temperature=cfg.temperature, group=cfg.group, tag=f"s{step}")
+            rolled = time.perf_counter()
             rows, flat = make_rows(done, credit, shuffle_rng)
             loss, clip, kl = grpo_step(
                 model,
@@ -110,6 +137,7 @@ def run_seed(cfg: DemoConfig, seed: int, folder: Path, log: Any) -> dict[str, An
                 pad=tok.pad_token_id,
                 temperature=cfg.temperature,
                 kl_coef=cfg.kl_coef,
+                epochs=cfg.epochs,
             )
             reward = sum(r.reward for r in done) / len(done)
             seconds = time.perf_counter() - started
@@ -125,13 +153,18 @@ def run_seed(cfg: DemoConfig, seed: int, folder: Path, log: Any) -> dict[str, An
                 "kl": kl,
                 "mean_turns": sum(r.turns for r in done) / len(done),
                 "invalid_rate": sum(r.invalid for r in done) / max(1, sum(r.turns for r in done)),
+                "failed": sum(1 for r in done if r.failed),
                 "rows_per_s": sum(len(r.calls) for r in done) / seconds,
+                "rollout_s": round(rolled - started, 3),
+                "update_s": round(seconds - (rolled - started), 3),
             }
             log.write(json.dumps(row) + "\n")
             log.flush()
             curve.append(reward)
         out["curves"][arm] = curve
+        phase(f"{arm}_train")
         evaluate(arm, policy)
+        phase(f"{arm}_eval")
     return out
 
 
@@ -141,17 +174,30 @@ def run_demo(cfg: DemoConfig, folder: Path) -> Table:
 
     torch.set_num_threads(cfg.threads)
     folder.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
+    started, cpu_start = time.perf_counter(), cpu_seconds()
     seeds = []
     with (folder / "log.jsonl").open("w") as log:
         for seed in cfg.seeds:
             seeds.append(run_seed(cfg, seed, folder, log))
-            print(f"seed {seed} done after {time.perf_counter() - started:.0f} s", flush=True)
+            print(
+                f"seed {seed} done after {time.perf_counter() - started:.0f} s (CPU {cpu_seconds() - cpu_start:.0f} s)",
+                flush=True,
+            )
     table = summarise(seeds, ARMS)
+    wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu_start
     (folder / "results.json").write_text(
-        json.dumps({"config": cfg.model_dump(), "seeds": seeds, "table": table.model_dump()}, indent=1)
+        json.dumps(
+            {
+                "config": cfg.model_dump(),
+                "seeds": seeds,
+                "table": table.model_dump(),
+                "wall_s": wall,
+                "cpu_s": cpu,
+            },
+            indent=1,
+        )
     )
-    text = render_table(table, cfg, time.perf_counter() - started)
+    text = render_table(table, cfg, wall, cpu)
     (folder / "table.md").write_text(text)
     plot_curves(seeds, folder / "curves.png")
     print(text)
@@ -164,8 +210,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+")
     parser.add_argument("--steps", type=int)
     parser.add_argument("--per-kind", type=int)
+    parser.add_argument("--held-out-per-kind", type=int)
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--threads", type=int)
     args = parser.parse_args(argv)
-    given = {"seeds": args.seeds, "steps": args.steps, "per_kind": args.per_kind}
+    given = {
+        "seeds": args.seeds,
+        "steps": args.steps,
+        "per_kind": args.per_kind,
+        "held_out_per_kind": args.held_out_per_kind,
+        "lr": args.lr,
+        "threads": args.threads,
+    }
     cfg = DemoConfig(**{k: v for k, v in given.items() if v is not None})
     run_demo(cfg, Path(args.out))
     return 0

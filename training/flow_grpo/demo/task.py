@@ -183,11 +183,15 @@ def reward(answer: str, question: KBQuestion) -> float:
     return 1.0 if answer.strip() == question.answer else 0.0
 
 
-def split_questions(seed: int, per_kind: int) -> tuple[KB, dict[str, list[KBQuestion]]]:
-    """The KB of `seed` and its splits, fixed before any training: train, unseen entities, unseen composition."""
+def split_questions(
+    seed: int, per_kind: int, held_out_per_kind: int | None = None
+) -> tuple[KB, dict[str, list[KBQuestion]]]:
+    """The KB of `seed` and its splits, fixed before any training: train (`per_kind` of each kind), unseen
+    entities and unseen composition (`held_out_per_kind` each, `per_kind` when not given)."""
     kb = generate_kb(seed)
+    held = per_kind if held_out_per_kind is None else held_out_per_kind
     return kb, {
         "train": kb.questions("train", per_kind),
-        "test_entity": kb.questions("test_entity", per_kind),
-        "test_composition": kb.questions("test_composition", per_kind),
+        "test_entity": kb.questions("test_entity", held),
+        "test_composition": kb.questions("test_composition", held),
     }

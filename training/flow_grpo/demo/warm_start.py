@@ -71,7 +71,7 @@ def supervised(
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            total += float(loss) * len(chunk)
+            total += float(loss.detach()) * len(chunk)
         losses.append(total / len(rows))
     model.eval()
     return losses
