@@ -1,6 +1,6 @@
 """Overhead per agent turn: an aiflows AgentFlow vs LangGraph's prebuilt ReAct agent, side by side.
 
-    pip install -e ".[bench]" && python benchmarks/agent.py [--turns 10] [--rounds 150] [--warm-up 30]
+    pip install -e ".[bench]" && python benchmarks/agent.py [--turns 10] [--rounds 60] [--batch 5] [--warm-up 30]
 
 Both run with a zero-latency scripted model, so what is timed is the framework. Ours: an `AgentFlow`
 whose planner, executor, verifier and generator are `LLMModule`s over an in-process backend that
@@ -9,9 +9,12 @@ its journal and trace in a SQLite store, as a user gets by default), and a no-op
 plan, execute the tool, verify. LangGraph: `create_react_agent` with a fake chat model that asks for
 one no-op tool call per step. Each agent is built once and run many times, as a user runs one.
 Per-turn cost is the slope between a run of `--turns` turns and a run of one turn (what is spent once
-per query, analysis and answer, cancels out), each the median of `--rounds` interleaved runs after
-`--warm-up` untimed runs of each. Each framework runs in a process of its own (the parent asks each in turn
-for one timed run), so neither is timed among the other's leftovers: threads, caches, heap. Wall
+per query, analysis and answer, cancels out), each the median of the runs of `--rounds` interleaved
+rounds after `--warm-up` untimed runs of each. Each framework runs in a process of its own, and in a
+round the parent asks each in turn for `--batch` timed runs of a kind back to back, so neither is timed
+among the other's leftovers (threads, caches, heap), and a run is timed in a process that is running,
+as a served agent is, not one just woken from waiting on the other side: on a loaded machine a short
+run right after a wake-up took up to three times its steady time (the first of a batch still is). Wall
 time is the result; the process's CPU time (all threads) is reported beside it, the figure to judge
 a run on a shared, loaded machine by.
 Also reports the planner's prompt size at turns 1, 5 and 10 with a tool that returns 5000 characters of
@@ -177,7 +180,8 @@ async def prompt_growth(home: Path) -> dict[int, int]:
 
 
 async def serve_side(side: str, turns: int, warm_up: int) -> None:
-    """Child process: build one side, warm it up, then time one run per line read ("many" or "one")."""
+    """Child process: build one side, warm it up, then per line read ("many 5") time that many runs of
+    that kind back to back and print their times on one line."""
     with tempfile.TemporaryDirectory() as tmp:
         rt = None
         if side == "ours":
@@ -190,14 +194,15 @@ async def serve_side(side: str, turns: int, warm_up: int) -> None:
                 await fn()
         print("ready", flush=True)
         for line in sys.stdin:
-            wall, cpu = await timed(runs[line.strip()])
-            print(wall, cpu, flush=True)
+            kind, count = line.split()
+            times = [await timed(runs[kind]) for _ in range(int(count))]
+            print(" ".join(f"{wall} {cpu}" for wall, cpu in times), flush=True)
         if rt is not None:
             await rt.close()
 
 
 class Side:
-    """A child process running one framework; `run(kind)` returns the seconds of one timed run."""
+    """A child process running one framework; `run(kind, batch)` returns the seconds of `batch` timed runs."""
 
     def __init__(self, side: str, turns: int, warm_up: int) -> None:
         self.proc = subprocess.Popen(
@@ -211,11 +216,11 @@ class Side:
         if self.stdout.readline().strip() != "ready":
             raise SystemExit(f"the {side} side did not start (exit {self.proc.wait()})")
 
-    def run(self, kind: str) -> tuple[float, float]:
-        self.stdin.write(kind + "\n")
+    def run(self, kind: str, batch: int) -> list[tuple[float, float]]:
+        self.stdin.write(f"{kind} {batch}\n")
         self.stdin.flush()
-        wall, cpu = self.stdout.readline().split()
-        return float(wall), float(cpu)
+        values = [float(v) for v in self.stdout.readline().split()]
+        return list(zip(values[::2], values[1::2], strict=True))
 
     def close(self) -> None:
         self.stdin.close()
@@ -230,7 +235,8 @@ def per_turn(many: list[float], one: list[float], turns: int) -> float:
 async def main() -> None:
     parser = argparse.ArgumentParser(description="per-turn agent overhead: aiflows vs LangGraph")
     parser.add_argument("--turns", type=int, default=10, help="turns of the long run")
-    parser.add_argument("--rounds", type=int, default=150, help="timed rounds (the median run of each kind counts)")
+    parser.add_argument("--rounds", type=int, default=60, help="timed rounds (the median run of each kind counts)")
+    parser.add_argument("--batch", type=int, default=5, help="runs of a kind back to back in a round")
     parser.add_argument("--warm-up", type=int, default=WARM_UP, help="untimed runs of each kind first")
     parser.add_argument("--side", choices=("ours", "langgraph"), help=argparse.SUPPRESS)  # a child process
     args = parser.parse_args()
@@ -246,7 +252,7 @@ async def main() -> None:
             ("lg_many", "langgraph", "many"),
             ("lg_one", "langgraph", "one"),
         ):
-            runs[key].append(sides[side].run(kind))
+            runs[key].extend(sides[side].run(kind, args.batch))
     for child in sides.values():
         child.close()
     with tempfile.TemporaryDirectory() as tmp:
