@@ -53,6 +53,9 @@ class SqliteStore:
         self._state: dict[tuple[str, str], bytes] = {}  # written, not yet committed: loads must see it
         self._lock = threading.Lock()  # guards the connection
         self._wake = threading.Event()
+        # Whether the writer has been woken for what is queued: a plain attribute, read on every record
+        # (Event.is_set is a method call); set before the wake-up, cleared by the writer before it pops.
+        self._woken = False
         self._stopping = False
         self._writer: threading.Thread | None = None
 
@@ -99,11 +102,13 @@ class SqliteStore:
             if not self._stopping:
                 pause.wait(self.flush_interval)
             self._wake.clear()
+            self._woken = False
             self._flush_now()
 
     def _enqueue(self, item: Message) -> None:
         self._queue.append(item)
-        if not self._wake.is_set():
+        if not self._woken:
+            self._woken = True
             self._wake.set()
 
     def _flush_now(self) -> None:
@@ -200,7 +205,8 @@ class SqliteStore:
         # A drawn value (a clock reading, a seed) rides in the call log's row with the calls around it:
         # one INSERT for the batch instead of a journal row of its own.
         self._calls.append(_call_log.value_item(run_id, path, entry))
-        if not self._wake.is_set():
+        if not self._woken:
+            self._woken = True
             self._wake.set()
 
     async def forget_journal_errors(self, run_id: str) -> None:
@@ -225,13 +231,15 @@ class SqliteStore:
     async def save_state(self, address: str, session: str, state: dict[str, Any]) -> None:
         with self._lock:
             self._state[(address, session)] = dumps(state)
-        if not self._wake.is_set():
+        if not self._woken:
+            self._woken = True
             self._wake.set()
 
     # -- trace ------------------------------------------------------------------------------------
     def record_call(self, span: Span, *, trace: bool, journal: bool) -> None:
         self._calls.append((span, trace, journal))
-        if not self._wake.is_set():
+        if not self._woken:
+            self._woken = True
             self._wake.set()
 
     def record_event(self, event: Message) -> None:
