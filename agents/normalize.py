@@ -22,7 +22,16 @@ from .parsing import (
 )
 from .types import ExecutorCommand, FinalAnswer, PlannerAction, QueryAnalysis, VerifierDecision
 
-__all__ = ["read_action", "read_analysis", "read_answer", "read_command", "read_decision", "text_of"]
+__all__ = [
+    "command_of",
+    "decision_of",
+    "read_action",
+    "read_analysis",
+    "read_answer",
+    "read_command",
+    "read_decision",
+    "text_of",
+]
 
 _TEXT_KEYS = ("content", "text", "result", "answer", "output")
 # The keys that say an output holds a phase's fields (a set: `dict.keys() >= set` is one C call).
@@ -72,6 +81,38 @@ def read_command(output: dict[str, Any]) -> ExecutorCommand:
     if isinstance(found, ExecutorCommand):
         return found
     return parse_command(text_of(output))
+
+
+def command_of(output: dict[str, Any]) -> dict[str, Any]:
+    """`read_command(output).command`, read as it is when the fields already have the model's types
+    (an LLM module's answer): the loop needs only the arguments, not the model. Raises `ParseFailure`."""
+    command = output.get("command")
+    if (
+        type(command) is dict
+        and _plain_text(output, "analysis")
+        and _plain_text(output, "explanation")
+        and set(map(type, command)) <= _STR
+    ):
+        return command
+    return read_command(output).command
+
+
+def decision_of(output: dict[str, Any]) -> tuple[bool, str]:
+    """`read_decision(output)`'s stop and analysis, read as they are when the fields already have the
+    model's types (an LLM module's answer): the loop needs only the two values, not the model."""
+    stop = output.get("stop")
+    if type(stop) is bool and _plain_text(output, "analysis"):
+        return stop, output.get("analysis", "")
+    decision = read_decision(output)
+    return decision.stop, decision.analysis
+
+
+_STR = {str}
+
+
+def _plain_text(output: dict[str, Any], key: str) -> bool:
+    """Whether `output[key]` is absent or text (so the model's default or the value itself is its field)."""
+    return type(output.get(key, "")) is str
 
 
 def read_decision(output: dict[str, Any]) -> VerifierDecision:

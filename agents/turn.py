@@ -19,7 +19,7 @@ from aiflows.flow import CompositeFlow, Flow
 
 from .errors import AgentError, ToolUnavailable
 from .memory import indent, show_command, truncate
-from .normalize import read_action, read_analysis, read_command, read_decision
+from .normalize import command_of, decision_of, read_action, read_analysis
 from .parsing import ParseFailure
 from .tools.base import DESCRIBE, metadata_of
 from .types import ModuleInput, PlannerAction, ToolMetadata
@@ -123,8 +123,8 @@ class TurnFlow(CompositeFlow):
         else:
             step = await self.execute(ctx, base, data, action)
         memory = self.with_step(data, action, step["command"], step["result"])
-        decision = read_decision(await self.module(ctx, "verifier", base, phase="verify", memory=memory))
-        return TurnOutput(action=action, stop=decision.stop, verdict=decision.analysis, **step)
+        stop, verdict = decision_of(await self.module(ctx, "verifier", base, phase="verify", memory=memory))
+        return TurnOutput(action=action, stop=stop, verdict=verdict, **step)
 
     async def execute(
         self, ctx: Context, base: dict[str, Any], data: TurnInput, action: PlannerAction
@@ -142,7 +142,7 @@ class TurnFlow(CompositeFlow):
             tool=data.tool_texts.get(action.tool_name, action.tool_name),
         )
         try:
-            command = read_command(out).command
+            command = command_of(out)
         except ParseFailure as bad:
             return {
                 "ok": False,

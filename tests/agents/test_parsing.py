@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from agents import ParseFailure, parse_action, parse_analysis, parse_answer, parse_command, parse_decision
+from agents.normalize import command_of, decision_of, read_command, read_decision
 from agents.parsing import action_fields, command_fields, decision_fields, match_tool
 
 TOOLS = ["retrieve", "calculator", "python_coder"]
@@ -114,3 +116,39 @@ def test_decision_fields_are_the_parsed_models_fields(text: str) -> None:
             decision_fields(text)
         return
     assert decision_fields(text) == expected
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        {"content": "", "stop": True, "analysis": "done"},
+        {"content": "", "stop": False},
+        {"stop": "yes", "analysis": "a"},  # not a bool: the model's reading
+        {"stop": True, "analysis": None, "parsed": {"stop": False}},
+        {"content": "Conclusion: STOP"},
+        {"content": "hmm"},
+    ],
+)
+def test_decision_of_reads_what_read_decision_reads(output: dict[str, object]) -> None:
+    decision = read_decision(output)
+    assert decision_of(output) == (decision.stop, decision.analysis)
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        {"content": "", "command": {"query": "x"}, "analysis": "a", "explanation": "e"},
+        {"command": {"query": "x"}, "analysis": 3},  # not text: the model's reading
+        {"command": {1: "x"}},
+        {"command": "text", "parsed": {"command": {"q": 1}}},
+        {"content": '{"expression": "1+2"}'},
+    ],
+)
+def test_command_of_reads_what_read_command_reads(output: dict[str, object]) -> None:
+    try:
+        expected = read_command(output).command
+    except (ParseFailure, ValidationError):
+        with pytest.raises((ParseFailure, ValidationError)):
+            command_of(output)
+        return
+    assert command_of(output) == expected
