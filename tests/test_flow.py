@@ -256,3 +256,23 @@ def test_runtime_lifecycle_is_explicit():
             await rt.open()
 
     asyncio.run(go())
+
+
+def test_json_dump_is_model_dump_in_json_mode() -> None:
+    from pydantic import ConfigDict
+
+    from aiflows.flow import json_dump
+
+    class Inner(BaseModel):
+        when: float = float("inf")
+        pair: tuple[int, int] = (1, 2)
+
+    class Outer(BaseModel):
+        model_config = ConfigDict(extra="allow")
+
+        inner: Inner = Inner()
+        items: list[Inner | str] = ["a", Inner()]
+        keys: dict[int, bytes] = {1: b"x"}
+
+    model = Outer(more={"a": (1, 2)})
+    assert json_dump(model) == model.model_dump(mode="json")

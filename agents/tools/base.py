@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from aiflows.context import Context
-from aiflows.flow import AtomicFlow, Data, Flow
+from aiflows.flow import AtomicFlow, Data, Flow, json_dump
 
 from ..types import ToolMetadata
 
@@ -81,7 +81,7 @@ class ToolFlow(AtomicFlow):
         if isinstance(data, _Describe):
             return {"metadata": self.metadata().model_dump(mode="json")}
         result = await self.run_tool(ctx, data)
-        return result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+        return json_dump(result) if isinstance(result, BaseModel) else result
 
     async def run_tool(self, ctx: Context, data: Any) -> ToolResult | dict[str, Any]:
         raise NotImplementedError(f"{type(self).__name__} must define `async def run_tool(self, ctx, data)`")
