@@ -12,11 +12,12 @@
    RBF MMD over --seeds seeds, exact W2 (POT) on the first seed, each with its data-against-data floor.
    A plot per dataset (sliced W2 against NFE) goes to --out.
 3. Solvers against torchdiffeq (euler, midpoint, rk4) and flow_matching's ODESolver (euler, midpoint)
-   on the same network, 64 steps, batch --batch: largest difference and time ratio (theirs / ours; best
-   of 7, timed in turns). torchdiffeq's "rk4" is Kutta's 3/8 rule, so it runs against our "rk4_38"
-   (our "rk4" is the classic rule, which torchdiffeq does not offer as a fixed-grid method).
+   on the same network, 64 steps, batch --batch: largest difference and time ratio (theirs / ours; the
+   median of 9 rounds' ratios, each round timing both in turns). torchdiffeq's "rk4" is Kutta's 3/8
+   rule, so it runs against our "rk4_38" (our "rk4" is the classic rule, which torchdiffeq does not
+   offer as a fixed-grid method).
 4. The SamplerFlow tool call (in process, artifacts written to a folder) against the same 64-step
-   Euler batch sampled directly: the overhead the flow adds.
+   Euler batch sampled directly, in turns: the overhead the flow adds (median of 9 rounds' ratios).
 
 The last line is `RESULT meanflow_1nfe_sw2=... euler_64_sw2=... ratio_meanflow_vs_euler64=...
 speed_vs_torchdiffeq=... flow_overhead=...` (first dataset; speed the geometric mean over methods).
@@ -50,7 +51,12 @@ from training.generative.train import get_lr, train  # noqa: E402
 
 NFES = (1, 2, 4, 8, 16, 32, 64)
 SAME_METHOD = {"rk4": "rk4_38"}  # a peer's method name -> ours for the same rule
-MEANFLOW: dict[str, Any] = {}  # MeanFlow's recipe over the shared one
+# MeanFlow's recipe over the shared one, per dataset. The 64-dimensional digits take the paper's best
+# ablation (logit-normal times, which are sigmoid(N(-0.4, 1)) with t = 1 noise there, so a mean of 0.4
+# here; adaptive weight p = 1) and train a quarter of the jump rows on [0, 1], the 1-step jump.
+MEANFLOW: dict[str, dict[str, Any]] = {
+    "digits": {"time_sampler": "logit_normal", "time_mean": 0.4, "adaptive_power": 1.0, "full_jump_fraction": 0.25},
+}
 TOLERANCES = (1e-2, 1e-3, 1e-4, 1e-5)
 HASHED_WHEN_SET = ("full_jump_fraction",)
 
@@ -61,7 +67,7 @@ def train_config(name: str, objective: str, args: argparse.Namespace) -> GenTrai
         data=name, objective=objective, steps=args.steps, hidden=args.hidden, depth=4,
         batch_size=256, lr=2e-3, warmup=100, eval_every=args.steps, eval_samples=1000,
         checkpoint_every=max(1, args.steps // 4), progress=False, class_conditional=False,
-        **(MEANFLOW if objective == "meanflow" else {}),
+        **(MEANFLOW.get(name, {}) if objective == "meanflow" else {}),
     )  # fmt: skip
     return config.model_copy(update={"out_dir": str(cached_run(args.cache, config))})
 
@@ -198,16 +204,22 @@ def quality(name: str, nets: dict[str, Any], args: argparse.Namespace) -> list[d
     return rows
 
 
-def best_of(*fns: Any, repeat: int = 7) -> list[float]:
-    """Best time of each function, timed in turns (one of each per round) so that load on a shared
-    machine falls on all of them alike."""
-    times: list[list[float]] = [[] for _ in fns]
-    for _ in range(repeat):
-        for fn, kept in zip(fns, times, strict=True):
+def in_turns(ours: Any, theirs: Any, repeat: int = 9) -> tuple[float, float, float]:
+    """Median times of two functions timed in turns (one of each per round, the first alternating), and
+    the median of the rounds' ratios theirs / ours: load on a shared machine falls on both alike."""
+    kept: list[tuple[float, float]] = []
+    for i in range(repeat):
+        pair = {}
+        for name, fn in (("ours", ours), ("theirs", theirs))[:: 1 if i % 2 == 0 else -1]:
             start = time.perf_counter()
             fn()
-            kept.append(time.perf_counter() - start)
-    return [min(kept) for kept in times]
+            pair[name] = time.perf_counter() - start
+        kept.append((pair["ours"], pair["theirs"]))
+    return (
+        statistics.median(a for a, _ in kept),
+        statistics.median(b for _, b in kept),
+        statistics.median(b / a for a, b in kept),
+    )
 
 
 def against_peers(net: Any, dim: int, args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -253,9 +265,9 @@ def against_peers(net: Any, dim: int, args: argparse.Namespace) -> list[dict[str
             mine = SAME_METHOD.get(method, method)
             ours = ODESolver(net).sample(x0, method=mine, steps=64)
             theirs = run()
-            t_ours, t_theirs = best_of(lambda m=mine: ODESolver(net).sample(x0, method=m, steps=64), run)
+            t_ours, t_theirs, ratio = in_turns(lambda m=mine: ODESolver(net).sample(x0, method=m, steps=64), run)
             row = {"peer": peer, "method": method, "ours": mine, "max_abs_diff": float((ours.x - theirs).abs().max()),
-                   "ours_s": t_ours, "theirs_s": t_theirs, "speed_ratio": t_theirs / t_ours}  # fmt: skip
+                   "ours_s": t_ours, "theirs_s": t_theirs, "speed_ratio": ratio}  # fmt: skip
             rows.append(row)
             print(f"  {peer:13} {method:9} max |diff| {row['max_abs_diff']:.2e}  ours {t_ours * 1e3:7.1f} ms  "
                   f"theirs {t_theirs * 1e3:7.1f} ms  ratio {row['speed_ratio']:.2f}", flush=True)  # fmt: skip
@@ -279,7 +291,7 @@ def flow_overhead(checkpoint: Path, args: argparse.Namespace) -> dict[str, float
             async with Runtime(store=MemoryStore()) as rt:
                 (await rt.run(flow, request)).unwrap()  # loads the model: kept warm afterwards
                 flow_times, direct_times = [], []
-                for _ in range(7):  # in turns, so that load on a shared machine falls on both alike
+                for _ in range(9):  # in turns, so that load on a shared machine falls on both alike
                     start = time.perf_counter()
                     (await rt.run(flow, request)).unwrap()
                     flow_times.append(time.perf_counter() - start)
@@ -287,12 +299,14 @@ def flow_overhead(checkpoint: Path, args: argparse.Namespace) -> dict[str, float
                     with torch.no_grad():
                         ODESolver(net).sample(x0, method="euler", steps=64)
                     direct_times.append(time.perf_counter() - start)
-                return min(flow_times), min(direct_times)
+                return flow_times, direct_times
 
         import asyncio
 
-        flow_s, direct_s = asyncio.run(calls())
-    result = {"flow_s": flow_s, "direct_s": direct_s, "overhead": flow_s / direct_s - 1}
+        flow_times, direct_times = asyncio.run(calls())
+    flow_s, direct_s = statistics.median(flow_times), statistics.median(direct_times)
+    ratio = statistics.median(a / b for a, b in zip(flow_times, direct_times, strict=True))
+    result = {"flow_s": flow_s, "direct_s": direct_s, "overhead": ratio - 1}
     print(f"  SamplerFlow call {flow_s * 1e3:.1f} ms, direct sampling {direct_s * 1e3:.1f} ms: "
           f"overhead {result['overhead'] * 100:.1f}%", flush=True)  # fmt: skip
     return result
