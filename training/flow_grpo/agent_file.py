@@ -18,7 +18,7 @@ from agents.tools.retrieve import RetrieveTool
 from aiflows.exceptions import ConfigError
 from aiflows.flow import Flow
 
-from .rollouts import AgentFactory
+from .rollouts import AgentFactory, TrainedPlanner
 
 __all__ = ["agent_from_file"]
 
@@ -61,7 +61,8 @@ def agent_from_file(path: Path, task: Task, folder: Path, max_turns: int) -> Age
             "temperature": trained.config.temperature,
             "max_tokens": trained.config.max_tokens,
         }
-        policy_planner = PlannerFlow(
+        policy_planner = TrainedPlanner(
+            seeds=getattr(trained, "seeds", None),
             name=planner.name,
             config=settings,
             backend=trained.backend(),

@@ -78,7 +78,9 @@ def token_logprobs(
 ) -> tuple[Tensor, Tensor, Tensor | None]:
     """Log-probabilities of each row's response tokens under `model` (logits / temperature, as sampled).
 
-    Returns (logprobs, mask, entropy or None), each (rows, longest response).
+    Rows are left-padded so every response ends at the last position, and the model computes logits
+    for the last (longest response + 1) positions only: the output layer and the softmax never see the
+    prompts. Returns (logprobs, mask, entropy or None), each (rows, longest response), left-aligned.
     """
     import torch
 
@@ -88,20 +90,27 @@ def token_logprobs(
     attn = torch.zeros((len(rows), width), dtype=torch.long)
     for i, r in enumerate(rows):
         seq = r.prompt_ids + r.response_ids
-        ids[i, : len(seq)] = torch.tensor(seq)
-        attn[i, : len(seq)] = 1
-    logits = model(input_ids=ids, attention_mask=attn).logits.float()
+        ids[i, width - len(seq) :] = torch.tensor(seq)
+        attn[i, width - len(seq) :] = 1
+    positions = (attn.cumsum(-1) - 1).clamp(min=0)
+    keep = min(width, answer + 1)
+    try:
+        out = model(input_ids=ids, attention_mask=attn, position_ids=positions, logits_to_keep=keep)
+    except TypeError:  # a model without logits_to_keep: all positions, the last `keep` used
+        out = model(input_ids=ids, attention_mask=attn, position_ids=positions)
+    logits = out.logits[:, -keep:].float()
     if temperature > 0:
         logits = logits / temperature
-    # the logits at position p predict token p + 1: gather each row's response window
+    # the logits at position p predict token p + 1: row i's response is its last n tokens
     index = torch.zeros((len(rows), answer), dtype=torch.long)
+    targets = torch.full((len(rows), answer), pad, dtype=torch.long)
     mask = torch.zeros((len(rows), answer))
     for i, r in enumerate(rows):
         n = len(r.response_ids)
-        index[i, :n] = torch.arange(len(r.prompt_ids) - 1, len(r.prompt_ids) - 1 + n)
+        index[i, :n] = torch.arange(keep - 1 - n, keep - 1)
+        targets[i, :n] = torch.tensor(r.response_ids)
         mask[i, :n] = 1
     window = logits.gather(1, index.unsqueeze(-1).expand(-1, -1, logits.shape[-1]))
-    targets = ids.gather(1, (index + 1).clamp(max=width - 1))
     logp = torch.log_softmax(window, dim=-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1) * mask
     entropy = entropy_from_logits(window) * mask if with_entropy else None
     return logp, mask, entropy

@@ -2,8 +2,12 @@
 
 `InProcessPolicy` answers the planner's requests from the very model the trainer updates, returning
 prompt/response token ids and per-token log-probabilities (a `TokenBackend`), so each step's rollouts
-use the current weights. Sampling draws from its own `torch.Generator`, reseeded by the trainer every
-step, which makes a run (and a resumed run) reproducible. A prompt longer than the model's positions
+use the current weights. Requests of concurrent rollouts are decoded together: left-padded, one KV
+cache, one forward per token for the whole batch. A batch starts when every rollout in flight
+(`in_flight`, kept by `collect_rollouts`) waits on the policy, so which requests meet does not depend
+on timing. A request's `seed` gives it its own sampler (the trainer derives it from the rollout and
+turn), so a trajectory samples the same tokens whatever else is in its batch, in whichever process;
+a request without one samples from `generator` (`reseed`). A prompt longer than the model's positions
 allow is cut from the left and remembered in `truncated`: its row is dropped after the advantages.
 
 `build_tiny_policy` writes a model a CPU trains in seconds (aiflows.llm.tiny): a small Qwen2 with random
@@ -12,6 +16,7 @@ weights and a tokenizer whose only words are whole planner actions, so one token
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,7 +28,7 @@ __all__ = ["InProcessPolicy", "build_tiny_policy", "load_policy"]
 
 
 class InProcessPolicy:
-    """A `TokenBackend` over `model` and `tokenizer` objects; one request at a time, in call order."""
+    """A `TokenBackend` over `model` and `tokenizer` objects, decoding concurrent requests as one batch."""
 
     def __init__(self, model: Any, tokenizer: Any, *, max_new_tokens: int = 16, name: str = "policy") -> None:
         self.model_obj, self.tokenizer = model, tokenizer
@@ -31,6 +36,10 @@ class InProcessPolicy:
         self.model = name
         self.generator: Any = None
         self.truncated: set[tuple[int, ...]] = set()
+        self.in_flight = 0  # rollouts that will call the policy again or finish (collect_rollouts keeps it)
+        self._pending: list[tuple[Request, asyncio.Future[TokenCompletion]]] = []
+        self._wake: asyncio.Event | None = None
+        self._drain: asyncio.Task[None] | None = None
 
     def reseed(self, seed: int) -> None:
         import torch
@@ -45,51 +54,107 @@ class InProcessPolicy:
         return [int(t) for t in out]
 
     def generate(self, request: Request) -> TokenCompletion:
+        """One request decoded alone (the same tokens and, up to float rounding, log-probabilities as in a batch)."""
+        return self.generate_batch([request])[0]
+
+    def generate_batch(self, requests: Sequence[Request]) -> list[TokenCompletion]:
+        """Decode `requests` together: left padding, one KV cache, each row its own temperature, budget and sampler."""
         import torch
 
         tok, model = self.tokenizer, self.model_obj
         if self.generator is None:
             self.reseed(0)
-        prompt = self.prompt_ids([{"role": m.role, "content": m.content} for m in request.messages])
         limit = int(getattr(model.config, "max_position_embeddings", 1 << 30))
-        new = request.max_tokens or self.max_new_tokens
-        if len(prompt) + new > limit:  # does not fit: keep the prompt's end, mark the row
-            prompt = prompt[len(prompt) + new - limit :]
-            self.truncated.add(tuple(prompt))
-        temperature = request.temperature or 0.0
-        ids = torch.tensor([prompt])
-        response: list[int] = []
-        logprobs: list[float] = []
+        budgets = [r.max_tokens or self.max_new_tokens for r in requests]
+        prompts = []
+        for request, new in zip(requests, budgets, strict=True):
+            prompt = self.prompt_ids([{"role": m.role, "content": m.content} for m in request.messages])
+            if len(prompt) + new > limit:  # does not fit: keep the prompt's end, mark the row
+                prompt = prompt[len(prompt) + new - limit :]
+                self.truncated.add(tuple(prompt))
+            prompts.append(prompt)
+        samplers = [torch.Generator().manual_seed(r.seed) if r.seed is not None else self.generator for r in requests]
+        temps = [r.temperature or 0.0 for r in requests]
+        n, width = len(prompts), max(len(p) for p in prompts)
+        pad = tok.pad_token_id if tok.pad_token_id is not None else 0
+        ids = torch.full((n, width), pad, dtype=torch.long)
+        mask = torch.zeros((n, width), dtype=torch.long)
+        for i, p in enumerate(prompts):
+            ids[i, width - len(p) :] = torch.tensor(p)
+            mask[i, width - len(p) :] = 1
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        scale = torch.tensor([t if t > 0 else 1.0 for t in temps]).unsqueeze(-1)
+        responses: list[list[int]] = [[] for _ in prompts]
+        logprobs: list[list[float]] = [[] for _ in prompts]
+        live = [True] * n
         past = None
         with torch.inference_mode():
-            for _ in range(new):
-                out = model(input_ids=ids, past_key_values=past, use_cache=True)
+            for _ in range(max(budgets)):
+                out = model(
+                    input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=past, use_cache=True
+                )
                 past = out.past_key_values
-                logits = out.logits[0, -1].float()
-                logp = torch.log_softmax(logits / temperature if temperature > 0 else logits, dim=-1)
-                if temperature > 0:
-                    token = int(torch.multinomial(logp.exp(), 1, generator=self.generator))
-                else:
-                    token = int(logits.argmax())
-                response.append(token)
-                logprobs.append(float(logp[token]))
-                if token == tok.eos_token_id:
+                logits = out.logits[:, -1].float()
+                logp = torch.log_softmax(logits / scale, dim=-1)
+                probs = logp.exp()
+                greedy = logits.argmax(-1)
+                tokens = []
+                for i in range(n):
+                    if not live[i]:
+                        tokens.append(pad)
+                        continue
+                    t = int(torch.multinomial(probs[i], 1, generator=samplers[i])) if temps[i] > 0 else int(greedy[i])
+                    responses[i].append(t)
+                    logprobs[i].append(float(logp[i, t]))
+                    live[i] = t != tok.eos_token_id and len(responses[i]) < budgets[i]
+                    tokens.append(t)
+                if not any(live):
                     break
-                ids = torch.tensor([[token]])
-        usage = Usage(
-            prompt_tokens=len(prompt),
-            completion_tokens=len(response),
-            total_tokens=len(prompt) + len(response),
-            calls=1,
-        )
-        text = tok.decode(response, skip_special_tokens=True)
-        return TokenCompletion(text, prompt, response, logprobs, usage, self.model)
+                ids = torch.tensor(tokens).unsqueeze(-1)
+                mask = torch.cat([mask, torch.ones((n, 1), dtype=torch.long)], dim=-1)
+                positions = positions[:, -1:] + 1
+        done = []
+        for p, r, lp in zip(prompts, responses, logprobs, strict=True):
+            usage = Usage(prompt_tokens=len(p), completion_tokens=len(r), total_tokens=len(p) + len(r), calls=1)
+            done.append(TokenCompletion(tok.decode(r, skip_special_tokens=True), p, r, lp, usage, self.model))
+        return done
+
+    def release(self) -> None:
+        """A rollout in flight finished: a batch waiting for it may start."""
+        self.in_flight -= 1
+        if self._wake is not None:
+            self._wake.set()
 
     async def complete_tokens(self, request: Request) -> TokenCompletion:
-        return self.generate(request)
+        future: asyncio.Future[TokenCompletion] = asyncio.get_running_loop().create_future()
+        self._pending.append((request, future))
+        if self._wake is not None:
+            self._wake.set()
+        if self._drain is None or self._drain.done():
+            self._drain = asyncio.get_running_loop().create_task(self._run_batches())
+        return await future
+
+    async def _run_batches(self) -> None:
+        while self._pending:
+            await asyncio.sleep(0)  # let requests made in the same tick join
+            while len(self._pending) < self.in_flight:
+                self._wake = asyncio.Event()
+                await self._wake.wait()
+            self._wake = None
+            batch, self._pending = self._pending, []
+            try:
+                answers = self.generate_batch([r for r, _ in batch])
+            except Exception as exc:  # noqa: BLE001 - every waiting call gets the error, none waits forever
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), answer in zip(batch, answers, strict=True):
+                if not future.done():
+                    future.set_result(answer)
 
     async def complete(self, request: Request) -> Completion:
-        done = self.generate(request)
+        done = await self.complete_tokens(request)
         return Completion(completions=[done.text], finish_reasons=["stop"], usage=done.usage, model=self.model)
 
     async def stream(self, request: Request) -> AsyncIterator[Chunk]:

@@ -13,23 +13,43 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agents import ListRecorder, PlannerFlow
+from agents import ListRecorder, ModuleInput, PlannerFlow
 from agents.eval import Example, Task
 from aiflows.flow import Flow
+from aiflows.llm.types import Request
 
 from .rows import Row, Trajectory
 
-__all__ = ["AgentFactory", "PLANNER_PROMPT", "collect_rollouts", "make_planner"]
+__all__ = ["AgentFactory", "PLANNER_PROMPT", "TrainedPlanner", "collect_rollouts", "make_planner"]
 
 AgentFactory = Callable[[PlannerFlow], Flow]
 PLANNER_PROMPT = "{{ query }}\n{{ memory }}\nNext step?"
 
 
+class TrainedPlanner(PlannerFlow):
+    """The planner with the policy as its model; each request carries the seed of its rollout and turn.
+
+    `seeds` maps a rollout id to its sampling seed (collect_rollouts fills it), so a planner call
+    samples the same tokens whichever batch, process or order it runs in.
+    """
+
+    def __init__(self, *, seeds: dict[str, int] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.seeds: dict[str, int] = {} if seeds is None else seeds
+
+    def request(self, data: ModuleInput) -> Request:
+        request = super().request(data)
+        seed = self.seeds.get(data.rollout_id)
+        if seed is None:
+            return request
+        return request.model_copy(update={"seed": (seed * 1_000_003 + data.turn * 7_919 + 17) % (1 << 62)})
+
+
 def make_planner(
     backend: Any, recorder: ListRecorder, *, temperature: float, max_new_tokens: int, prompt: str = PLANNER_PROMPT
-) -> PlannerFlow:
+) -> TrainedPlanner:
     """The trained planner: the policy as its model, every call recorded."""
-    return PlannerFlow(
+    return TrainedPlanner(
         name="planner",
         backend=backend,
         recorder=recorder,
@@ -52,8 +72,9 @@ def collect_rollouts(
 ) -> list[Trajectory]:
     """`group` trajectories per example, in order (query by query), each with its planner rows.
 
-    With `seeds` (one per example) a policy that can `reseed` is reseeded before each trajectory
-    (seed x 1000 + g), so a trajectory's samples do not depend on which process or in what order it runs.
+    All trajectories run at once, so a batching policy (`InProcessPolicy`) decodes their planner calls
+    together. With `seeds` (one per example) trajectory g of example i samples from seed x 1000 + g
+    (each request seeded by its rollout and turn), so its rows do not depend on which process runs it.
     """
     return asyncio.run(_collect(agent_factory, policy, task, examples, group, temperature, max_new_tokens, tag, seeds))
 
@@ -71,54 +92,64 @@ async def _collect(
 ) -> list[Trajectory]:
     recorder = ListRecorder()
     planner = make_planner(policy, recorder, temperature=temperature, max_new_tokens=max_new_tokens)
+    jobs = [(i, example, g, f"{tag}-{example.id}-{g}") for i, example in enumerate(examples) for g in range(group)]
+    if seeds is not None:
+        planner.seeds.update({rid: seeds[i] * 1000 + g for i, _, g, rid in jobs})
     agent = agent_factory(planner)
     truncated: set[tuple[int, ...]] = getattr(policy, "truncated", set())
-    out: list[Trajectory] = []
+    counting = hasattr(policy, "in_flight") and hasattr(policy, "release")
+    if counting:
+        policy.in_flight = len(jobs)
     from aiflows.runtime import MemoryStore, Runtime
 
     # a fresh in-memory runtime without a journal: every rollout really calls the policy (a journal
     # or a shared store would answer a repeated request from an earlier run, and nothing would be recorded)
     async with Runtime(store=MemoryStore(), journal=False, trace=False) as rt:
-        for i, example in enumerate(examples):
-            for g in range(group):
-                out.append(await _one(rt, agent, task, example, g, recorder, truncated, policy, seeds, i, tag))
-    return out
+
+        async def one(example: Example, rollout_id: str) -> tuple[dict[str, Any], str]:
+            try:
+                return await _run(rt, agent, example, rollout_id)
+            finally:
+                if counting:
+                    policy.release()
+
+        outputs = await asyncio.gather(*(one(example, rid) for _, example, _, rid in jobs))
+    calls: dict[str, list[Any]] = {}
+    for c in recorder.calls:
+        if c.phase == "next_step" and c.response_ids:
+            calls.setdefault(c.rollout_id, []).append(c)
+    return [
+        _trajectory(task, example, rid, output, failed, calls.get(rid, []), truncated)
+        for (_, example, _, rid), (output, failed) in zip(jobs, outputs, strict=True)
+    ]
 
 
-async def _one(
-    rt: Any,
-    agent: Flow,
-    task: Task,
-    example: Example,
-    g: int,
-    recorder: ListRecorder,
-    truncated: set[tuple[int, ...]],
-    policy: Any,
-    seeds: list[int] | None,
-    i: int,
-    tag: str,
-) -> Trajectory:
-    if seeds is not None and hasattr(policy, "reseed"):
-        policy.reseed(seeds[i] * 1000 + g)
-    rollout_id = f"{tag}-{example.id}-{g}"
-    before = len(recorder.calls)
-    failed = ""
-    output: dict[str, Any] = {}
+async def _run(rt: Any, agent: Flow, example: Example, rollout_id: str) -> tuple[dict[str, Any], str]:
     try:
         data = {"query": example.query, "query_id": example.id, "rollout_id": rollout_id}
         result = await rt.run(agent, data, session=rollout_id)
         if result.error is not None:
             raise RuntimeError(f"{result.error.type}: {result.error.message}")
-        output = dict(result.output or {})
+        return dict(result.output or {}), ""
     except Exception as exc:  # noqa: BLE001 - one failed run is recorded; the batch goes on
-        failed = f"agent: {type(exc).__name__}: {exc}"
+        return {}, f"agent: {type(exc).__name__}: {exc}"
+
+
+def _trajectory(
+    task: Task,
+    example: Example,
+    rollout_id: str,
+    output: dict[str, Any],
+    failed: str,
+    calls: list[Any],
+    truncated: set[tuple[int, ...]],
+) -> Trajectory:
     reward = 0.0
     if not failed:
         try:
             reward = float(task.scorer(str(output.get("answer", "")), example))
         except Exception as exc:  # noqa: BLE001 - a reward that raises fails this trajectory only
             failed = f"reward: {type(exc).__name__}: {exc}"
-    calls = [c for c in recorder.calls[before:] if c.phase == "next_step" and c.response_ids]
     rows = [
         Row(
             query_id=example.id,
@@ -129,7 +160,7 @@ async def _one(
             old_logprobs=c.logprobs,
             truncated=tuple(c.prompt_ids) in truncated,
         )
-        for k, c in enumerate(calls)
+        for k, c in enumerate(sorted(calls, key=lambda c: c.turn))
     ]
     return Trajectory(
         query_id=example.id,

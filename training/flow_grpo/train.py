@@ -129,9 +129,12 @@ def update(
     model.train()
     optimizer.zero_grad()
     sums = {"loss": 0.0, "clip_fraction": 0.0, "kl": 0.0, "entropy": 0.0}
+    # minibatches of rows of similar length: little padding (the gradient is the same sum)
+    order = sorted(range(len(rows)), key=lambda i: len(rows[i].prompt_ids) + len(rows[i].response_ids))
     for start in range(0, len(rows), config.minibatch):
-        chunk = rows[start : start + config.minibatch]
-        w = torch.tensor(weight[start : start + config.minibatch])
+        part = order[start : start + config.minibatch]
+        chunk = [rows[i] for i in part]
+        w = torch.tensor([weight[i] for i in part])
         logp, mask, entropy = token_logprobs(model, chunk, pad=pad, temperature=config.temperature, with_entropy=True)
         with torch.no_grad():
             if reference is None:  # LoRA: the reference is the model with its adapters off

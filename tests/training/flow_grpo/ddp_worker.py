@@ -24,6 +24,10 @@ def answered(answer: str, example: Any) -> float:
 def config(out: Path) -> FlowGRPOConfig:
     data = yaml.safe_load(EXAMPLE.read_text())
     data.update({"out": str(out), "progress": False, "plot": False, "steps": 2, "group": 4, "queries": 4})
+    # a small entropy bonus: with advantages summing to zero in each group, the policy gradient of a
+    # token no row sampled cancels to float noise, which Adam would scale up to the learning rate (and
+    # its sign differs with the summation order); the bonus gives every weight a real gradient
+    data["entropy_coef"] = 0.01
     return FlowGRPOConfig(**data)
 
 
