@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from ..bus.base import Bus, unwrap
 from ..context import Context, reset_current_context, set_current_context
 from ..exceptions import FlowTimeout, SchemaError
-from ..flow import Data, Flow, describe_errors, free_form, plain_values
+from ..flow import Data, Flow, describe_errors, free_form, json_dump, plain_values
 from ..messages import ErrorInfo, Message
 from ..records import Span
 from .run import ActiveRuns
@@ -132,7 +132,7 @@ class Host:
                 finally:
                     reset_current_context(token)
                 if state is not None and error is None:
-                    await runtime.store.save_state(self.address, request.session, state.model_dump(mode="json"))
+                    await runtime.store.save_state(self.address, request.session, json_dump(state))
             if error is not None:
                 status = "error"
             ended = _time()
