@@ -148,3 +148,28 @@ def test_shrunk_demo_end_to_end(tmp_path: Path) -> None:
         ]
         assert table.by_split[arm]["test_entity"] == sum(entity) / len(entity)
     assert "wall time" in text and "CPU time" in text and results["cpu_s"] > 0
+
+
+@pytest.mark.slow
+def test_sampled_rollouts_do_not_depend_on_timing(tmp_path: Path) -> None:
+    """The same seed gives the same trajectories, however the rollouts' planner calls meet in the batches."""
+    from training.flow_grpo.demo.policy import LivePolicy, build_tiny_planner
+    from training.flow_grpo.demo.rollouts import rollout
+    from training.flow_grpo.policy import load_policy
+
+    kb, splits = split_questions(0, 2)
+    corpus = write_corpus(kb, tmp_path)
+    model, tok = load_policy(build_tiny_planner(tmp_path / "p", [kb], hidden=16, layers=1))
+    questions = splits["train"][:3]
+
+    def run(order: list[int]) -> list[tuple[str, float, tuple[tuple[int, ...], ...]]]:
+        done = rollout(LivePolicy(model, tok, seed=5), corpus, [questions[i] for i in order], temperature=1.0, group=3)
+        return sorted((r.question.id, r.reward, tuple(tuple(c.response_ids) for c in r.calls)) for r in done)
+
+    first, again = run([0, 1, 2]), run([2, 0, 1])
+    assert first == again
+    assert len({t[2] for t in first}) > 1  # sampling differs between rollouts
+    assert run([0, 1, 2]) != sorted(
+        (r.question.id, r.reward, tuple(tuple(c.response_ids) for c in r.calls))
+        for r in rollout(LivePolicy(model, tok, seed=6), corpus, questions, temperature=1.0, group=3)
+    )

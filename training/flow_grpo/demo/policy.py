@@ -125,10 +125,15 @@ class LivePolicy:
     Rollouts run concurrently (one agent flow each); their planner calls meet here and are decoded
     together with left padding and a KV cache, which is what makes G rollouts per query affordable on
     a CPU. Log-probabilities are those of the distribution sampled from, as `agents.LocalPolicy` records.
-    `active` is the number of rollouts in flight: a batch starts once all of them wait (or after 50 ms).
+    `active` is the number of rollouts in flight: a batch starts once all of them wait (or after `wait_s`),
+    its requests in the order of their prompts, so which sample a prompt gets does not depend on which
+    rollout reached the planner first: a seed gives the same run on a busy machine as on an idle one.
     """
 
-    def __init__(self, model: Any, tokenizer: Any, *, max_new_tokens: int = 16, seed: int = 0) -> None:
+    def __init__(
+        self, model: Any, tokenizer: Any, *, max_new_tokens: int = 16, seed: int = 0, wait_s: float = 5.0
+    ) -> None:
+        self.wait_s = wait_s
         self.model_obj, self.tokenizer = model, tokenizer
         self.max_new_tokens = max_new_tokens
         self.model = "demo-planner"
@@ -190,11 +195,12 @@ class LivePolicy:
     async def _drain(self) -> None:
         try:
             while self._pending:
-                waited = 0
-                while len(self._pending) < self.active and waited < 50:
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + self.wait_s
+                while len(self._pending) < self.active and loop.time() < deadline:
                     await asyncio.sleep(0.001)
-                    waited += 1
                 batch, self._pending = self._pending, []
+                batch.sort(key=lambda item: [(m.role, m.content) for m in item[0].messages])
                 try:
                     answers = self._batch([r for r, _ in batch])
                 except Exception as exc:  # every waiting call gets the error, none waits forever
