@@ -190,7 +190,25 @@ class Message(BaseModel):
 
     def event(self, kind: str, data: dict[str, Any]) -> Message:
         """An event raised while handling this request (a streamed token, usage, progress)."""
-        return self._answer("event", {"type": kind, **data}, None)
+        # `_answer("event", ...)` and `trusted_message`, inlined: a model call raises one (usage).
+        asked = self.__dict__
+        values = asked.copy()
+        values["v"] = SCHEMA_VERSION
+        values["id"] = _randbits(96).to_bytes(12, "big").hex()
+        values["kind"] = "event"
+        values["sender"] = asked["recipient"]
+        values["recipient"] = asked["reply_to"] or asked["sender"]
+        values["reply_to"] = None
+        values["correlation_id"] = asked["id"]
+        values["created_at"] = _time()
+        values["data"] = {"type": kind, **data}
+        values["error"] = None
+        msg = _new(Message)
+        _set_dict(msg, values)
+        _set_fields_set(msg, _ALL_FIELDS)
+        _set_extra(msg, None)
+        _set_private(msg, None)
+        return msg
 
     def to_json(self) -> str:
         return self.model_dump_json()

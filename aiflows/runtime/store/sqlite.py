@@ -18,6 +18,8 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ..._json import dumps, loads
 from ...bus.base import Bus
 from ...messages import Message
@@ -41,6 +43,19 @@ CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id);
 CREATE TABLE IF NOT EXISTS event_log (seq INTEGER PRIMARY KEY, run_id TEXT NOT NULL, events BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS event_log_by_run ON event_log (run_id, seq);
 """
+
+
+def _events_json(events: list[Message]) -> bytes:
+    """A batch of one run's events as one JSON array (an `event_log` row), each as `Message.to_wire`
+    writes it: orjson over the whole batch when no event holds an error (the usual case, one call),
+    else each event on its own, so pydantic spells what plain JSON cannot. The writer thread runs this
+    holding the GIL while the event loop waits."""
+    if all(event.__dict__["error"] is None for event in events):
+        try:
+            return orjson.dumps([event.__dict__ for event in events])
+        except orjson.JSONEncodeError:  # keys or values plain JSON cannot spell: each event decides
+            pass
+    return b"[" + b",".join(event.to_wire() for event in events) + b"]"
 
 
 class SqliteStore:
@@ -105,12 +120,6 @@ class SqliteStore:
             self._woken = False
             self._flush_now()
 
-    def _enqueue(self, item: Message) -> None:
-        self._queue.append(item)
-        if not self._woken:
-            self._woken = True
-            self._wake.set()
-
     def _flush_now(self) -> None:
         with self._lock:
             if self._db is None:
@@ -130,19 +139,14 @@ class SqliteStore:
                 else:
                     batch.append(item)
             log = [(run_id, _call_log.encode(batch)) for run_id, batch in by_run.items()]
-            events_by_run: dict[str, list[bytes]] = {}
+            events_by_run: dict[str, list[Message]] = {}
             for event in others:
-                # The wire encoding (orjson, pydantic for what it cannot spell): the same JSON that
-                # `Message.from_json` reads, at a third of `model_dump_json`'s cost, and written here
-                # by the writer thread while the event loop waits for the GIL. A batch's events of
-                # one run are one row (a JSON array): a row per event cost SQLite more than the rest.
-                wire = event.to_wire()
                 found = events_by_run.get(event.run_id)
                 if found is None:
-                    events_by_run[event.run_id] = [wire]
+                    events_by_run[event.run_id] = [event]
                 else:
-                    found.append(wire)
-            events = [(run_id, b"[" + b",".join(wires) + b"]") for run_id, wires in events_by_run.items()]
+                    found.append(event)
+            events = [(run_id, _events_json(batch)) for run_id, batch in events_by_run.items()]
             statements = [
                 (sql, rows)
                 for sql, rows in (
@@ -243,7 +247,10 @@ class SqliteStore:
             self._wake.set()
 
     def record_event(self, event: Message) -> None:
-        self._enqueue(event)
+        self._queue.append(event)
+        if not self._woken:
+            self._woken = True
+            self._wake.set()
 
     async def spans(self, run_id: str) -> list[Span]:
         rows = self._query("SELECT records FROM call_log WHERE run_id = ? ORDER BY seq", (run_id,))
