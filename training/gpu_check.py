@@ -4,9 +4,11 @@
     python training/gpu_check.py --tiny --device cpu  # the same path on a tiny model, to test it anywhere
 
 The model is built from Qwen2.5-0.5B's configuration with random weights and a byte-level BPE
-tokenizer trained here (nothing is downloaded). Rollout: batched sampling of planner answers with a
-KV cache (G answers per prompt), recording per-token log-probabilities. Update: the token-level
-clipped objective with the k3 KL penalty to a frozen reference, forward and backward, AdamW step.
+tokenizer trained here (nothing is downloaded). It runs the library's own code: rollout is
+`InProcessPolicy.generate_batch` (G sampled answers per prompt in one batch with a KV cache, per-token
+log-probabilities, each row its own seeded sampler); update is `training.flow_grpo.update` (the
+token-level clipped objective with the k3 KL penalty to a frozen reference, forward and backward over
+minibatches of 32 rows, AdamW step).
 Prints rows/s of both, peak GPU memory, and a last line `RESULT ...`. Exit code 2 without CUDA.
 Sized to finish well under 8 minutes on one GPU.
 """
@@ -56,50 +58,12 @@ def build_model(folder: Path, tiny: bool) -> Path:
     )
 
 
-def rollout(model: Any, prompts: Any, new_tokens: int, temperature: float) -> tuple[Any, Any]:
-    """Sampled answers (batch x new_tokens) and their log-probabilities, decoded with a KV cache."""
-    import torch
-
-    ids, past = prompts, None
-    tokens, logps = [], []
-    mask = torch.ones_like(prompts)
-    with torch.inference_mode():
-        for _ in range(new_tokens):
-            out = model(input_ids=ids, attention_mask=mask, past_key_values=past, use_cache=True)
-            past = out.past_key_values
-            logp = torch.log_softmax(out.logits[:, -1].float() / temperature, dim=-1)
-            token = torch.multinomial(logp.exp(), 1)
-            tokens.append(token)
-            logps.append(logp.gather(-1, token))
-            ids = token
-            mask = torch.cat([mask, torch.ones_like(token)], dim=-1)
-    return torch.cat(tokens, dim=-1), torch.cat(logps, dim=-1)
-
-
-def update(model: Any, reference: Any, optimizer: Any, prompts: Any, answers: Any, old: Any, adv: Any) -> float:
-    """One clipped, KL-penalised step (clip 0.2 / 0.3, k3 coefficient 0.001) on the rows; returns the loss."""
-    import torch
-
-    seq = torch.cat([prompts, answers], dim=-1)
-    start = prompts.shape[1] - 1
-
-    def logprobs(m: Any) -> Any:
-        logits = m(input_ids=seq).logits[:, start:-1].float()
-        return torch.log_softmax(logits, dim=-1).gather(-1, answers.unsqueeze(-1)).squeeze(-1)
-
-    new = logprobs(model)
-    with torch.no_grad():
-        ref = logprobs(reference)
-    ratio = torch.exp(new - old)
-    a = adv.unsqueeze(-1)
-    policy = -torch.minimum(ratio * a, torch.clamp(ratio, 0.8, 1.3) * a)
-    k3 = torch.exp(ref - new) - (ref - new) - 1
-    loss = (policy + 0.001 * k3).mean()
-    optimizer.zero_grad()
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-    optimizer.step()
-    return float(loss.detach())
+def prompt_text(tok: Any, tokens: int) -> str:
+    """Planner-like text of about `tokens` tokens."""
+    text = _TEXT
+    while len(tok(text)["input_ids"]) < tokens:
+        text += _TEXT
+    return str(tok.decode(tok(text)["input_ids"][:tokens]))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,18 +83,25 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
 
+    from aiflows.llm.types import ChatMessage, Request
+    from training.flow_grpo import FlowGRPOConfig, InProcessPolicy, Row, update
+
     cuda = args.device.startswith("cuda")
     dtype = torch.bfloat16 if cuda else torch.float32
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         folder = build_model(Path(tmp), args.tiny)
         tok = PreTrainedTokenizerFast.from_pretrained(folder)
         model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype).to(args.device)
         reference = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype).to(args.device).eval()
+    print(f"built and loaded in {time.perf_counter() - started:.1f} s", flush=True)
+    reference.requires_grad_(False)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-6)
     params = sum(p.numel() for p in model.parameters())
     rows = args.prompts * args.group
-    prompts = torch.randint(3, len(tok), (args.prompts, args.prompt_len), device=args.device)
-    prompts = prompts.repeat_interleave(args.group, dim=0)
+    text = prompt_text(tok, args.prompt_len)
+    config = FlowGRPOConfig(temperature=1.0, minibatch=32, kl_coef=0.001, clip_low=0.2, clip_high=0.3)
+    policy = InProcessPolicy(model, tok, max_new_tokens=args.new_tokens)
 
     def sync() -> None:
         if cuda:
@@ -139,25 +110,46 @@ def main(argv: list[str] | None = None) -> int:
     if cuda:
         torch.cuda.reset_peak_memory_stats()
     rollout_s = update_s = 0.0
-    loss = 0.0
+    loss, tokens = 0.0, 0
     for step in range(args.steps + 1):  # step 0 warms up (kernels, allocator) and is not timed
+        requests = [
+            Request(
+                model="policy",
+                messages=(ChatMessage(role="user", content=f"Query {q}. {text}"),),
+                temperature=1.0,
+                max_tokens=args.new_tokens,
+                seed=step * 1_000_003 + q * 1000 + g,
+            )
+            for q in range(args.prompts)
+            for g in range(args.group)
+        ]
         sync()
         t0 = time.perf_counter()
         model.eval()
-        answers, old = rollout(model, prompts, args.new_tokens, 1.0)
+        answers = policy.generate_batch(requests)  # the library's rollout decoding: one batch, one KV cache
         sync()
         t1 = time.perf_counter()
-        model.train()
-        rewards = torch.rand(args.prompts, args.group, device=args.device).round()
+        rewards = torch.rand(args.prompts, args.group).round()
         adv = ((rewards - rewards.mean(1, keepdim=True)) / (rewards.std(1, keepdim=True) + 1e-6)).flatten()
-        for start in range(0, rows, 32):
-            part = slice(start, start + 32)
-            loss = update(model, reference, optimizer, prompts[part], answers[part], old[part], adv[part])
+        batch = [
+            Row(
+                query_id=str(i // args.group),
+                rollout_id=str(i),
+                turn=0,
+                prompt_ids=a.prompt_ids,
+                response_ids=a.response_ids,
+                old_logprobs=a.logprobs,
+                advantage=float(adv[i]),
+            )
+            for i, a in enumerate(answers)
+        ]
+        loss = update(model, reference, optimizer, batch, [], config)["loss"]  # the library's update
         sync()
         t2 = time.perf_counter()
         if step:
             rollout_s += t1 - t0
             update_s += t2 - t1
+            tokens += sum(len(a.response_ids) for a in answers)
         print(f"step {step}: rollout {t1 - t0:.2f} s, update {t2 - t1:.2f} s, loss {loss:.4f}", flush=True)
     peak = torch.cuda.max_memory_allocated() / 2**30 if cuda else 0.0
     rollout_rows = rows * args.steps / rollout_s
@@ -165,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"RESULT device={args.device} params_m={params / 1e6:.1f} dtype={str(dtype).removeprefix('torch.')} "
         f"rows_per_step={rows} rollout_rows_per_s={rollout_rows:.2f} update_rows_per_s={update_rows:.2f} "
-        f"rollout_tokens_per_s={rollout_rows * args.new_tokens:.1f} peak_mem_gib={peak:.2f} loss={loss:.4f}"
+        f"rollout_tokens_per_s={tokens / rollout_s:.1f} peak_mem_gib={peak:.2f} loss={loss:.4f}"
     )
     return 0
 

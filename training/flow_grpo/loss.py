@@ -92,6 +92,8 @@ def token_logprobs(
         seq = r.prompt_ids + r.response_ids
         ids[i, width - len(seq) :] = torch.tensor(seq)
         attn[i, width - len(seq) :] = 1
+    device = getattr(model, "device", None) or torch.device("cpu")
+    ids, attn = ids.to(device), attn.to(device)
     positions = (attn.cumsum(-1) - 1).clamp(min=0)
     keep = min(width, answer + 1)
     try:
@@ -110,6 +112,7 @@ def token_logprobs(
         index[i, :n] = torch.arange(keep - 1 - n, keep - 1)
         targets[i, :n] = torch.tensor(r.response_ids)
         mask[i, :n] = 1
+    index, targets, mask = index.to(device), targets.to(device), mask.to(device)
     window = logits.gather(1, index.unsqueeze(-1).expand(-1, -1, logits.shape[-1]))
     logp = torch.log_softmax(window, dim=-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1) * mask
     entropy = entropy_from_logits(window) * mask if with_entropy else None

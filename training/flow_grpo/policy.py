@@ -73,7 +73,6 @@ class InProcessPolicy:
                 prompt = prompt[len(prompt) + new - limit :]
                 self.truncated.add(tuple(prompt))
             prompts.append(prompt)
-        samplers = [torch.Generator().manual_seed(r.seed) if r.seed is not None else self.generator for r in requests]
         temps = [r.temperature or 0.0 for r in requests]
         n, width = len(prompts), max(len(p) for p in prompts)
         pad = tok.pad_token_id if tok.pad_token_id is not None else 0
@@ -82,8 +81,16 @@ class InProcessPolicy:
         for i, p in enumerate(prompts):
             ids[i, width - len(p) :] = torch.tensor(p)
             mask[i, width - len(p) :] = 1
+        device = getattr(model, "device", None) or torch.device("cpu")
+        ids, mask = ids.to(device), mask.to(device)
+        shared = self.generator  # requests without a seed share the policy's sampler (on the model's device)
+        if shared.device != device:
+            shared = torch.Generator(device=device).manual_seed(int(torch.randint(1 << 62, (1,), generator=shared)))
+        samplers = [
+            torch.Generator(device=device).manual_seed(r.seed) if r.seed is not None else shared for r in requests
+        ]
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        scale = torch.tensor([t if t > 0 else 1.0 for t in temps]).unsqueeze(-1)
+        scale = torch.tensor([t if t > 0 else 1.0 for t in temps], device=device).unsqueeze(-1)
         responses: list[list[int]] = [[] for _ in prompts]
         logprobs: list[list[float]] = [[] for _ in prompts]
         live = [True] * n
@@ -97,7 +104,7 @@ class InProcessPolicy:
                 logits = out.logits[:, -1].float()
                 logp = torch.log_softmax(logits / scale, dim=-1)
                 probs = logp.exp()
-                greedy = logits.argmax(-1)
+                greedy = logits.argmax(-1).tolist()
                 tokens = []
                 for i in range(n):
                     if not live[i]:
@@ -110,8 +117,8 @@ class InProcessPolicy:
                     tokens.append(t)
                 if not any(live):
                     break
-                ids = torch.tensor(tokens).unsqueeze(-1)
-                mask = torch.cat([mask, torch.ones((n, 1), dtype=torch.long)], dim=-1)
+                ids = torch.tensor(tokens, device=device).unsqueeze(-1)
+                mask = torch.cat([mask, torch.ones((n, 1), dtype=torch.long, device=device)], dim=-1)
                 positions = positions[:, -1:] + 1
         done = []
         for p, r, lp in zip(prompts, responses, logprobs, strict=True):

@@ -142,10 +142,11 @@ def update(
                     ref, _, _ = token_logprobs(model, chunk, pad=pad, temperature=config.temperature)
             else:
                 ref, _, _ = token_logprobs(reference, chunk, pad=pad, temperature=config.temperature)
-        old = torch.zeros_like(logp)
+        old = torch.zeros(logp.shape)
         for i, r in enumerate(chunk):
             old[i, : len(r.old_logprobs)] = torch.tensor(r.old_logprobs)
-        adv = torch.tensor([r.advantage for r in chunk])
+        old, w = old.to(logp.device), w.to(logp.device)
+        adv = torch.tensor([r.advantage for r in chunk], device=logp.device)
         agg = config.loss_agg
         policy_loss, clip = clipped_loss(
             logp, old, adv, mask, clip_low=config.clip_low, clip_high=config.clip_high, loss_agg=agg, weights=w
