@@ -6,32 +6,37 @@ Same tiny planner (a 2-layer Qwen2 and a BPE tokenizer built here), same kbqa qu
 G, batch of queries, steps, learning rate, temperature, clip (0.2 / 0.3) and KL coefficient:
 
     ours  the planner runs inside the AgentFlow, one turn at a time, seeing each tool result;
-          Flow-GRPO with the reward broadcast to every turn (training/flow_grpo/demo)
+          Flow-GRPO with the reward broadcast to every turn: the library's loop, training.flow_grpo.train
+          (all of a step's rollouts at once, their planner calls decoded in one batch)
     trl   the same task posed single-turn: the planner writes the whole plan in one completion,
           which is replayed through the same agent and scored by the same exact reward
 
 Both start from a warm start on the same weak demonstrator (its turns for ours, its whole plans for
-TRL). Reported: trajectories per second of training (rollout + update) and greedy held-out success
-after the same number of sampled trajectories. Last line: RESULT rows_per_s=... trl_rows_per_s=...
-ratio_vs_trl=... success_flow=... success_trl=...
+TRL). Reported: trajectories per second of training (rollout + update), per wall-clock and per CPU
+second (the process's, which a busy machine distorts less), and greedy held-out success after the
+same number of sampled trajectories. Last line: RESULT rows_per_s=... trl_rows_per_s=...
+ratio_vs_trl=... success_flow=... success_trl=... rows_per_cpu_s=... trl_rows_per_cpu_s=... ratio_vs_trl_cpu=...
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import random
 import re
 import time
 from pathlib import Path
 from typing import Any
 
+from agents import PlannerFlow
+from agents.eval import Example, Task
+from aiflows.flow import Flow
 from aiflows.llm.types import ChatMessage, Completion, Request, Usage
-from training.flow_grpo.demo.grpo import grpo_step, make_rows
-from training.flow_grpo.demo.policy import LivePolicy, action_text, build_tiny_planner, plan_step
-from training.flow_grpo.demo.rollouts import SYSTEM, make_planner, rollout
-from training.flow_grpo.demo.task import build_demo_agent, reward, split_questions, write_corpus
+from training.flow_grpo import FlowGRPOConfig, InProcessPolicy, batch_for, collect_rollouts, train
+from training.flow_grpo.demo.policy import action_text, build_tiny_planner, plan_step
+from training.flow_grpo.demo.rollouts import SYSTEM, make_planner
+from training.flow_grpo.demo.task import PLANNER_PROMPT, build_demo_agent, reward, split_questions, write_corpus
 from training.flow_grpo.demo.warm_start import demonstrations, supervised
+from training.flow_grpo.rollouts import TrainedPlanner
 
 _ACTION = re.compile(r"Tool Name:\s*(\S+)\s*\nSub-Goal:\s*([^\n]*)")
 PLAN_PROMPT = "{query}\nWrite the whole plan."
@@ -78,8 +83,7 @@ def plan_traces(
 
 
 def single_turn_success(model: Any, tok: Any, questions: list[Any], corpus: Path) -> float:
-    policy = LivePolicy(model, tok, max_new_tokens=64)
-    policy.active = len(questions)
+    policy = InProcessPolicy(model, tok, max_new_tokens=64)
     requests = [
         Request(
             model="p",
@@ -92,37 +96,85 @@ def single_turn_success(model: Any, tok: Any, questions: list[Any], corpus: Path
         )
         for q in questions
     ]
-    plans = [c.text for c in policy._batch(requests)]
+    plans = [c.text for c in policy.generate_batch(requests)]
     return sum(score_plan(p, q, corpus) for p, q in zip(plans, questions, strict=True)) / len(questions)
 
 
-def run_ours(model: Any, tok: Any, splits: dict[str, Any], corpus: Path, args: Any) -> tuple[float, float]:
-    reference = copy.deepcopy(model).eval()
-    import torch
+def kbqa_task(questions: list[Any]) -> Task:
+    """The demo's questions as an eval-harness task, scored by the demo's exact reward."""
+    examples = [Example(id=q.id, query=q.question, answer=q.answer, meta={"kind": q.kind}) for q in questions]
+    by_id = {q.id: q for q in questions}
+    return Task(name="kbqa", examples=examples, scorer=lambda answer, e: reward(answer, by_id[e.id]))
 
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
-    policy = LivePolicy(model, tok, seed=args.seed)
-    order = random.Random(f"{args.seed}:batches")
-    trajectories, started = 0, time.perf_counter()
-    for step in range(args.steps):
-        batch = order.sample(splits["train"], args.batch)
-        done = rollout(policy, corpus, batch, temperature=args.temperature, group=args.group, tag=f"s{step}")
-        rows, _ = make_rows(done, "broadcast", random.Random(step))
-        grpo_step(model, reference, optimizer, rows, pad=tok.pad_token_id, temperature=args.temperature)
-        trajectories += len(done)
-    seconds = time.perf_counter() - started
+
+def agent_factory(corpus: Path) -> Any:
+    """The demo's agent around the trained planner, the planner prompted as the warm start was."""
+
+    def factory(trained: PlannerFlow) -> Flow:
+        planner = TrainedPlanner(
+            seeds=getattr(trained, "seeds", None),
+            name="planner",
+            backend=trained.backend(),
+            recorder=trained.recorder,
+            prompts={"next_step": PLANNER_PROMPT},
+            config={**trained.config.model_dump(exclude_unset=True), "max_tokens": 16, "system_prompt": SYSTEM},
+        )
+        return build_demo_agent(planner, corpus)
+
+    return factory
+
+
+def flow_success(model: Any, tok: Any, questions: list[Any], corpus: Path) -> float:
+    """Greedy held-out success of the planner in the flow (the library's rollouts, one per question)."""
+    task = kbqa_task(questions)
+    done = collect_rollouts(
+        agent_factory(corpus), InProcessPolicy(model, tok), task, task.examples, group=1, temperature=0.0,
+        max_new_tokens=16,
+    )  # fmt: skip
+    return sum(t.reward for t in done) / len(done)
+
+
+def run_ours(
+    model: Any, tok: Any, splits: dict[str, Any], corpus: Path, args: Any, folder: Path
+) -> tuple[float, float, float]:
+    config = FlowGRPOConfig(
+        group=args.group,
+        queries=args.batch,
+        steps=args.steps,
+        lr=args.lr,
+        temperature=args.temperature,
+        max_turns=7,
+        max_new_tokens=16,
+        kl_coef=0.001,
+        clip_low=0.2,
+        clip_high=0.3,
+        credit="broadcast",
+        seed=args.seed,
+        checkpoint_every=args.steps,
+        out=str(folder / "flow"),
+        progress=False,
+        plot=False,
+    )
+    if getattr(model.config, "pad_token_id", None) is None:
+        model.config.pad_token_id = tok.pad_token_id
+    started, cpu = time.perf_counter(), time.process_time()
+    result = train(config, agent_factory=agent_factory(corpus), task=kbqa_task(splits["train"]), policy=(model, tok))
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    trajectories = args.steps * args.batch * args.group
     held = splits["test_entity"] + splits["test_composition"]
-    done = rollout(LivePolicy(model, tok), corpus, held, temperature=0.0)
-    return trajectories / seconds, sum(r.reward for r in done) / len(done)
+    return trajectories / seconds, trajectories / cpu, flow_success(result.model, tok, held, corpus)
 
 
-def run_trl(model: Any, tok: Any, splits: dict[str, Any], corpus: Path, args: Any, folder: Path) -> tuple[float, float]:
+def run_trl(
+    model: Any, tok: Any, splits: dict[str, Any], corpus: Path, args: Any, folder: Path
+) -> tuple[float, float, float]:
     from datasets import Dataset
     from trl import GRPOConfig, GRPOTrainer
 
     by_id = {q.id: q for q in splits["train"]}
-    order = random.Random(f"{args.seed}:batches")
-    picked = [q for _ in range(args.steps) for q in order.sample(splits["train"], args.batch)]
+    # the queries of ours, step by step (training.flow_grpo.batch_for), in the same order
+    examples = kbqa_task(splits["train"]).examples
+    picked = [by_id[e.id] for step in range(args.steps) for e in batch_for(examples, args.seed, step, args.batch)]
     data = Dataset.from_list(
         [
             {
@@ -160,12 +212,13 @@ def run_trl(model: Any, tok: Any, splits: dict[str, Any], corpus: Path, args: An
         shuffle_dataset=False,
     )
     trainer = GRPOTrainer(model=model, reward_funcs=plan_reward, args=config, train_dataset=data, processing_class=tok)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     trainer.train()
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     model.eval()
     held = splits["test_entity"] + splits["test_composition"]
-    return args.steps * args.batch * args.group / seconds, single_turn_success(model, tok, held, corpus)
+    trajectories = args.steps * args.batch * args.group
+    return trajectories / seconds, trajectories / cpu, single_turn_success(model, tok, held, corpus)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -177,12 +230,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--temperature", type=float, default=0.7)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch threads of both arms (on a busy 2-core machine 1 is fastest)"
+    )
+    parser.add_argument("--warm-epochs", type=int, default=6, help="epochs of the supervised warm start")
     parser.add_argument("--out", default="bench_runs/grpo")
     args = parser.parse_args(argv)
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     folder = Path(args.out)
     kb, splits = split_questions(args.seed, args.per_kind)
     corpus = write_corpus(kb, folder / "data")
@@ -195,21 +252,24 @@ def main(argv: list[str] | None = None) -> int:
 
     ours = fresh()
     turns = demonstrations(corpus, splits["train"], p_early=0.55, passes=3, seed=args.seed)
-    supervised(ours, tok, turns, epochs=6, lr=3e-3, batch=16, seed=args.seed)
+    supervised(ours, tok, turns, epochs=args.warm_epochs, lr=3e-3, batch=16, seed=args.seed)
     trl_model = fresh()
     plans = plan_traces(splits["train"], p_early=0.55, passes=3, seed=args.seed)
-    supervised(trl_model, tok, plans, epochs=6, lr=3e-3, batch=16, seed=args.seed)
+    supervised(trl_model, tok, plans, epochs=args.warm_epochs, lr=3e-3, batch=16, seed=args.seed)
     held = splits["test_entity"] + splits["test_composition"]
-    warm_flow = sum(r.reward for r in rollout(LivePolicy(ours, tok), corpus, held, temperature=0.0)) / len(held)
+    warm_flow = flow_success(ours, tok, held, corpus)
     warm_trl = single_turn_success(trl_model, tok, held, corpus)
     print(f"warm start, held-out greedy success: in the flow {warm_flow:.3f}, single-turn {warm_trl:.3f}")
-    rate, success = run_ours(ours, tok, splits, corpus, args)
-    print(f"ours: {rate:.2f} trajectories/s, held-out greedy success {success:.3f}")
-    trl_rate, trl_success = run_trl(trl_model, tok, splits, corpus, args, folder)
-    print(f"trl:  {trl_rate:.2f} trajectories/s, held-out greedy success {trl_success:.3f}")
+    rate, cpu_rate, success = run_ours(ours, tok, splits, corpus, args, folder)
+    print(f"ours: {rate:.2f} trajectories/s ({cpu_rate:.2f} per CPU second), held-out greedy success {success:.3f}")
+    trl_rate, trl_cpu_rate, trl_success = run_trl(trl_model, tok, splits, corpus, args, folder)
+    print(
+        f"trl:  {trl_rate:.2f} trajectories/s ({trl_cpu_rate:.2f} per CPU second), held-out greedy success {trl_success:.3f}"
+    )
     print(
         f"RESULT rows_per_s={rate:.2f} trl_rows_per_s={trl_rate:.2f} ratio_vs_trl={rate / trl_rate:.2f} "
-        f"success_flow={success:.3f} success_trl={trl_success:.3f}"
+        f"success_flow={success:.3f} success_trl={trl_success:.3f} "
+        f"rows_per_cpu_s={cpu_rate:.2f} trl_rows_per_cpu_s={trl_cpu_rate:.2f} ratio_vs_trl_cpu={cpu_rate / trl_cpu_rate:.2f}"
     )
     return 0
 
