@@ -76,25 +76,15 @@ def test_each_action_is_one_token_of_the_planner(tmp_path: Path) -> None:
 
 
 def _fake(question_id: str, value: float, turns: int) -> Rollout:
-    from agents import PlannerCall
     from agents.eval.kbqa import KBQuestion
+    from training.flow_grpo.rows import Row, Trajectory
 
     q = KBQuestion(id=question_id, question="q", answer="1", kind="attribute", hops=1, split="train", entities=[])
-    calls = [
-        PlannerCall(
-            query_id=question_id,
-            rollout_id="r",
-            turn=t,
-            phase="next_step",
-            prompt="p",
-            response="a",
-            prompt_ids=[1, 2],
-            response_ids=[3],
-            logprobs=[-0.5],
-        )
+    rows = [
+        Row(query_id=question_id, rollout_id="r", turn=t, prompt_ids=[1, 2], response_ids=[3], old_logprobs=[-0.5])
         for t in range(1, turns + 1)
     ]
-    return Rollout(q, {"answer": "1" if value else "0", "steps": turns}, calls)
+    return Rollout(q, Trajectory(query_id=question_id, rollout_id="r", reward=value, rows=rows, turns=turns))
 
 
 def test_credit_modes_on_a_hand_made_batch() -> None:
@@ -152,24 +142,24 @@ def test_shrunk_demo_end_to_end(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_sampled_rollouts_do_not_depend_on_timing(tmp_path: Path) -> None:
-    """The same seed gives the same trajectories, however the rollouts' planner calls meet in the batches."""
-    from training.flow_grpo.demo.policy import LivePolicy, build_tiny_planner
+    """The same seed gives the same trajectories, whatever order the questions come in and batch in."""
+    from training.flow_grpo.demo.policy import build_tiny_planner
     from training.flow_grpo.demo.rollouts import rollout
-    from training.flow_grpo.policy import load_policy
+    from training.flow_grpo.policy import InProcessPolicy, load_policy
 
     kb, splits = split_questions(0, 2)
     corpus = write_corpus(kb, tmp_path)
     model, tok = load_policy(build_tiny_planner(tmp_path / "p", [kb], hidden=16, layers=1))
     questions = splits["train"][:3]
 
-    def run(order: list[int]) -> list[tuple[str, float, tuple[tuple[int, ...], ...]]]:
-        done = rollout(LivePolicy(model, tok, seed=5), corpus, [questions[i] for i in order], temperature=1.0, group=3)
-        return sorted((r.question.id, r.reward, tuple(tuple(c.response_ids) for c in r.calls)) for r in done)
+    def run(order: list[int], seed: int = 5) -> list[tuple[str, str, float, tuple[tuple[int, ...], ...]]]:
+        policy = InProcessPolicy(model, tok)
+        done = rollout(policy, corpus, [questions[i] for i in order], temperature=1.0, group=3, seed=seed)
+        return sorted(
+            (r.rollout_id, r.question.id, r.reward, tuple(tuple(c.response_ids) for c in r.calls)) for r in done
+        )
 
-    first, again = run([0, 1, 2]), run([2, 0, 1])
-    assert first == again
-    assert len({t[2] for t in first}) > 1  # sampling differs between rollouts
-    assert run([0, 1, 2]) != sorted(
-        (r.question.id, r.reward, tuple(tuple(c.response_ids) for c in r.calls))
-        for r in rollout(LivePolicy(model, tok, seed=6), corpus, questions, temperature=1.0, group=3)
-    )
+    first = run([0, 1, 2])
+    assert first == run([2, 0, 1])
+    assert len({t[3] for t in first}) > 1  # sampling differs between rollouts
+    assert first != run([0, 1, 2], seed=6)

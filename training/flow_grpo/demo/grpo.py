@@ -6,7 +6,7 @@ the batch before anything else (a control that must not learn). Advantages are n
 query's group (G trajectories) by `training.flow_grpo.compute_advantages`; groups whose rewards are all
 equal are counted and give no gradient. The update is `training.flow_grpo.update`: token-level
 min(r A, clip(r, 1 - 0.2, 1 + 0.3) A) with a k3 KL penalty to a frozen reference, one AdamW step.
-What is the demo's own: turning its `Rollout`s into the library's `Trajectory`s, and `epochs`, passes
+What is the demo's own: `epochs`, passes
 over one batch of rollouts (the clipped ratio keeps later passes near the sampling policy), which buys
 more learning per rollout on a CPU where rollouts cost most.
 """
@@ -38,33 +38,8 @@ class StepStats:
 
 
 def trajectories(rollouts: list[Rollout]) -> list[Trajectory]:
-    """The library's trajectories (one row per planner turn) of the demo's rollouts."""
-    out = []
-    for i, r in enumerate(rollouts):
-        rid = r.rollout_id or f"{r.question.id}-{i}"
-        rows = [
-            Row(
-                query_id=r.question.id,
-                rollout_id=rid,
-                turn=c.turn,
-                prompt_ids=c.prompt_ids,
-                response_ids=c.response_ids,
-                old_logprobs=c.logprobs,
-            )
-            for c in r.calls
-        ]
-        out.append(
-            Trajectory(
-                query_id=r.question.id,
-                rollout_id=rid,
-                reward=r.reward,
-                turns=r.turns,
-                invalid_actions=r.invalid,
-                rows=rows,
-                failed=getattr(r, "failed", ""),
-            )
-        )
-    return out
+    """The library's trajectories of the demo's rollouts."""
+    return [r.trajectory for r in rollouts]
 
 
 def make_rows(rollouts: list[Rollout], credit: Credit, rng: random.Random) -> tuple[list[Row], float]:

@@ -1,8 +1,8 @@
 """The demo's planners: a tiny causal LM built here (no download), served in-process, and a weak demonstrator.
 
 `build_tiny_planner` trains a byte-level BPE tokenizer on the task's own text and builds a 2-layer
-Qwen2 with random weights. `LivePolicy` answers the planner's requests from that model object, so
-weights a trainer updates are used by the very next rollout. `Demonstrator` is the scripted, weak
+Qwen2 with random weights (the library's `InProcessPolicy` serves it to the planner, so weights a
+trainer updates are used by the very next rollout). `Demonstrator` is the scripted, weak
 teacher whose traces warm-start the model: it knows each plan but, more often than not, finishes one
 hop short of the end (the last retrieval or the arithmetic left undone).
 """
@@ -15,11 +15,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from agents import TokenCompletion
 from agents.eval.kbqa import KB
 from aiflows.llm.types import Chunk, Completion, Request, Usage
 
-__all__ = ["PLANS", "Demonstrator", "LivePolicy", "actions", "build_tiny_planner", "chat_ids", "kind_of", "plan_step"]
+__all__ = ["PLANS", "Demonstrator", "actions", "build_tiny_planner", "chat_ids", "kind_of", "plan_step"]
 
 # The correct plan of each kind of question, as (tool, sub-goal) per turn.
 PLANS: dict[str, list[tuple[str, str]]] = {
@@ -117,117 +116,6 @@ def build_tiny_planner(folder: Path, kbs: list[KB], *, hidden: int = 64, layers:
         words=actions(),
         seed=seed,
     )
-
-
-class LivePolicy:
-    """A `TokenBackend` over a model object held in memory; concurrent requests are decoded as one batch.
-
-    Rollouts run concurrently (one agent flow each); their planner calls meet here and are decoded
-    together with left padding and a KV cache, which is what makes G rollouts per query affordable on
-    a CPU. Log-probabilities are those of the distribution sampled from, as `agents.LocalPolicy` records.
-    `active` is the number of rollouts in flight: a batch starts once all of them wait (or after `wait_s`),
-    its requests in the order of their prompts, so which sample a prompt gets does not depend on which
-    rollout reached the planner first: a seed gives the same run on a busy machine as on an idle one.
-    """
-
-    def __init__(
-        self, model: Any, tokenizer: Any, *, max_new_tokens: int = 16, seed: int = 0, wait_s: float = 5.0
-    ) -> None:
-        self.wait_s = wait_s
-        self.model_obj, self.tokenizer = model, tokenizer
-        self.max_new_tokens = max_new_tokens
-        self.model = "demo-planner"
-        self.seed = seed
-        self.generator: Any = None
-        self.active = 1
-        self._pending: list[tuple[Request, asyncio.Future[TokenCompletion]]] = []
-        self._draining = False
-        self._task: asyncio.Task[None] | None = None
-
-    def _batch(self, requests: list[Request]) -> list[TokenCompletion]:
-        import torch
-
-        tok, model = self.tokenizer, self.model_obj
-        if self.generator is None:
-            self.generator = torch.Generator().manual_seed(self.seed)
-        prompts = [chat_ids(tok, [{"role": m.role, "content": m.content} for m in r.messages]) for r in requests]
-        temps = torch.tensor([r.temperature or 0.0 for r in requests])
-        limit = max(r.max_tokens or self.max_new_tokens for r in requests)
-        width = max(len(p) for p in prompts)
-        ids = torch.full((len(prompts), width), tok.pad_token_id)
-        mask = torch.zeros((len(prompts), width), dtype=torch.long)
-        for i, p in enumerate(prompts):
-            ids[i, width - len(p) :] = torch.tensor(p)
-            mask[i, width - len(p) :] = 1
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        responses: list[list[int]] = [[] for _ in prompts]
-        logprobs: list[list[float]] = [[] for _ in prompts]
-        done = torch.zeros(len(prompts), dtype=torch.bool)
-        past = None
-        with torch.inference_mode():
-            for _ in range(limit):
-                out = model(
-                    input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=past, use_cache=True
-                )
-                past = out.past_key_values
-                logits = out.logits[:, -1].float()
-                scaled = logits / temps.clamp(min=1e-6).unsqueeze(-1)
-                logp = torch.log_softmax(torch.where((temps > 0).unsqueeze(-1), scaled, logits), dim=-1)
-                sampled = torch.multinomial(logp.exp(), 1, generator=self.generator).squeeze(-1)
-                token = torch.where(temps > 0, sampled, logits.argmax(-1))
-                for i in range(len(prompts)):
-                    if not done[i]:
-                        t = int(token[i])
-                        responses[i].append(t)
-                        logprobs[i].append(float(logp[i, t]))
-                        done[i] = t == tok.eos_token_id
-                if bool(done.all()):
-                    break
-                ids = token.unsqueeze(-1)
-                mask = torch.cat([mask, torch.ones((len(prompts), 1), dtype=torch.long)], dim=-1)
-                positions = positions[:, -1:] + 1
-        out_list = []
-        for p, r, lp in zip(prompts, responses, logprobs, strict=True):
-            usage = Usage(prompt_tokens=len(p), completion_tokens=len(r), total_tokens=len(p) + len(r), calls=1)
-            out_list.append(TokenCompletion(tok.decode(r, skip_special_tokens=True), p, r, lp, usage, self.model))
-        return out_list
-
-    async def _drain(self) -> None:
-        try:
-            while self._pending:
-                loop = asyncio.get_running_loop()
-                deadline = loop.time() + self.wait_s
-                while len(self._pending) < self.active and loop.time() < deadline:
-                    await asyncio.sleep(0.001)
-                batch, self._pending = self._pending, []
-                batch.sort(key=lambda item: [(m.role, m.content) for m in item[0].messages])
-                try:
-                    answers = self._batch([r for r, _ in batch])
-                except Exception as exc:  # every waiting call gets the error, none waits forever
-                    for _, future in batch:
-                        future.set_exception(exc)
-                    continue
-                for (_, future), done in zip(batch, answers, strict=True):
-                    future.set_result(done)
-        finally:
-            self._draining = False
-
-    async def complete_tokens(self, request: Request) -> TokenCompletion:
-        future: asyncio.Future[TokenCompletion] = asyncio.get_running_loop().create_future()
-        self._pending.append((request, future))
-        if not self._draining:
-            self._draining = True
-            self._task = asyncio.get_running_loop().create_task(self._drain())
-        return await future
-
-    async def complete(self, request: Request) -> Completion:
-        done = await self.complete_tokens(request)
-        return Completion(completions=[done.text], finish_reasons=["stop"], usage=done.usage, model=self.model)
-
-    async def stream(self, request: Request) -> AsyncIterator[Chunk]:
-        done = await self.complete(request)
-        yield Chunk(delta=done.content, finish_reason="stop")
-        yield Chunk(usage=done.usage)
 
 
 class Demonstrator:

@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .grpo import Credit, grpo_step, make_rows
-from .policy import LivePolicy, build_tiny_planner
+from .policy import build_tiny_planner
 from .report import Table, plot_curves, render_table, summarise
 from .rollouts import rollout
 from .task import split_questions, write_corpus
@@ -63,15 +63,16 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def _eval(policy: LivePolicy, corpus: Path, questions: list[Any], temperature: float) -> list[float]:
-    return [r.reward for r in rollout(policy, corpus, questions, temperature=temperature, tag="eval")]
+def _eval(policy: Any, corpus: Path, questions: list[Any], temperature: float, seed: int) -> list[float]:
+    """Outcomes of one trajectory per question (the same sampling seeds for every arm)."""
+    return [r.reward for r in rollout(policy, corpus, questions, temperature=temperature, tag="eval", seed=seed)]
 
 
 def run_seed(cfg: DemoConfig, seed: int, folder: Path, log: Any) -> dict[str, Any]:
     """Every arm on one seed: per-question outcomes on the held-out split, and training curves."""
     import torch
 
-    from training.flow_grpo.policy import load_policy
+    from training.flow_grpo.policy import InProcessPolicy, load_policy
 
     torch.manual_seed(seed)
     kb, splits = split_questions(seed, cfg.per_kind, cfg.held_out_per_kind)
@@ -97,36 +98,39 @@ def run_seed(cfg: DemoConfig, seed: int, folder: Path, log: Any) -> dict[str, An
         out["seconds"][name] = round(now - clock, 2)
         clock = now
 
-    def evaluate(arm: str, policy: LivePolicy) -> None:
+    def evaluate(arm: str) -> None:
+        policy = InProcessPolicy(model, tok, max_new_tokens=16)
         out["arms"][arm] = {
-            "greedy": _eval(policy, corpus, held_out, 0.0),
-            "sampled": _eval(policy, corpus, held_out, cfg.temperature),
+            "greedy": _eval(policy, corpus, held_out, 0.0, seed),
+            "sampled": _eval(policy, corpus, held_out, cfg.temperature, seed),
         }
         means = {k: sum(v) / len(v) for k, v in out["arms"][arm].items()}
         log.write(json.dumps({"seed": seed, "arm": arm, "eval": means}) + "\n")
         log.flush()
 
-    evaluate("random", LivePolicy(model, tok, seed=seed))
+    evaluate("random")
     phase("random_eval")
     traces = demonstrations(corpus, splits["train"], p_early=cfg.p_early, passes=cfg.demo_passes, seed=seed)
     losses = supervised(model, tok, traces, epochs=cfg.sft_epochs, lr=cfg.sft_lr, batch=16, seed=seed)
     log.write(json.dumps({"seed": seed, "warm_start_loss": losses, "traces": len(traces)}) + "\n")
     phase("warm_start")
-    evaluate("warm_start", LivePolicy(model, tok, seed=seed))
+    evaluate("warm_start")
     phase("warm_start_eval")
     warm = copy.deepcopy(model.state_dict())
     reference = copy.deepcopy(model).eval().requires_grad_(False)
     for arm, credit in _CREDIT.items():
         model.load_state_dict(warm)
         optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0)
-        policy = LivePolicy(model, tok, seed=seed)
+        policy = InProcessPolicy(model, tok, max_new_tokens=16)
         order = random.Random(f"{seed}:batches")  # the same batches for every arm
         shuffle_rng = random.Random(f"{seed}:shuffle")
         curve = []
         for step in range(cfg.steps):
             started = time.perf_counter()
             batch = order.sample(splits["train"], cfg.batch)
-            done = rollout(policy, corpus, batch, temperature=cfg.temperature, group=cfg.group, tag=f"s{step}")
+            done = rollout(
+                policy, corpus, batch, temperature=cfg.temperature, group=cfg.group, tag=f"s{step}", seed=seed
+            )
             rolled = time.perf_counter()
             rows, flat = make_rows(done, credit, shuffle_rng)
             loss, clip, kl = grpo_step(
@@ -163,7 +167,7 @@ def run_seed(cfg: DemoConfig, seed: int, folder: Path, log: Any) -> dict[str, An
             curve.append(reward)
         out["curves"][arm] = curve
         phase(f"{arm}_train")
-        evaluate(arm, policy)
+        evaluate(arm)
         phase(f"{arm}_eval")
     return out
 
