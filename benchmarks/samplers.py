@@ -58,7 +58,6 @@ MEANFLOW: dict[str, dict[str, Any]] = {
     "digits": {"time_sampler": "logit_normal", "time_mean": 0.4, "adaptive_power": 1.0, "full_jump_fraction": 0.25},
 }
 TOLERANCES = (1e-2, 1e-3, 1e-4, 1e-5)
-HASHED_WHEN_SET = ("full_jump_fraction",)
 
 
 def train_config(name: str, objective: str, args: argparse.Namespace) -> GenTrainConfig:
@@ -93,9 +92,6 @@ def cached_run(cache: str, config: GenTrainConfig) -> Path:
     fields = config.model_dump(
         exclude={"out_dir", "progress", "resume", "eval_every", "eval_samples", "checkpoint_every"}
     )
-    for name in HASHED_WHEN_SET:  # fields newer than the cache: at their default they keep its folders
-        if fields[name] == GenTrainConfig.model_fields[name].default:
-            del fields[name]
     key = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:12]
     return Path(cache) / f"{config.data}-{config.objective}-{key}"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from aiflows.exceptions import ConfigError
 from aiflows.flow import describe_errors
@@ -48,7 +48,6 @@ class GenTrainConfig(BaseModel):
     ema_decay: float = 0.999  # the EMA weights are what checkpoints hand to samplers
     # average-velocity objectives
     jump_fraction: float = 0.25  # fraction of rows with s != t (the rest learn u(x, s, s) = v)
-    full_jump_fraction: float = Field(0.0, ge=0.0, le=1.0)  # share of jump rows set to [0, 1], the 1-step jump
     adaptive_power: float = 0.0  # MeanFlow's adaptive loss weight power p (0: plain squared error; 1 on ImageNet)
     time_sampler: Literal["uniform", "logit_normal"] = "uniform"  # how the interval's two ends are drawn
     time_mean: float = (

@@ -128,7 +128,9 @@ def train(config: GenTrainConfig) -> TrainResult:
             rows = ((net(point.x_t, t, **extras) - point.dx_t) ** 2).reshape(len(x1), -1).mean(1)
             loss = rows.mean()
         else:
-            s, t, instant = (v.to(device) for v in _interval(config, len(x1), gen))
+            a, b = _times(config, len(x1), gen).to(device), _times(config, len(x1), gen).to(device)
+            s, t = torch.minimum(a, b), torch.maximum(a, b)
+            instant = torch.rand(len(x1), generator=gen).to(device) >= config.jump_fraction
             point = path.sample(x0, x1, s)  # the known point sits at s, the jump goes to t
             if config.objective == "meanflow":
                 t = torch.where(instant, s, t)
@@ -207,18 +209,6 @@ def _times(config: GenTrainConfig, n: int, gen: torch.Generator) -> Tensor:
     if config.time_sampler == "uniform":
         return torch.rand(n, generator=gen)
     return torch.sigmoid(config.time_mean + config.time_std * torch.randn(n, generator=gen))
-
-
-def _interval(config: GenTrainConfig, n: int, gen: torch.Generator) -> tuple[Tensor, Tensor, Tensor]:
-    """n intervals s <= t and which rows are instants (s == t: learn v); a `full_jump_fraction` of the
-    jumps spans [0, 1], the one-step sampler's jump, which the time samplers alone rarely reach."""
-    a, b = _times(config, n, gen), _times(config, n, gen)
-    s, t = torch.minimum(a, b), torch.maximum(a, b)
-    instant = torch.rand(n, generator=gen) >= config.jump_fraction
-    if config.full_jump_fraction > 0:  # drawn only when asked, so other runs keep their random stream
-        full = ~instant & (torch.rand(n, generator=gen) < config.full_jump_fraction)
-        s, t = torch.where(full, 0.0, s), torch.where(full, 1.0, t)
-    return s, t, instant
 
 
 def _evaluate(

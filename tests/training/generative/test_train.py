@@ -87,26 +87,6 @@ def test_logit_normal_times_are_meanflows_and_change_the_run(tmp_path):
         load_config(None, ["time_sampler=beta"])
 
 
-def test_full_jump_fraction_trains_the_one_step_jump_and_leaves_other_runs_alone():
-    """A share of the jump rows spans [0, 1] (the interval a 1-step sampler jumps); at 0 the draws are as before."""
-    from training.generative.train import _interval
-
-    plain = _interval(GenTrainConfig(jump_fraction=0.5), 40000, torch.Generator().manual_seed(0))
-    same = _interval(GenTrainConfig(jump_fraction=0.5), 40000, torch.Generator().manual_seed(0))
-    assert all(torch.equal(a, b) for a, b in zip(plain, same, strict=True))
-    assert not bool(((plain[0] == 0) & (plain[1] == 1)).any())
-    s, t, instant = _interval(
-        GenTrainConfig(jump_fraction=0.5, full_jump_fraction=0.25), 40000, torch.Generator().manual_seed(0)
-    )
-    full = (s == 0) & (t == 1)
-    assert not bool((full & instant).any())  # only jump rows are widened
-    assert abs(float(full.float().mean()) - 0.5 * 0.25) < 0.01
-    assert torch.equal(s[~full], plain[0][~full]) and torch.equal(instant, plain[2])
-    assert bool((s <= t).all())
-    with pytest.raises(ConfigError, match="full_jump_fraction"):
-        load_config(None, ["full_jump_fraction=1.5"])
-
-
 @pytest.mark.slow
 def test_resumed_run_equals_an_uninterrupted_one(tmp_path):
     common = {**TINY, "data": "checkerboard", "eval_every": 1000, "checkpoint_every": 5, "eval_samples": 200}
