@@ -52,10 +52,10 @@ from training.generative.train import get_lr, train  # noqa: E402
 NFES = (1, 2, 4, 8, 16, 32, 64)
 SAME_METHOD = {"rk4": "rk4_38"}  # a peer's method name -> ours for the same rule
 # MeanFlow's recipe over the shared one, per dataset. The 64-dimensional digits take the paper's best
-# ablation (logit-normal times, which are sigmoid(N(-0.4, 1)) with t = 1 noise there, so a mean of 0.4
-# here; adaptive weight p = 1) and train a quarter of the jump rows on [0, 1], the 1-step jump.
+# ablation: logit-normal times (sigmoid(N(-0.4, 1)) with t = 1 noise there, so a mean of 0.4 here) and
+# the adaptive weight p = 1; at 1 NFE it scores as the plain recipe does, at 2 NFE it nears Euler-64.
 MEANFLOW: dict[str, dict[str, Any]] = {
-    "digits": {"time_sampler": "logit_normal", "time_mean": 0.4, "adaptive_power": 1.0, "full_jump_fraction": 0.25},
+    "digits": {"time_sampler": "logit_normal", "time_mean": 0.4, "adaptive_power": 1.0},
 }
 TOLERANCES = (1e-2, 1e-3, 1e-4, 1e-5)
 
