@@ -24,7 +24,7 @@ The loop (one call; a killed run resumes from its last checkpoint in `out`)::
                                     temperature=0.7, max_new_tokens=32)
 
 `aiflows train flow-grpo config.yaml [key=value ...]` runs the same from a YAML file;
-`torchrun --nproc_per_node N` around a script calling `train` splits each step's queries over ranks (gloo on CPU).
+`torchrun --nproc_per_node N` around a script calling `train` splits each step's queries over ranks (NCCL between GPUs, gloo on CPU; `device: auto` puts each rank on its own GPU).
 
 Rollouts by any number of workers (`aiflows serve training.flow_grpo.remote:RolloutWorker --redis URL
 --concurrency 1` on each machine; `redis_url: URL` in the config sends each step's rollouts to them)::

@@ -56,6 +56,8 @@ def load_checkpoint(folder: Path, model: Any, optimizer: Any) -> tuple[int, list
     import torch
 
     load_weights(model, folder)
-    state = torch.load(folder / "state.pt", weights_only=False)
+    state = torch.load(
+        folder / "state.pt", weights_only=False, map_location="cpu"
+    )  # the optimizer moves it to its params
     optimizer.load_state_dict(state["optimizer"])
     return int(state["step"]), list(state["history"])

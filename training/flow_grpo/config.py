@@ -15,7 +15,7 @@ Unknown keys and bad values stop the run before anything starts, with the key na
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -61,6 +61,9 @@ class FlowGRPOConfig(BaseModel):
     steps: int = Field(default=20, ge=1)
     checkpoint_every: int = Field(default=10, ge=1)
     seed: int = 0
+    # where the policy trains: auto = this rank's GPU when CUDA is present, else the CPU; or cpu, cuda, cuda:N
+    device: str = "auto"
+    dtype: Literal["float32", "bfloat16"] = "float32"  # the policy's weights (bfloat16 halves GPU memory)
     # rollouts by `aiflows serve training.flow_grpo.remote:RolloutWorker` processes instead of in-process
     redis_url: str | None = None
     redis_namespace: str = "aiflows"  # the workers' --namespace
@@ -81,6 +84,14 @@ class FlowGRPOConfig(BaseModel):
             raise ValueError(
                 f"unknown agent {value!r}: one of {', '.join(AGENTS)}, an agent .yaml file or module:function"
             )
+        return value
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, value: str) -> str:
+        kind, _, index = value.partition(":")
+        if kind not in ("auto", "cpu", "cuda") or (index and (kind != "cuda" or not index.isdigit())):
+            raise ValueError(f"unknown device {value!r}: auto, cpu, cuda or cuda:N")
         return value
 
     @field_validator("task")

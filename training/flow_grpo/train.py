@@ -58,16 +58,45 @@ def batch_for(examples: list[Example], seed: int, step: int, queries: int) -> li
     return rng.sample(examples, min(queries, len(examples)))
 
 
-def _distributed() -> tuple[int, int]:
-    """(rank, world size) under torchrun (gloo on CPU), (0, 1) otherwise."""
+def resolve_device(setting: str) -> Any:
+    """The torch device of `setting`; `auto` is this rank's GPU (LOCAL_RANK under torchrun) when CUDA is present."""
     import os
 
+    import torch
+
+    if setting == "auto":
+        if not torch.cuda.is_available():
+            return torch.device("cpu")
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")) % torch.cuda.device_count())
+    device = torch.device(setting)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise TrainError(f"device {setting!r}: CUDA is not available on this machine (use device: auto or cpu)")
+    return device
+
+
+def _distributed(device: Any) -> tuple[int, int]:
+    """(rank, world size) under torchrun (NCCL between GPUs, gloo on CPU), (0, 1) otherwise."""
+    import os
+
+    import torch
     import torch.distributed as dist
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1 and not dist.is_initialized():
-        dist.init_process_group("gloo")
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     return (dist.get_rank(), dist.get_world_size()) if world > 1 else (0, 1)
+
+
+def _comm_device() -> Any:
+    """Where collectives' tensors live: the GPU under NCCL, the CPU under gloo."""
+    import torch
+    import torch.distributed as dist
+
+    if dist.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
 
 
 def _all_sum(values: list[float], world: int) -> list[float]:
@@ -76,9 +105,9 @@ def _all_sum(values: list[float], world: int) -> list[float]:
     import torch
     import torch.distributed as dist
 
-    t = torch.tensor(values, dtype=torch.float64)
+    t = torch.tensor(values, dtype=torch.float64, device=_comm_device())
     dist.all_reduce(t)
-    return [float(v) for v in t]
+    return [float(v) for v in t.cpu()]
 
 
 def _all_max(value: float, world: int) -> float:
@@ -87,7 +116,7 @@ def _all_max(value: float, world: int) -> float:
     import torch
     import torch.distributed as dist
 
-    t = torch.tensor([value], dtype=torch.float64)
+    t = torch.tensor([value], dtype=torch.float64, device=_comm_device())
     dist.all_reduce(t, op=dist.ReduceOp.MAX)
     return float(t[0])
 
@@ -192,7 +221,8 @@ def train(
     import torch
 
     run = config.run_dir
-    rank, world = _distributed()
+    device = resolve_device(config.device)
+    rank, world = _distributed(device)
     run.mkdir(parents=True, exist_ok=True)
     random.seed(config.seed)
     torch.manual_seed(config.seed)
@@ -203,6 +233,7 @@ def train(
         raise TrainError(f"task {task.name!r} has no examples to train on")
     agent_factory = agent_factory if agent_factory is not None else resolve_agent(config, task, run)
     model, tokenizer = policy if policy is not None else resolve_policy(config, run)
+    model = model.to(device=device, dtype=getattr(torch, config.dtype))
 
     # the frozen reference: the initial weights (saved once, so a resumed run keeps the same one)
     if (run / "reference").is_dir() and latest(run) is not None:  # a resumed run: back to the start

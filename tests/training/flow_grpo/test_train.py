@@ -136,6 +136,21 @@ def test_bad_configs_name_the_key(tmp_path: Path) -> None:
         train(_config(tmp_path / "r", agent="no_such_module:make"))
     with pytest.raises(ConfigError, match="policy"):
         train(_config(tmp_path / "r2", policy=str(tmp_path / "nothing")))
+    bad.write_text("device: gpu0\n")
+    with pytest.raises(ConfigError, match="device.*gpu0"):
+        load_config(bad)
+
+
+def test_device_and_dtype_place_the_policy(tmp_path: Path) -> None:
+    import torch
+
+    result = train(_config(tmp_path / "bf16", steps=1, device="cpu", dtype="bfloat16"))
+    weights = list(result.model.parameters())
+    assert {p.dtype for p in weights} == {torch.bfloat16} and {p.device.type for p in weights} == {"cpu"}
+    assert result.history[-1]["rows"] > 0
+    if not torch.cuda.is_available():
+        with pytest.raises(TrainError, match="CUDA is not available"):
+            train(_config(tmp_path / "gpu", steps=1, device="cuda"))
 
 
 def test_the_example_config_through_the_command(tmp_path: Path) -> None:
