@@ -216,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-kind", type=int)
     parser.add_argument("--held-out-per-kind", type=int)
     parser.add_argument("--lr", type=float)
+    parser.add_argument("--p-early", type=float, help="how often the demonstrator finishes one hop short")
     parser.add_argument("--threads", type=int)
     args = parser.parse_args(argv)
     given = {
@@ -224,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         "per_kind": args.per_kind,
         "held_out_per_kind": args.held_out_per_kind,
         "lr": args.lr,
+        "p_early": args.p_early,
         "threads": args.threads,
     }
     cfg = DemoConfig(**{k: v for k, v in given.items() if v is not None})
