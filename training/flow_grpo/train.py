@@ -99,6 +99,12 @@ def _comm_device() -> Any:
     return torch.device("cpu")
 
 
+def _barrier() -> None:
+    import torch.distributed as dist
+
+    dist.barrier()
+
+
 def _all_sum(values: list[float], world: int) -> list[float]:
     if world == 1:
         return values
@@ -232,7 +238,13 @@ def train(
     if not task.examples:
         raise TrainError(f"task {task.name!r} has no examples to train on")
     agent_factory = agent_factory if agent_factory is not None else resolve_agent(config, task, run)
-    model, tokenizer = policy if policy is not None else resolve_policy(config, run)
+    if policy is None:  # rank 0 builds a `tiny` policy in the run folder before the others read it
+        if rank > 0:
+            _barrier()
+        policy = resolve_policy(config, run)
+        if rank == 0 and world > 1:
+            _barrier()
+    model, tokenizer = policy
     model = model.to(device=device, dtype=getattr(torch, config.dtype))
 
     # the frozen reference: the initial weights (saved once, so a resumed run keeps the same one)

@@ -75,3 +75,17 @@ def test_every_logged_metric_is_combined_across_ranks(runs: tuple[Path, Path, di
     for key in ("rows_per_s", "tokens_per_s"):  # all ranks' rows over the slowest rank's time
         assert two[key] > 0
     assert two["rows_per_s"] / two["tokens_per_s"] == pytest.approx(one["rows_per_s"] / one["tokens_per_s"])
+
+
+def test_torchrun_runs_the_command_with_a_tiny_policy_built_once(tmp_path: Path) -> None:
+    """`torchrun -m aiflows train flow-grpo`: rank 0 builds the tiny policy, the other reads it when done."""
+    example = HERE.parents[2] / "examples" / "flow_grpo_kbqa.yaml"
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    command = ["-m", "aiflows", "train", "flow-grpo", str(example), "steps=1", f"out={tmp_path}", "progress=false"]
+    done = subprocess.run(
+        [*torchrun, *command], capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert len(lines) == 1 and lines[0]["rows"] > 0
+    assert (tmp_path / "tiny-policy" / "model.safetensors").is_file()
