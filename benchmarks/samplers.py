@@ -340,7 +340,7 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=256, help="network width")
     parser.add_argument("--seeds", type=int, default=5, help="sampling seeds per point of the curves")
     parser.add_argument("--points", type=int, default=2000, help="samples per seed (exact W2 on this many)")
-    parser.add_argument("--batch", type=int, default=4096, help="batch of the speed and overhead measurements")
+    parser.add_argument("--batch", type=int, default=1024, help="batch of the speed and overhead measurements")
     parser.add_argument(
         "--cache",
         default=str(Path(os.environ.get("AIFLOWS_HOME") or Path.home() / ".aiflows") / "bench-samplers"),
@@ -348,13 +348,19 @@ def main() -> None:
     )
     parser.add_argument("--out", default="benchmarks/out", help="plot and JSON go here")
     parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads for everything (on a busy machine two OpenMP threads spin against other work)",
+    )
+    parser.add_argument(
         "--speed-only", action="store_true", help="reuse --out's quality table; measure only speed and overhead"
     )
     parser.add_argument(
         "--quality-only", action="store_true", help="only train and measure quality (write --out's table and plot)"
     )
     args = parser.parse_args()
-    torch.set_num_threads(max(1, torch.get_num_threads()))
+    torch.set_num_threads(args.threads)
     names = args.datasets.split(",")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
