@@ -286,15 +286,18 @@ def flow_overhead(checkpoint: Path, args: argparse.Namespace) -> dict[str, float
         async def calls() -> tuple[float, float]:
             async with Runtime(store=MemoryStore()) as rt:
                 (await rt.run(flow, request)).unwrap()  # loads the model: kept warm afterwards
-                flow_times, direct_times = [], []
-                for _ in range(9):  # in turns, so that load on a shared machine falls on both alike
-                    start = time.perf_counter()
-                    (await rt.run(flow, request)).unwrap()
-                    flow_times.append(time.perf_counter() - start)
-                    start = time.perf_counter()
-                    with torch.no_grad():
-                        ODESolver(net).sample(x0, method="euler", steps=64)
-                    direct_times.append(time.perf_counter() - start)
+                flow_times: list[float] = []
+                direct_times: list[float] = []
+                for i in range(9):  # in turns, the first alternating, so load falls on both alike
+                    for which in ("flow", "direct")[:: 1 if i % 2 == 0 else -1]:
+                        start = time.perf_counter()
+                        if which == "flow":
+                            (await rt.run(flow, request)).unwrap()
+                            flow_times.append(time.perf_counter() - start)
+                        else:
+                            with torch.no_grad():
+                                ODESolver(net).sample(x0, method="euler", steps=64)
+                            direct_times.append(time.perf_counter() - start)
                 return flow_times, direct_times
 
         import asyncio
