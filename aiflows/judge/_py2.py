@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+import threading
 
 __all__ = ["convert_python2", "looks_like_python2"]
 
@@ -18,6 +19,11 @@ _PY2_HINT = re.compile(
     r"|\braw_input\(|\bunicode\(|\blong\(|\bbasestring\b|^#!.*python2",
     re.MULTILINE,
 )
+
+# CPython 3.11 builds `ast` objects with a recursion counter shared by the interpreter's threads: two
+# threads parsing at once can fail with "SystemError: AST constructor recursion depth mismatch"
+# (python/cpython#106905), so judges are converted one at a time
+_AST_LOCK = threading.Lock()
 
 # lib2to3's fixers exactly: fissix adds `fix_sorted` (cmp= to key=), which the prelude's `sorted` already covers
 _EXTRA_FIXERS = frozenset({"fissix.fixes.fix_sorted"})
@@ -80,6 +86,11 @@ def convert_python2(source: str) -> str:
         converted = str(tool.refactor_string(source.rstrip("\n") + "\n", "judge"))
     except Exception as exc:  # noqa: BLE001 - lib2to3 raises its own ParseError and friends
         raise ValueError(f"lib2to3 failed: {type(exc).__name__}: {exc}") from None
+    with _AST_LOCK:
+        return _python2_division(source, converted)
+
+
+def _python2_division(source: str, converted: str) -> str:
     try:
         tree = ast.parse(converted)
     except SyntaxError as exc:
