@@ -278,7 +278,7 @@ def flow_overhead(checkpoint: Path, args: argparse.Namespace) -> dict[str, float
     request = {"model": str(checkpoint), "num_samples": args.batch, "solver": "euler", "steps": 64}
     with tempfile.TemporaryDirectory() as store:
         flow = SamplerFlow(name="sampler", config={"artifacts": store, "device": "cpu"})
-        net = load_checkpoint(checkpoint).net
+        net = load_checkpoint(checkpoint).net.eval()  # as the flow's model cache holds it
         x0 = torch.randn(
             args.batch, *load_checkpoint(checkpoint).config.shape, generator=torch.Generator().manual_seed(0)
         )
