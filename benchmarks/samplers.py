@@ -17,7 +17,8 @@
    rule, so it runs against our "rk4_38" (our "rk4" is the classic rule, which torchdiffeq does not
    offer as a fixed-grid method).
 4. The SamplerFlow tool call (in process, artifacts written to a folder) against the same 64-step
-   Euler batch sampled directly, in turns: the overhead the flow adds (median of 9 rounds' ratios).
+   Euler batch sampled directly in a worker thread (where the flow samples), in turns: the overhead the
+   flow adds (median of 9 rounds' ratios).
 
 The last line is `RESULT meanflow_1nfe_sw2=... euler_64_sw2=... ratio_meanflow_vs_euler64=...
 speed_vs_torchdiffeq=... flow_overhead=...` (first dataset; speed the geometric mean over methods).
@@ -26,6 +27,7 @@ speed_vs_torchdiffeq=... flow_overhead=...` (first dataset; speed the geometric 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import json
 import math
@@ -283,7 +285,11 @@ def flow_overhead(checkpoint: Path, args: argparse.Namespace) -> dict[str, float
             args.batch, *load_checkpoint(checkpoint).config.shape, generator=torch.Generator().manual_seed(0)
         )
 
-        async def calls() -> tuple[float, float]:
+        def direct() -> None:
+            with torch.no_grad():
+                ODESolver(net).sample(x0, method="euler", steps=64)
+
+        async def calls() -> tuple[list[float], list[float]]:
             async with Runtime(store=MemoryStore()) as rt:
                 (await rt.run(flow, request)).unwrap()  # loads the model: kept warm afterwards
                 flow_times: list[float] = []
@@ -294,13 +300,10 @@ def flow_overhead(checkpoint: Path, args: argparse.Namespace) -> dict[str, float
                         if which == "flow":
                             (await rt.run(flow, request)).unwrap()
                             flow_times.append(time.perf_counter() - start)
-                        else:
-                            with torch.no_grad():
-                                ODESolver(net).sample(x0, method="euler", steps=64)
+                        else:  # in a worker thread too, as the flow's handler samples
+                            await asyncio.to_thread(direct)
                             direct_times.append(time.perf_counter() - start)
                 return flow_times, direct_times
-
-        import asyncio
 
         flow_times, direct_times = asyncio.run(calls())
     flow_s, direct_s = statistics.median(flow_times), statistics.median(direct_times)
