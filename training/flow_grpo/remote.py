@@ -23,6 +23,7 @@ import json
 import os
 import threading
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from aiflows.context import Context
 
 from .rows import Trajectory
 
-__all__ = ["ADDRESS", "RemoteStats", "RolloutWorker", "publish_weights", "remote_rollouts"]
+__all__ = ["ADDRESS", "RemoteStats", "RolloutBatch", "RolloutWorker", "publish_weights", "remote_rollouts"]
 
 ADDRESS = "flow-grpo-rollouts"
 
@@ -137,6 +138,42 @@ class RolloutWorker(AtomicFlow):
             )
 
 
+@dataclass(frozen=True)
+class RolloutBatch:
+    """One step's rollouts to ask the workers for, with how to ask: the parameters of `remote_rollouts`
+    said once, so the sync wrapper and its async body cannot drift apart.
+
+    A dataclass rather than a model: it stays in this process and hands its values on exactly as given.
+    """
+
+    config: dict[str, Any]  # the run's config as a dict: a worker builds the same task and agent from it
+    examples: list[Example]
+    seeds: list[int]  # one sampling seed per example
+    weights: Path  # the folder `publish_weights` wrote this version to
+    version: int
+    group: int
+    temperature: float
+    max_new_tokens: int
+    tag: str
+    address: str = ADDRESS
+    timeout: float = 300.0  # seconds a request may take before it is sent again
+    retries: int = 1  # sends after the first, then the request is dropped
+
+    def request(self, example: Example, seed: int) -> dict[str, Any]:
+        """The wire request for one example's G trajectories."""
+        return RolloutRequest(
+            config=self.config,
+            weights=str(self.weights),
+            version=self.version,
+            example=example.model_dump(),
+            seed=seed,
+            group=self.group,
+            temperature=self.temperature,
+            max_new_tokens=self.max_new_tokens,
+            tag=self.tag,
+        ).model_dump()
+
+
 def remote_rollouts(
     url: str,
     config: dict[str, Any],
@@ -160,44 +197,31 @@ def remote_rollouts(
     A request the bus dead-letters or that is not answered within `timeout` seconds is sent `retries` more
     times, then dropped: its trajectories are missing and `stats.dropped` says how many requests.
     """
-    return asyncio.run(
-        _remote(redis_runtime(url, namespace), config, examples, seeds, weights, version, group, temperature, max_new_tokens, tag, address,
-                timeout, retries)
-    )  # fmt: skip
+    batch = RolloutBatch(
+        config=config,
+        examples=examples,
+        seeds=seeds,
+        weights=weights,
+        version=version,
+        group=group,
+        temperature=temperature,
+        max_new_tokens=max_new_tokens,
+        tag=tag,
+        address=address,
+        timeout=timeout,
+        retries=retries,
+    )
+    return asyncio.run(_remote(redis_runtime(url, namespace), batch))
 
 
-async def _remote(
-    runtime: Any,
-    config: dict[str, Any],
-    examples: list[Example],
-    seeds: list[int],
-    weights: Path,
-    version: int,
-    group: int,
-    temperature: float,
-    max_new_tokens: int,
-    tag: str,
-    address: str,
-    timeout: float,
-    retries: int,
-) -> tuple[list[Trajectory], RemoteStats]:
+async def _remote(runtime: Any, batch: RolloutBatch) -> tuple[list[Trajectory], RemoteStats]:
     from aiflows.bus.deadline import within
 
     stats = RemoteStats()
 
     async def one(example: Example, seed: int) -> list[Trajectory] | None:
-        request = RolloutRequest(
-            config=config,
-            weights=str(weights),
-            version=version,
-            example=example.model_dump(),
-            seed=seed,
-            group=group,
-            temperature=temperature,
-            max_new_tokens=max_new_tokens,
-            tag=tag,
-        ).model_dump()
-        for attempt in range(retries + 1):
+        request = batch.request(example, seed)
+        for attempt in range(batch.retries + 1):
             if attempt:
                 stats.retried += 1
             starts: set[str] = set()
@@ -207,8 +231,10 @@ async def _remote(
                     starts.add(str(event.data.get("worker", "")))
 
             try:
-                async with within(timeout):
-                    result = await runtime.run(address, request, session=f"{tag}-{uuid.uuid4().hex}", on_event=seen)
+                async with within(batch.timeout):
+                    result = await runtime.run(
+                        batch.address, request, session=f"{batch.tag}-{uuid.uuid4().hex}", on_event=seen
+                    )
             except TimeoutError:
                 continue
             finally:
@@ -219,7 +245,7 @@ async def _remote(
         return None
 
     async with runtime:
-        answers = await asyncio.gather(*(one(e, s) for e, s in zip(examples, seeds, strict=True)))
+        answers = await asyncio.gather(*(one(e, s) for e, s in zip(batch.examples, batch.seeds, strict=True)))
     return [t for answer in answers if answer is not None for t in answer], stats
 
 
