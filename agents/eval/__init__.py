@@ -7,8 +7,9 @@ aiflows agent eval --task kbqa --agent agent.yaml [--model M] [-j N] [--limit N]
 # does not import the agent, its tools and pydantic models it will not run.
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from aiflows.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .harness import EvalConfig, evaluate_agent
@@ -71,10 +72,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(globals(), _EXPORTS)

@@ -41,10 +41,11 @@ response ids, old log-probabilities, truncated flag) and the trajectory's reward
 
 # Names load on first use: `aiflows --help` registers `aiflows train flow-grpo` through this package,
 # and must not pay for pydantic, torch or the agents to do so.
-import importlib
 import sys
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
+
+from aiflows.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .advantages import AdvantageStats, Credit, compute_advantages
@@ -124,13 +125,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(globals(), _EXPORTS)
 
 
 class _Package(ModuleType):
