@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import random
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ from training.flow_grpo.demo.rollouts import SYSTEM, make_planner
 from training.flow_grpo.demo.task import PLANNER_PROMPT, build_demo_agent, reward, split_questions, write_corpus
 from training.flow_grpo.demo.warm_start import demonstrations, supervised
 from training.flow_grpo.rollouts import TrainedPlanner
+from training.timing import timed
 
 _ACTION = re.compile(r"Tool Name:\s*(\S+)\s*\nSub-Goal:\s*([^\n]*)")
 PLAN_PROMPT = "{query}\nWrite the whole plan."
@@ -157,12 +157,12 @@ def run_ours(
     )
     if getattr(model.config, "pad_token_id", None) is None:
         model.config.pad_token_id = tok.pad_token_id
-    started, cpu = time.perf_counter(), time.process_time()
-    result = train(config, agent_factory=agent_factory(corpus), task=kbqa_task(splits["train"]), policy=(model, tok))
-    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    run = timed(
+        lambda: train(config, agent_factory=agent_factory(corpus), task=kbqa_task(splits["train"]), policy=(model, tok))
+    )
     trajectories = args.steps * args.batch * args.group
     held = splits["test_entity"] + splits["test_composition"]
-    return trajectories / seconds, trajectories / cpu, flow_success(result.model, tok, held, corpus)
+    return trajectories / run.seconds, trajectories / run.cpu_seconds, flow_success(run.value.model, tok, held, corpus)
 
 
 def run_trl(
@@ -212,13 +212,11 @@ def run_trl(
         shuffle_dataset=False,
     )
     trainer = GRPOTrainer(model=model, reward_funcs=plan_reward, args=config, train_dataset=data, processing_class=tok)
-    started, cpu = time.perf_counter(), time.process_time()
-    trainer.train()
-    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    run = timed(trainer.train)
     model.eval()
     held = splits["test_entity"] + splits["test_composition"]
     trajectories = args.steps * args.batch * args.group
-    return trajectories / seconds, trajectories / cpu, single_turn_success(model, tok, held, corpus)
+    return trajectories / run.seconds, trajectories / run.cpu_seconds, single_turn_success(model, tok, held, corpus)
 
 
 def main(argv: list[str] | None = None) -> int:

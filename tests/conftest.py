@@ -11,8 +11,9 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -152,3 +153,35 @@ def make_tiny_qwen(tmp_path_factory: pytest.TempPathFactory) -> TinyQwenBuilder:
         )
 
     return build
+
+
+class ScriptRunner(Protocol):
+    def __call__(
+        self, script: Path, *args: str, timeout: float = 600, env: Mapping[str, str] | None = None
+    ) -> dict[str, str]: ...
+
+
+@pytest.fixture
+def run_for_result() -> ScriptRunner:
+    """Runs a benchmark or check script from the repository root, as a user would, and returns the fields
+    of the `RESULT key=value ...` line it must end with, in the order printed (values as text).
+
+    Fails the test with the end of stderr when the script exits non-zero or does not end with RESULT.
+    """
+
+    def run(script: Path, *args: str, timeout: float = 600, env: Mapping[str, str] | None = None) -> dict[str, str]:
+        done = subprocess.run(
+            [sys.executable, str(script), *args],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=None if env is None else dict(env),
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        lines = done.stdout.strip().splitlines()
+        last = lines[-1] if lines else ""
+        assert last.startswith("RESULT "), f"the last line is not a RESULT line: {last!r}"
+        return dict(field.split("=", 1) for field in last.split()[1:])
+
+    return run

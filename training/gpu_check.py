@@ -83,8 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
 
+    from agents import TokenCompletion
     from aiflows.llm.types import ChatMessage, Request
     from training.flow_grpo import FlowGRPOConfig, InProcessPolicy, Row, update
+    from training.timing import timed
 
     cuda = args.device.startswith("cuda")
     dtype = torch.bfloat16 if cuda else torch.float32
@@ -107,6 +109,27 @@ def main(argv: list[str] | None = None) -> int:
         if cuda:
             torch.cuda.synchronize()
 
+    def rollout_step(requests: list[Request]) -> list[TokenCompletion]:
+        model.eval()
+        return policy.generate_batch(requests)  # the library's rollout decoding: one batch, one KV cache
+
+    def update_step(answers: list[TokenCompletion]) -> float:
+        rewards = torch.rand(args.prompts, args.group).round()
+        adv = ((rewards - rewards.mean(1, keepdim=True)) / (rewards.std(1, keepdim=True) + 1e-6)).flatten()
+        batch = [
+            Row(
+                query_id=str(i // args.group),
+                rollout_id=str(i),
+                turn=0,
+                prompt_ids=a.prompt_ids,
+                response_ids=a.response_ids,
+                old_logprobs=a.logprobs,
+                advantage=float(adv[i]),
+            )
+            for i, a in enumerate(answers)
+        ]
+        return update(model, reference, optimizer, batch, [], config)["loss"]  # the library's update
+
     if cuda:
         torch.cuda.reset_peak_memory_stats()
     rollout_s = update_s = 0.0
@@ -123,34 +146,17 @@ def main(argv: list[str] | None = None) -> int:
             for q in range(args.prompts)
             for g in range(args.group)
         ]
-        sync()
-        t0 = time.perf_counter()
-        model.eval()
-        answers = policy.generate_batch(requests)  # the library's rollout decoding: one batch, one KV cache
-        sync()
-        t1 = time.perf_counter()
-        rewards = torch.rand(args.prompts, args.group).round()
-        adv = ((rewards - rewards.mean(1, keepdim=True)) / (rewards.std(1, keepdim=True) + 1e-6)).flatten()
-        batch = [
-            Row(
-                query_id=str(i // args.group),
-                rollout_id=str(i),
-                turn=0,
-                prompt_ids=a.prompt_ids,
-                response_ids=a.response_ids,
-                old_logprobs=a.logprobs,
-                advantage=float(adv[i]),
-            )
-            for i, a in enumerate(answers)
-        ]
-        loss = update(model, reference, optimizer, batch, [], config)["loss"]  # the library's update
-        sync()
-        t2 = time.perf_counter()
+        rollout = timed(rollout_step, requests, sync=sync)
+        answers = rollout.value
+        updated = timed(update_step, answers, sync=sync)
+        loss = updated.value
         if step:
-            rollout_s += t1 - t0
-            update_s += t2 - t1
+            rollout_s += rollout.seconds
+            update_s += updated.seconds
             tokens += sum(len(a.response_ids) for a in answers)
-        print(f"step {step}: rollout {t1 - t0:.2f} s, update {t2 - t1:.2f} s, loss {loss:.4f}", flush=True)
+        print(
+            f"step {step}: rollout {rollout.seconds:.2f} s, update {updated.seconds:.2f} s, loss {loss:.4f}", flush=True
+        )
     peak = torch.cuda.max_memory_allocated() / 2**30 if cuda else 0.0
     rollout_rows = rows * args.steps / rollout_s
     update_rows = rows * args.steps / update_s

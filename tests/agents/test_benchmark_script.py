@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,18 +11,9 @@ SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "agent.py"
 
 
 @pytest.mark.slow
-def test_the_agent_benchmark_ends_with_its_result_line() -> None:
+def test_the_agent_benchmark_ends_with_its_result_line(run_for_result: Callable[..., dict[str, str]]) -> None:
     pytest.importorskip("langgraph.prebuilt")
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--rounds", "3", "--warm-up", "1", "--turns", "3"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    last = done.stdout.strip().splitlines()[-1]
-    assert last.startswith("RESULT ")
-    figures = dict(re.findall(r"(\w+)=([\d.-]+)", last))
+    figures = run_for_result(SCRIPT, "--rounds", "3", "--warm-up", "1", "--turns", "3", timeout=300)
     for key in ("turn_us", "langgraph_turn_us", "ratio_vs_langgraph", "turn_cpu_us", "langgraph_turn_cpu_us"):
         assert key in figures, key
     t1, t5, t10 = (int(figures[f"prompt_tokens_t{n}"]) for n in (1, 5, 10))

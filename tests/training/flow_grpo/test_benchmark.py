@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,20 +12,10 @@ ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.slow
 
 
-def test_the_benchmark_ends_with_its_result_line(tmp_path: Path) -> None:
+def test_the_benchmark_ends_with_its_result_line(tmp_path: Path, run_for_result: Callable[..., dict[str, str]]) -> None:
     pytest.importorskip("trl")
     args = ["--steps", "1", "--batch", "2", "--group", "2", "--per-kind", "2", "--warm-epochs", "1"]
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "grpo.py"), *args, "--out", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    last = done.stdout.strip().splitlines()[-1]
-    assert last.startswith("RESULT ")
-    fields = dict(kv.split("=", 1) for kv in last.split()[1:])
+    fields = run_for_result(ROOT / "benchmarks" / "grpo.py", *args, "--out", str(tmp_path), timeout=900)
     assert list(fields)[:5] == ["rows_per_s", "trl_rows_per_s", "ratio_vs_trl", "success_flow", "success_trl"]
     assert list(fields)[5:] == ["rows_per_cpu_s", "trl_rows_per_cpu_s", "ratio_vs_trl_cpu"]
     values = {k: float(v) for k, v in fields.items()}
