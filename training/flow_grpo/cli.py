@@ -30,13 +30,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _run(args: argparse.Namespace) -> int:
     from aiflows.exceptions import ConfigError
 
+    from .._config import split_args
     from .config import load_config
 
-    overrides = list(args.overrides)
-    file = args.config
-    if file is not None and "=" in file:
-        overrides.insert(0, file)
-        file = None
+    file, overrides = split_args(args.config, args.overrides)
     try:
         config = load_config(file, overrides)
     except ConfigError as exc:

@@ -17,11 +17,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from aiflows.exceptions import ConfigError
-
+from .. import _config
 from .advantages import Credit
 from .loss import LossAgg
 
@@ -109,30 +107,17 @@ class FlowGRPOConfig(BaseModel):
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> FlowGRPOConfig:
     """The config of a YAML file (optional) with `key=value` overrides (values read as YAML).
 
+    An agent file named in the config file is looked for beside that file first.
+
     Raises:
         ConfigError: the file is missing or not a mapping, or a key is unknown or its value bad.
     """
-    data: dict[str, Any] = {}
-    if path is not None:
-        file = Path(path)
-        if not file.is_file():
-            raise ConfigError(f"no config file at {file}", key="config")
-        loaded = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{file}: the config must be a mapping of keys to values", key="config")
-        data.update(loaded)
-        agent = data.get("agent")
-        if isinstance(agent, str) and agent.endswith((".yaml", ".yml")) and not Path(agent).is_absolute():
-            beside = file.parent / agent  # an agent file is found beside the config first
-            data["agent"] = str(beside.resolve()) if beside.is_file() else agent
-    for item in overrides or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ConfigError(f"override {item!r} is not key=value", key=item)
-        data[key.strip()] = yaml.safe_load(value)
-    try:
-        return FlowGRPOConfig(**data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(p) for p in first["loc"]) or "config"
-        raise ConfigError(f"{path or 'config'}: {key}: {first['msg']}", key=key) from exc
+    return _config.load_config(FlowGRPOConfig, path, overrides or [], from_file=_agent_beside)
+
+
+def _agent_beside(data: dict[str, Any], file: Path) -> None:
+    """A relative agent file in a config names the file beside the config when one is there."""
+    agent = data.get("agent")
+    if isinstance(agent, str) and agent.endswith((".yaml", ".yml")) and not Path(agent).is_absolute():
+        beside = file.parent / agent
+        data["agent"] = str(beside.resolve()) if beside.is_file() else agent

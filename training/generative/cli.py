@@ -28,13 +28,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _run(args: argparse.Namespace) -> int:
+    from .._config import split_args
     from .config import load_config
 
-    overrides = list(args.overrides)
-    file = args.config
-    if file is not None and "=" in file:  # no file, only overrides
-        overrides.insert(0, file)
-        file = None
+    file, overrides = split_args(args.config, args.overrides)
     config = load_config(file, overrides)
     print(json.dumps(config.model_dump(), sort_keys=True), file=sys.stderr)
     if args.show:

@@ -12,11 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from aiflows.exceptions import ConfigError
-from aiflows.flow import describe_errors
+from .. import _config
 
 __all__ = ["GenTrainConfig", "load_config"]
 
@@ -68,26 +66,9 @@ class GenTrainConfig(BaseModel):
 
 
 def load_config(file: str | Path | None, overrides: Sequence[str] = ()) -> GenTrainConfig:
-    """A config from a YAML file, then `key=value` overrides (values read as YAML scalars)."""
-    values: dict[str, object] = {}
-    where = str(file) if file else "<overrides>"
-    if file is not None:
-        path = Path(file)
-        if not path.is_file():
-            raise ConfigError("no such file", file=str(path))
-        try:
-            loaded = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"not valid YAML: {exc}", file=str(path)) from None
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"expected a mapping at the top, found {type(loaded).__name__}", file=str(path))
-        values.update(loaded)
-    for item in overrides:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"override '{item}' is not key=value")
-        values[key.strip()] = yaml.safe_load(raw)
-    try:
-        return GenTrainConfig.model_validate(values)
-    except ValidationError as exc:
-        raise ConfigError(describe_errors(exc), file=where) from None
+    """A config from a YAML file, then `key=value` overrides (values read as YAML scalars).
+
+    Raises:
+        ConfigError: the file is missing or not a mapping, or a key is unknown or its value bad.
+    """
+    return _config.load_config(GenTrainConfig, file, overrides)
