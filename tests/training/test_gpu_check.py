@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,15 +25,10 @@ def test_without_cuda_it_exits_2_with_a_clear_message() -> None:
 
 
 @pytest.mark.slow
-def test_tiny_cpu_mode_runs_end_to_end() -> None:
+def test_tiny_cpu_mode_runs_end_to_end(run_for_result: Callable[..., dict[str, str]]) -> None:
     args = ["--tiny", "--device", "cpu", "--prompts", "2", "--group", "2", "--prompt-len", "16", "--new-tokens", "3"]
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), *args, "--steps", "1"], capture_output=True, text=True, timeout=600
-    )
-    assert done.returncode == 0, done.stderr
-    last = done.stdout.strip().splitlines()[-1]
-    assert last.startswith("RESULT device=cpu")
-    fields = dict(kv.split("=", 1) for kv in last.split()[1:])
+    fields = run_for_result(SCRIPT, *args, "--steps", "1", timeout=600)
+    assert fields["device"] == "cpu"
     assert fields["rows_per_step"] == "4"
     assert float(fields["rollout_rows_per_s"]) > 0 and float(fields["update_rows_per_s"]) > 0
     assert re.fullmatch(r"-?\d+\.\d+", fields["loss"])

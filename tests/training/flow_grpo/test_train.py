@@ -130,8 +130,9 @@ def test_bad_configs_name_the_key(tmp_path: Path) -> None:
     bad.write_text("gorup: 8\n")
     with pytest.raises(ConfigError, match="gorup"):
         load_config(bad)
-    with pytest.raises(ConfigError, match="config"):
+    with pytest.raises(ConfigError, match="no such file") as missing:
         load_config(tmp_path / "missing.yaml")
+    assert missing.value.file == str(tmp_path / "missing.yaml")
     with pytest.raises(ConfigError, match="agent.*no_such_module"):
         train(_config(tmp_path / "r", agent="no_such_module:make"))
     with pytest.raises(ConfigError, match="policy"):
