@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -37,3 +38,13 @@ def test_bad_config_is_one_line_and_exit_1(tmp_path):
     assert out.stderr.strip().splitlines()[-1].startswith("ConfigError: file <overrides>: data: Input should be")
     missing = _aiflows("train", "gen", "nope.yaml", cwd=tmp_path)
     assert missing.returncode == 1 and "ConfigError: file nope.yaml: no such file" in missing.stderr
+
+
+def test_the_digits_meanflow_example_trains(tmp_path):
+    example = Path(__file__).resolve().parents[3] / "examples" / "gen_digits_meanflow.yaml"
+    args = ["out_dir=run", "steps=10", "hidden=32", "eval_every=10", "eval_samples=100", "batch_size=32"]
+    out = _aiflows("train", "gen", str(example), *args, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["step"] == 10 and report["eval"]["nfe"] == 1.0  # one jump from noise to digits
+    assert (tmp_path / "run" / "ckpt.pt").is_file()
