@@ -1,7 +1,8 @@
 """One sampling request, from a model reference to arrays: what a sampler tool flow runs per call.
 
-A model reference is a checkpoint file of this package (`runs/moons/ckpt.pt`), an alias the caller's
-config maps to one, or `diffusers:<folder>` (a saved diffusers pipeline or UNet). `ModelCache`
+A model reference is a checkpoint file of this package (`runs/moons/ckpt.pt`), an alias the server's
+config maps to one, or `diffusers:<folder>` (a saved diffusers pipeline or UNet); paths in requests
+stay under the model root unless the server trusts its callers (`any_path`). `ModelCache`
 loads each once and keeps it warm for the life of the process; loading and sampling hold a lock
 per model, so threads share it safely.
 """
@@ -52,17 +53,36 @@ class LoadedModel:
 
 
 class ModelCache:
-    """Models by reference, loaded on first use on the device setting's device and kept."""
+    """Models by reference, loaded on first use on the device setting's device and kept.
 
-    def __init__(self, *, device: str | None = None, aliases: dict[str, str] | None = None, root: Path | None = None):
+    A reference is an alias (the server's own config: any path, folder or Hub id it names) or, from a
+    request, a checkpoint file or `diffusers:<folder>` under `root`. Requests come from whoever can
+    reach the worker, so by default they cannot name files elsewhere on its disk (absolute paths, `..`,
+    symlinks out of the root) or make it download a Hub repository; `any_path=True` lifts that for
+    trusted callers.
+    """
+
+    def __init__(
+        self,
+        *,
+        device: str | None = None,
+        aliases: dict[str, str] | None = None,
+        root: Path | None = None,
+        any_path: bool = False,
+    ) -> None:
         self.settings = DeviceSettings.parse(device)
         self.aliases = dict(aliases or {})
         self.root = root or Path.cwd()
+        self.any_path = any_path
         self._models: dict[str, LoadedModel] = {}
         self._lock = threading.Lock()
 
     def get(self, reference: str) -> LoadedModel:
-        target = self.aliases.get(reference, reference)
+        target = self.aliases.get(reference)
+        if target is None:
+            target = reference
+            if not self.any_path:
+                self._confine(reference)
         with self._lock:
             if target not in self._models:
                 self._models[target] = self._load(reference, target)
@@ -75,8 +95,7 @@ class ModelCache:
             return LoadedModel("diffusers", sampler, None, threading.Lock())
         path = self._path(target)
         if not path.is_file():
-            known = ", ".join(sorted(self.aliases)) or "none"
-            raise UnknownModel(reference, f"no checkpoint at {path} and no alias of that name (aliases: {known})")
+            raise UnknownModel(reference, f"no checkpoint at {path} and no alias of that name ({self._known()})")
         loaded = load_checkpoint(path)
         runner: OnDevice = self.settings.prepare(loaded.net)
         return LoadedModel(loaded.config.kind, runner, loaded.config, threading.Lock())
@@ -84,6 +103,21 @@ class ModelCache:
     def _path(self, text: str) -> Path:
         path = Path(text).expanduser()
         return path if path.is_absolute() else self.root / path
+
+    def _confine(self, reference: str) -> None:
+        """Refuse a requested path that leaves the model root (after symlinks) or a folder that is not there."""
+        folder = reference.startswith("diffusers:")
+        text = reference[len("diffusers:") :] if folder else reference
+        root = self.root.resolve()
+        if Path(text).is_absolute() or text.startswith("~") or not (root / text).resolve().is_relative_to(root):
+            raise UnknownModel(
+                reference, f"requests may name an alias or a path under the model root {root} ({self._known()})"
+            )
+        if folder and not (root / text).is_dir():
+            raise UnknownModel(reference, f"no diffusers folder at {root / text} (Hub ids only through an alias)")
+
+    def _known(self) -> str:
+        return f"aliases: {', '.join(sorted(self.aliases)) or 'none'}"
 
 
 @dataclass

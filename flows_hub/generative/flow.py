@@ -44,7 +44,9 @@ class SamplerFlow(AtomicFlow):
     class Input(BaseModel):
         model_config = ConfigDict(extra="forbid")
 
-        model: str = Field(description="checkpoint path, an alias from the flow's config, or diffusers:<folder>")
+        model: str = Field(
+            description="an alias from the flow's config, a checkpoint path under its model root, or diffusers:<folder>"
+        )
         num_samples: int = Field(16, ge=1, le=100_000, description="how many samples")
         solver: str = Field(
             "auto",
@@ -70,6 +72,9 @@ class SamplerFlow(AtomicFlow):
 
         models: dict[str, str] = Field(default_factory=dict)  # alias -> checkpoint path or diffusers:<folder>
         model_root: str | None = None  # relative model paths start here (default: the working directory)
+        # requests may name any checkpoint path, diffusers folder or Hub id on the worker (trusted callers
+        # only); by default they name an alias or a file under model_root
+        any_path: bool = False
         artifacts: str = "file"  # 'file' ($AIFLOWS_HOME/artifacts), a folder, or a redis:// URL
         device: str = "auto"  # the generative device setting: auto, cpu, cuda[:bf16][:compile|:graphs]
 
@@ -85,7 +90,9 @@ class SamplerFlow(AtomicFlow):
 
             root = Path(self.config.model_root) if self.config.model_root else None
             self._store = open_artifacts(self.config.artifacts)
-            self._cache = ModelCache(device=self.config.device, aliases=self.config.models, root=root)
+            self._cache = ModelCache(
+                device=self.config.device, aliases=self.config.models, root=root, any_path=self.config.any_path
+            )
         return self._cache, self._store
 
     async def handle(self, ctx: Context, data: BaseModel) -> Output:

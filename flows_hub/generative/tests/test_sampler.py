@@ -31,7 +31,8 @@ def models(tmp_path):
 
 @pytest.fixture
 def sampler(models, tmp_path):
-    return load_folder(FOLDER, config={"models": models, "artifacts": str(tmp_path / "store"), "device": "cpu"})
+    config = {"models": models, "model_root": str(tmp_path), "artifacts": str(tmp_path / "store"), "device": "cpu"}
+    return load_folder(FOLDER, config=config)
 
 
 def test_samples_come_back_as_artifacts(sampler, tmp_path):
@@ -51,7 +52,26 @@ def test_samples_come_back_as_artifacts(sampler, tmp_path):
 def test_average_models_jump_and_also_run_under_ode_solvers(sampler, models):
     one = sampler.run_sync({"model": "toy", "num_samples": 500, "steps": 1})
     assert one["nfe"] == 1 and one["shape"] == [500, 2]
-    assert sampler.run_sync({"model": models["toy"], "solver": "rk4", "steps": 2})["nfe"] == 8
+    assert sampler.run_sync({"model": "toy.pt", "solver": "rk4", "steps": 2})["nfe"] == 8  # a file under the root
+
+
+def test_requests_cannot_reach_outside_the_model_root(models: dict[str, str], tmp_path: Path) -> None:
+    """Whoever reaches the worker names models: not files elsewhere on its disk, not Hub downloads."""
+    root = tmp_path / "root"
+    (root / "sub").mkdir(parents=True)
+    (root / "sub" / "ok.pt").write_bytes(Path(models["toy"]).read_bytes())
+    (root / "escape.pt").symlink_to(models["digits"])  # a link out of the root
+    config = {"models": {"digits": models["digits"]}, "model_root": str(root), "artifacts": str(tmp_path / "s")}
+    sampler = load_folder(FOLDER, config={**config, "device": "cpu"})
+    assert sampler.run_sync({"model": "sub/ok.pt", "steps": 1})["nfe"] == 1
+    assert sampler.run_sync({"model": "digits", "steps": 1})["nfe"] == 1  # an alias may point anywhere
+    for reference in (models["toy"], "../toy.pt", "sub/../../toy.pt", "escape.pt", "~/x.pt", "diffusers:/tmp",
+                      "diffusers:some-user/some-pipeline", "diffusers:../root"):  # fmt: skip
+        with pytest.raises(FlowError) as info:
+            sampler.run_sync({"model": reference, "steps": 1})
+        assert info.value.type == "UnknownModel", reference
+    trusting = load_folder(FOLDER, config={**config, "device": "cpu", "any_path": True})
+    assert trusting.run_sync({"model": models["toy"], "steps": 1})["nfe"] == 1
 
 
 def test_bad_requests_get_typed_errors_and_the_flow_keeps_serving(sampler):
