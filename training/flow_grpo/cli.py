@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 __all__ = ["register"]
@@ -49,6 +50,8 @@ def _run(args: argparse.Namespace) -> int:
     except (ConfigError, TrainError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    if int(os.environ.get("RANK", "0")) != 0:
+        return 0  # under torchrun one line for the run: rank 0's, the rank that writes the checkpoint
     last = {k: v for k, v in (result.history[-1] if result.history else {}).items() if k != "queries"}
     print(json.dumps({"step": result.step, "checkpoint": str(result.checkpoint), **last}))
     return 0

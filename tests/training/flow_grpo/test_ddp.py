@@ -89,3 +89,5 @@ def test_torchrun_runs_the_command_with_a_tiny_policy_built_once(tmp_path: Path)
     lines = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert len(lines) == 1 and lines[0]["rows"] > 0
     assert (tmp_path / "tiny-policy" / "model.safetensors").is_file()
+    results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert len(results) == 1 and results[0]["step"] == 1 and results[0]["checkpoint"] != "None"  # rank 0's line
