@@ -284,9 +284,10 @@ def flow_overhead(checkpoint: Path, args: argparse.Namespace) -> dict[str, float
     from aiflows import MemoryStore, Runtime
     from flows_hub.generative.flow import SamplerFlow
 
-    request = {"model": str(checkpoint), "num_samples": args.batch, "solver": "euler", "steps": 64}
+    request = {"model": "bench", "num_samples": args.batch, "solver": "euler", "steps": 64}
     with tempfile.TemporaryDirectory() as store:
-        flow = SamplerFlow(name="sampler", config={"artifacts": store, "device": "cpu"})
+        config = {"models": {"bench": str(checkpoint)}, "artifacts": store, "device": "cpu"}
+        flow = SamplerFlow(name="sampler", config=config)
         net = load_checkpoint(checkpoint).net.eval()  # as the flow's model cache holds it
         x0 = torch.randn(
             args.batch, *load_checkpoint(checkpoint).config.shape, generator=torch.Generator().manual_seed(0)
