@@ -61,6 +61,7 @@ def test_chat_tool_loop_interrupted_while_the_model_thinks(tmp_path: Path, press
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as at a terminal (see below)
         )
         deadline = time.monotonic() + 60
         while not server.requests and time.monotonic() < deadline and proc.poll() is None:
@@ -86,7 +87,8 @@ def test_human_plan_code_interrupted_at_the_plan_prompt(tmp_path: Path, presses:
             encoding="utf-8",
             timeout=90,
             dimensions=(60, 200),
-        )
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as at a terminal, even when the
+        )  # suite runs in the background (`cmd &` in a script), where SIGINT starts out ignored
         child.expect("Write a plan for this problem")
         child.expect("> ")
         for _ in range(presses):

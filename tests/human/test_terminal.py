@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -24,6 +25,12 @@ def start_run(env: dict[str, str], store: Path, target: str, data: dict, session
     done = cli(env, "run", target, "--input", json.dumps(data), "--session", session, "--store", str(store))
     assert "suspended" in done.stderr, done.stderr
     return done.stderr.split()[1]  # "run ID started"
+
+
+def at_a_terminal() -> None:
+    """Ctrl-C as a person at a terminal has it: a suite started in the background (`cmd &` in a script)
+    ignores SIGINT, its children inherit that, and Python then leaves Ctrl-C unhandled."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def terminal(env: dict[str, str], store: Path, *args: str) -> pexpect.spawn:
@@ -190,6 +197,7 @@ def test_terminal_answers_a_run_served_by_a_worker_over_redis(env: dict[str, str
             encoding="utf-8",
             timeout=TIMEOUT,
             dimensions=(50, 200),
+            preexec_fn=at_a_terminal,
         )
         child.expect("Which heap, worker\\?")
         child.sendline("a binary heap")
